@@ -1,0 +1,1 @@
+"""Adapters: the outside world (SQL, Redis, Magento, files) behind small typed interfaces."""

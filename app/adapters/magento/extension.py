@@ -1,0 +1,72 @@
+"""Binds one MagentoClient to the Flask app (app.extensions["magento"]) and builds it from settings."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, current_app
+
+from app.adapters.magento.client import MagentoClient, MagentoConfig
+from app.adapters.magento.retry import RetryPolicy
+from app.adapters.magento.token import CacheTokenStore
+
+log = logging.getLogger(__name__)
+EXTENSION_KEY = "magento"
+# Seconds kept between the end of a Magento call's budget and Gunicorn killing a silent worker.
+_WORKER_TIMEOUT_MARGIN = 5.0
+
+
+def config_from_settings(settings: Any) -> MagentoConfig:
+    """MagentoConfig from the validated settings; MAGENTO_URL empty means the local sandbox."""
+    base_url, username, password = settings.magento_url, settings.magento_username, settings.magento_password
+    if not base_url:
+        base_url = f"http://127.0.0.1:{settings.sandbox_port}"
+        if not username:
+            username, password = _sandbox_credentials()
+    max_time = settings.magento_retry_max_time
+    worker_timeout = float(getattr(settings, "gunicorn_timeout", 0) or 0)
+    if worker_timeout and max_time > worker_timeout - _WORKER_TIMEOUT_MARGIN:
+        # A call outliving the worker timeout gets the worker SIGKILLed mid-request: cap the budget.
+        max_time = max(1.0, worker_timeout - _WORKER_TIMEOUT_MARGIN)
+        log.warning("MAGENTO_RETRY_MAX_TIME capped to %.0f s (GUNICORN_TIMEOUT=%.0f s)", max_time, worker_timeout)
+    return MagentoConfig(
+        base_url=base_url,
+        store_code=settings.magento_store_code,
+        username=username,
+        password=password,
+        timeout_connect=settings.magento_timeout_connect,
+        timeout_read=settings.magento_timeout_read,
+        timeout_write=settings.magento_timeout_write,
+        timeout_pool=settings.magento_timeout_pool,
+        max_connections=settings.magento_pool_max_connections,
+        max_keepalive=settings.magento_pool_max_keepalive,
+        verify_tls=settings.magento_verify_tls,
+        retry=RetryPolicy(max_attempts=max(1, settings.magento_retry_max_attempts), max_time=max_time,
+                          max_wait=settings.magento_retry_max_wait,
+                          backoff_base=settings.magento_retry_backoff_base,
+                          backoff_max=settings.magento_retry_backoff_max),
+        token_ttl=float(settings.magento_token_ttl),
+        token_refused_cooldown=float(settings.magento_token_refused_cooldown),
+    )
+
+
+def _sandbox_credentials() -> tuple[str, str]:
+    """The sandbox's own admin user (development quick start without a shop)."""
+    try:
+        from magento_sandbox.options import SandboxOptions  # dev-only package, imported only here
+    except ImportError:
+        return "admin", "sandbox123"
+    options = SandboxOptions.from_env()
+    return options.admin_username, options.admin_password
+
+
+def init_app(app: Flask, client: MagentoClient | None = None) -> None:
+    """Register the client; the admin token is shared through the cache service (namespace magento)."""
+    if client is None:
+        client = MagentoClient(config_from_settings(app.config["SETTINGS"]), token_store=CacheTokenStore())
+    app.extensions[EXTENSION_KEY] = client
+
+
+def get_magento_client() -> MagentoClient:
+    """The app's MagentoClient (call inside an app context)."""
+    return current_app.extensions[EXTENSION_KEY]

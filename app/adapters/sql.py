@@ -1,0 +1,171 @@
+"""SQL engines for every database the project talks to, and the one place driver errors become typed errors.
+
+`create_engine_for` builds a pooled, pre-pinged engine for any SQLAlchemy URL with a connect timeout and a
+statement timeout applied the way each dialect understands them:
+
+- sqlite: busy timeout (``timeout``), WAL journal, file and directory created on demand, and a progress
+  handler that interrupts a statement running past the statement timeout (SQLite has no server-side one);
+- postgresql (psycopg): ``connect_timeout`` and ``options=-c statement_timeout=<ms>``;
+- mysql/mariadb (pymysql): ``connect_timeout`` and ``read_timeout``/``write_timeout``;
+- mssql (pyodbc): login ``timeout`` and the connection's query ``timeout`` attribute.
+
+`connect` / `begin` wrap `Engine.connect` / `Engine.begin` so that "the database is unreachable, timed out
+or dropped the connection" always surfaces as `DependencyUnavailable` (HTTP 503). Programming errors
+(bad SQL, constraint violations) are bugs and keep their own exception types.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, exc
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from app.errors import DependencyUnavailable
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONNECT_TIMEOUT = 2.0
+DEFAULT_STATEMENT_TIMEOUT = 15.0
+DEFAULT_POOL_SIZE = 5
+POOL_RECYCLE_SECONDS = 1800  # below the usual server/firewall idle cut-offs
+
+
+def create_engine_for(url: str, *, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+                      statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT,
+                      pool_size: int = DEFAULT_POOL_SIZE, name: str = "database") -> Engine:
+    """Create the engine for `url`; `name` labels errors, logs and health checks (e.g. "mdm")."""
+    sa_url = make_url(url)
+    backend = sa_url.get_backend_name()
+    connect_args: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {
+        "pool_pre_ping": True,
+        "logging_name": name,
+        "future": True,
+    }
+    if backend == "sqlite":
+        database = sa_url.database or ""
+        in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
+        # check_same_thread off: the pool hands a connection to one thread at a time anyway.
+        connect_args.update(timeout=statement_timeout, check_same_thread=False)
+        if in_memory:
+            kwargs["poolclass"] = StaticPool  # one shared connection, or each checkout sees an empty db
+        else:
+            Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=connect_timeout)
+    else:
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=connect_timeout,
+                      pool_recycle=POOL_RECYCLE_SECONDS)
+        if backend == "postgresql":
+            # libpq takes whole seconds; 0 would mean "wait forever".
+            connect_args["connect_timeout"] = max(1, math.ceil(connect_timeout))
+            connect_args["options"] = f"-c statement_timeout={int(statement_timeout * 1000)}"
+        elif backend in ("mysql", "mariadb"):
+            connect_args["connect_timeout"] = max(1, math.ceil(connect_timeout))
+            connect_args["read_timeout"] = max(1, math.ceil(statement_timeout))
+            connect_args["write_timeout"] = max(1, math.ceil(statement_timeout))
+        elif backend == "mssql":
+            connect_args["timeout"] = max(1, math.ceil(connect_timeout))
+    engine = create_engine(sa_url, connect_args=connect_args, **kwargs)
+    if backend == "sqlite":
+        _configure_sqlite(engine, statement_timeout, in_memory)
+    elif backend == "mssql":
+        _configure_mssql(engine, statement_timeout)
+    return engine
+
+
+def _configure_sqlite(engine: Engine, statement_timeout: float, in_memory: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        if not in_memory:
+            cur.execute("PRAGMA journal_mode=WAL")  # readers never block the writer (merge vs. grid)
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA busy_timeout={int(statement_timeout * 1000)}")
+        cur.close()
+        deadline: list[float] = [math.inf]
+        record.info["sqlite_deadline"] = deadline  # armed/disarmed by the cursor hooks below
+        # Called every N VM steps; returning non-zero aborts the statement with "interrupted".
+        dbapi_conn.set_progress_handler(lambda: int(time.monotonic() > deadline[0]), 10_000)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _arm(conn: Connection, cursor: Any, *_args: Any) -> None:
+        deadline = conn.connection.info.get("sqlite_deadline")
+        if deadline is not None:
+            deadline[0] = time.monotonic() + statement_timeout
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _disarm(conn: Connection, cursor: Any, *_args: Any) -> None:
+        deadline = conn.connection.info.get("sqlite_deadline")
+        if deadline is not None:
+            deadline[0] = math.inf
+
+
+def _configure_mssql(engine: Engine, statement_timeout: float) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.timeout = max(1, math.ceil(statement_timeout))  # pyodbc per-query timeout
+
+
+def _is_unavailable(err: BaseException) -> bool:
+    """True when the error means "the database can't serve us now" rather than "our SQL is wrong"."""
+    if isinstance(err, exc.TimeoutError):  # pool exhausted for pool_timeout seconds
+        return True
+    if isinstance(err, exc.DBAPIError):
+        if err.connection_invalidated:
+            return True
+        if isinstance(err, (exc.OperationalError, exc.InterfaceError)):
+            text = str(err.orig).lower()
+            # SQLite reports a few real bugs as OperationalError ("no such table"): keep those as bugs.
+            return not any(marker in text for marker in ("no such table", "no such column", "syntax error"))
+    return False
+
+
+@contextmanager
+def translate_errors(engine: Engine) -> Iterator[None]:
+    """Turn connectivity/timeout failures raised inside the block into `DependencyUnavailable`."""
+    try:
+        yield
+    except (exc.DBAPIError, exc.TimeoutError) as err:
+        if not _is_unavailable(err):
+            raise
+        name = engine.logging_name or "database"
+        reason = "timed out" if _is_timeout(err) else "is unreachable"
+        log.warning("database %s", reason, extra={"dependency": name, "error": type(err.__cause__ or err).__name__})
+        raise DependencyUnavailable(name, f"The {name} database {reason}.") from err
+
+
+def _is_timeout(err: BaseException) -> bool:
+    text = str(getattr(err, "orig", err)).lower()
+    return isinstance(err, exc.TimeoutError) or any(
+        marker in text for marker in ("timeout", "timed out", "canceling statement", "interrupted"))
+
+
+@contextmanager
+def connect(engine: Engine) -> Iterator[Connection]:
+    """`engine.connect()` with error translation; the caller commits if it writes."""
+    with translate_errors(engine), engine.connect() as conn:
+        yield conn
+
+
+@contextmanager
+def begin(engine: Engine) -> Iterator[Connection]:
+    """`engine.begin()` (one transaction, committed on success) with error translation."""
+    with translate_errors(engine), engine.begin() as conn:
+        yield conn
+
+
+def ping(engine: Engine) -> float:
+    """Round-trip a trivial query; return its latency in ms. Raises DependencyUnavailable."""
+    from sqlalchemy import text
+
+    started = time.perf_counter()
+    with connect(engine) as conn:
+        conn.execute(text("SELECT 1"))
+    return (time.perf_counter() - started) * 1000

@@ -1,0 +1,26 @@
+"""Schemas shared by every area: the error envelope and the common success envelope."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+
+class ErrorSchema(Schema):
+    """The one error envelope (see app/errors.py)."""
+
+    success = fields.Boolean(required=True, metadata={"example": False})
+    error = fields.String(required=True, metadata={"description": "short machine-readable code"})
+    message = fields.String(required=True)
+    requestId = fields.String(allow_none=True)
+    details = fields.Dict(metadata={"description": "field -> reasons, or context such as the upstream"})
+
+
+class MessageSchema(Schema):
+    success = fields.Boolean(required=True)
+    message = fields.String()
+
+
+class OpenSchema(Schema):
+    """A JSON object whose keys the service does not fix (passed through from Magento, for example)."""
+
+    class Meta:
+        unknown = "include"

@@ -1,0 +1,15 @@
+"""The `manage.py` command group; each area adds its commands from its own module here."""
+from __future__ import annotations
+
+import click
+
+from app.cli import ops, server
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """TECHNO-ETL backend operations."""
+
+
+for module in (ops, server):
+    module.register(cli)

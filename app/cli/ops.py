@@ -1,0 +1,156 @@
+"""Ops commands: health, monit, routes, config check, token create."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+import time
+from pathlib import Path
+
+import click
+import httpx
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from config import ConfigError, load_settings
+
+EXIT = {"pass": 0, "warn": 1, "fail": 2}
+
+
+def _headers(token: str | None) -> dict[str, str]:
+    token = token or os.environ.get("TECHNO_ETL_TOKEN")
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+@click.command()
+@click.option("--url", default=None, help="Base URL of the running server (default http://127.0.0.1:$PORT).")
+@click.option("--token", default=None, help="Viewer token for the detailed report (or TECHNO_ETL_TOKEN).")
+@click.option("--json", "as_json", is_flag=True, help="Print the raw health+json document.")
+@click.option("--timeout", default=5.0, show_default=True)
+def health(url: str | None, token: str | None, as_json: bool, timeout: float) -> None:
+    """Call a running server's health endpoints; exit 0 pass, 1 warn, 2 fail, 3 unreachable."""
+    url = (url or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}").rstrip("/")
+    headers = _headers(token)
+    path = "/api/health/detailed" if headers else "/api/health/ready"
+    try:
+        resp = httpx.get(url + path, headers=headers, timeout=timeout)
+    except httpx.HTTPError as exc:
+        click.echo(f"unreachable: {url} ({exc.__class__.__name__}: {exc})", err=True)
+        sys.exit(3)
+    if resp.status_code in (401, 403):
+        click.echo(f"{path}: {resp.status_code} — the token was refused", err=True)
+        sys.exit(3)
+    try:
+        body = resp.json()
+    except ValueError:
+        click.echo(f"{path}: {resp.status_code}, not a health document", err=True)
+        sys.exit(3)
+    status = body.get("status", "fail")
+    if as_json:
+        click.echo(json.dumps(body, indent=2))
+    else:
+        table = Table(title=f"{url} — {status.upper()}")
+        for column in ("check", "status", "observed", "output"):
+            table.add_column(column)
+        for key, entries in sorted(body.get("checks", {}).items()):
+            for entry in entries:
+                observed = f"{entry.get('observedValue')} {entry.get('observedUnit') or ''}".strip()
+                table.add_row(key, entry.get("status", ""), observed, str(entry.get("output") or ""))
+        Console().print(table)
+        if not body.get("checks"):
+            click.echo(f"status: {status} (pass a --token for the detailed checks)")
+    sys.exit(EXIT.get(status, 2))
+
+
+@click.command()
+@click.option("--pidfile", default=None, help="Gunicorn pid file (default $RUN_DIR/gunicorn.pid).")
+@click.option("--interval", default=2.0, show_default=True)
+@click.option("--once", is_flag=True, help="Print one table and exit.")
+def monit(pidfile: str | None, interval: float, once: bool) -> None:
+    """A live table of the running Gunicorn's workers, like `pm2 monit`."""
+    from app.services.worker_table import worker_rows
+
+    settings = load_settings()
+    pidfile = pidfile or os.path.join(settings.run_dir, "gunicorn.pid")
+    if not Path(pidfile).exists():
+        click.echo(f"no Gunicorn pid file at {pidfile}: is the server running?", err=True)
+        sys.exit(3)
+    master = int(Path(pidfile).read_text().strip())
+    metrics_dir = settings.prometheus_multiproc_dir or os.path.join(settings.run_dir, "metrics")
+
+    def render() -> Table:
+        table = Table(title=f"techno-etl master {master} — {time.strftime('%H:%M:%S')}")
+        for column in ("pid", "age", "requests", "cpu %", "memory (worker+pool)", "pool procs"):
+            table.add_column(column, justify="right")
+        for row in worker_rows(master, metrics_dir):
+            table.add_row(str(row["pid"]), f"{row['ageSeconds']:.0f}s", str(row["requests"]),
+                          f"{row['cpuPercent']:.1f}", f"{row['memoryMb']:.1f} MiB", str(row["poolProcesses"]))
+        return table
+
+    console = Console()
+    if once:
+        console.print(render())
+        return
+    with Live(render(), console=console, refresh_per_second=1) as live:
+        while True:
+            time.sleep(interval)
+            live.update(render())
+
+
+@click.command()
+def routes() -> None:
+    """List every route with its methods and the role it needs."""
+    from app import create_app
+    from app.security import required_role_for
+
+    app = create_app()
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        view = app.view_functions[rule.endpoint]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            role = required_role_for(view, method)
+            click.echo(f"{method:7} {rule.rule:55} {getattr(role, 'value', role)}")
+
+
+@click.group()
+def config() -> None:
+    """Inspect the configuration."""
+
+
+@config.command("check")
+@click.option("--env", "env", default=None, help="development, testing or production (default APP_ENV).")
+def config_check(env: str | None) -> None:
+    """Print the effective settings (secrets masked); exit 1 when invalid."""
+    try:
+        settings = load_settings(env)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    click.echo(f"APP_ENV={settings.env}")
+    for key, value in settings.as_dict().items():
+        if key == "API_TOKENS":
+            value = [f"{role}:{digest[:8]}…" for role, digest in value]
+        click.echo(f"{key}={value}")
+
+
+@click.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.option("--role", type=click.Choice(["viewer", "operator", "admin"]), required=True)
+def token_create(role: str) -> None:
+    """Print a new random token and the API_TOKENS entry (its hash) to configure."""
+    from app.security import hash_token
+
+    value = secrets.token_urlsafe(32)
+    click.echo(f"token:      {value}")
+    click.echo(f"API_TOKENS: {role}:{hash_token(value)}")
+    click.echo("Give the token to its user; configure only the API_TOKENS entry (comma-separated).")
+
+
+def register(cli: click.Group) -> None:
+    for command in (health, monit, routes, config, token):
+        cli.add_command(command)

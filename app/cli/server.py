@@ -1,0 +1,103 @@
+"""Running the service: `serve` (Flask's development server) and `up` (the full quick start)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from config import ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _settings_or_exit(env: str | None = None):
+    try:
+        return load_settings(env)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+
+
+@click.command()
+@click.option("--host", default=None)
+@click.option("--port", default=None, type=int)
+def serve(host: str | None, port: int | None) -> None:
+    """Flask's development server (one process; use Gunicorn for anything else)."""
+    from app import create_app
+
+    settings = _settings_or_exit()
+    create_app().run(host=host or "127.0.0.1", port=port or settings.port, debug=settings.env == "development",
+                     use_reloader=False, threaded=True)
+
+
+@click.command()
+@click.option("--no-sandbox", is_flag=True, help="Do not start the Magento sandbox even if MAGENTO_URL is unset.")
+def up(no_sandbox: bool) -> None:
+    """Quick start: migrate, seed demo data if empty, start the sandbox when no shop is set, run Gunicorn."""
+    settings = _settings_or_exit()
+    env = dict(os.environ)
+    env.setdefault("APP_ENV", settings.env)
+    if not settings.api_tokens and settings.env != "production":
+        from app.security import hash_token
+
+        token_file = ROOT / "instance" / "dev-admin-token"
+        token_file.parent.mkdir(parents=True, exist_ok=True)
+        if not token_file.exists():
+            import secrets
+
+            token_file.write_text(secrets.token_urlsafe(24))
+            token_file.chmod(0o600)
+        token = token_file.read_text().strip()
+        env["API_TOKENS"] = f"admin:{hash_token(token)}"
+        click.secho(f"Development admin token (from {token_file}): {token}", fg="yellow")
+    sandbox = None
+    if not settings.magento_url and not no_sandbox:
+        sandbox = _start_sandbox(settings, env)
+    _prepare_data(env)
+    click.secho(f"Starting Gunicorn on http://{settings.host}:{settings.port}", fg="green")
+    gunicorn = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], cwd=ROOT, env=env)
+    try:
+        sys.exit(gunicorn.wait())
+    except KeyboardInterrupt:
+        gunicorn.terminate()
+        gunicorn.wait(timeout=60)
+    finally:
+        if sandbox is not None:
+            sandbox.terminate()
+            sandbox.wait(timeout=10)
+
+
+def _start_sandbox(settings, env: dict[str, str]) -> subprocess.Popen:
+    import httpx
+
+    port = settings.sandbox_port
+    url = f"http://127.0.0.1:{port}"
+    env.update(MAGENTO_URL=url, MAGENTO_USERNAME=env.get("SANDBOX_ADMIN_USERNAME", "admin"),
+               MAGENTO_PASSWORD=env.get("SANDBOX_ADMIN_PASSWORD", "sandbox123"))
+    proc = subprocess.Popen([sys.executable, "manage.py", "sandbox", "--port", str(port)], cwd=ROOT, env=env)
+    for _ in range(100):
+        try:
+            httpx.get(url + "/__sandbox/stats", timeout=0.5)
+            click.secho(f"Magento sandbox on {url} (MAGENTO_URL unset)", fg="green")
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise click.ClickException("the Magento sandbox did not start")
+
+
+def _prepare_data(env: dict[str, str]) -> None:
+    result = subprocess.run([sys.executable, "manage.py", "db", "upgrade"], cwd=ROOT, env=env)
+    if result.returncode:
+        raise click.ClickException("database upgrade failed")
+    if load_settings().auto_seed:
+        subprocess.run([sys.executable, "manage.py", "db", "seed", "--if-empty"], cwd=ROOT, env=env, check=True)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(serve)
+    cli.add_command(up)

@@ -1,0 +1,123 @@
+"""The application factory: `create_app()` and the small register_* steps it is made of."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from app import telemetry  # noqa: F401  (first: sets PROMETHEUS_MULTIPROC_DIR before prometheus_client loads)
+from flask import Flask, request
+from prometheus_client import CollectorRegistry
+from prometheus_flask_exporter import PrometheusMetrics
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app import lifecycle, middleware, security
+from app.adapters import appdb
+from app.adapters import redis as redis_adapter
+from app.errors import register_error_handlers
+from app.extensions import Api, compress, cors, make_limiter, talisman
+from app.logging import configure_logging
+from app.services import cache as cache_service
+from app.services import health as health_service
+from config import ROOT_DIR, Settings, load_settings
+
+UNMETERED = r"^/api/(health|metrics)(/|$)"
+
+
+def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app for APP_ENV (or `config_name`); `overrides` replaces settings (tests)."""
+    settings = load_settings(config_name, overrides=overrides)
+    app = Flask(__name__, instance_path=str(ROOT_DIR / "instance"), static_folder=None)
+    configure_app(app, settings)
+    configure_logging(settings)
+    register_extensions(app, settings)
+    register_blueprints(app)
+    register_error_handlers(app)
+    lifecycle.mark_ready()
+    return app
+
+
+def configure_app(app: Flask, settings: Settings) -> None:
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_content_length,
+        TESTING=settings.env == "testing",
+        JSON_SORT_KEYS=False,
+        API_TITLE="TECHNO-ETL API",
+        API_VERSION=lifecycle.VERSION,
+        OPENAPI_VERSION="3.0.3",
+        API_SPEC_OPTIONS={
+            "info": {"description": "Prices and stocks from MDM to Magento 2; the React admin's backend."},
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearerAuth": []}],
+        },
+    )
+    if settings.proxy_fix_hops:
+        hops = settings.proxy_fix_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore
+
+
+def register_extensions(app: Flask, settings: Settings) -> None:
+    middleware.init_app(app)  # first: every later hook and log line has the request id
+    _init_rate_limiter(app, settings)
+    security.init_app(app)
+    talisman.init_app(
+        app,
+        force_https=settings.force_https,
+        strict_transport_security=settings.is_production,
+        content_security_policy={"default-src": "'none'", "frame-ancestors": "'none'"},
+        content_security_policy_nonce_in=[],
+        frame_options="DENY",
+        session_cookie_secure=settings.is_production,
+    )
+    cors.init_app(app, resources={r"/api/*": {"origins": settings.cors_origins}},
+                  supports_credentials=False, always_send=False, expose_headers=["X-Request-ID", "RateLimit-Limit",
+                                                              "RateLimit-Remaining", "RateLimit-Reset"])
+    app.config.update(COMPRESS_LEVEL=6, COMPRESS_MIN_SIZE=1024)
+    compress.init_app(app)
+    metrics = PrometheusMetrics(None, path=None, registry=CollectorRegistry(), group_by="url_rule",
+                                defaults_prefix="techno_etl", excluded_paths=[UNMETERED])
+    metrics.init_app(app)
+    app.extensions["prometheus"] = metrics
+    app.extensions["api"] = Api(app)
+    redis_adapter.init_app(app)
+    cache_service.init_app(app)
+    health_service.init_app(app)
+    appdb.init_app(app)
+
+
+def _init_rate_limiter(app: Flask, settings: Settings) -> None:
+    storage = "memory://"
+    if settings.redis_url:
+        storage = settings.redis_url
+    app.config.update(
+        RATELIMIT_ENABLED=settings.rate_limit_enabled,
+        RATELIMIT_DEFAULT=settings.rate_limit,
+        RATELIMIT_STORAGE_URI=storage,
+        RATELIMIT_STORAGE_OPTIONS={"socket_timeout": settings.redis_timeout,
+                                   "socket_connect_timeout": settings.redis_timeout} if settings.redis_url else {},
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
+        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_HEADER_LIMIT="RateLimit-Limit",
+        RATELIMIT_HEADER_REMAINING="RateLimit-Remaining",
+        RATELIMIT_HEADER_RESET="RateLimit-Reset",
+        RATELIMIT_KEY_PREFIX="techno-etl-rl",
+        RATELIMIT_DEFAULTS_EXEMPT_WHEN=lambda: request.path.startswith(("/api/health", "/api/metrics")),
+    )
+    limiter = make_limiter()
+    limiter.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.api.core import blp as core_blp
+    from app.api.docs import blp as docs_blp
+    from app.health import blp as health_blp
+    from app.metrics import blp as metrics_blp
+
+    api: Api = app.extensions["api"]
+    for blueprint in (health_blp, metrics_blp, core_blp, docs_blp):
+        api.register_blueprint(blueprint)
+    if app.config["SETTINGS"].env == "testing":
+        from app.api.testing import blp as testing_blp
+
+        api.register_blueprint(testing_blp)

@@ -1,0 +1,91 @@
+"""GET /api/metrics[/prometheus|/performance|/cache|/sync] (viewer). Cumulative: nothing resets them."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Response, current_app
+from marshmallow import Schema, fields
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from app.api.blueprint import ApiBlueprint
+from app.extensions import talisman
+from app.security import Role, require_role
+from app.services import metrics_summary as ms
+from app.services.cache import get_cache
+from app.telemetry import collect_registry
+
+blp = ApiBlueprint("metrics", __name__, url_prefix="/api/metrics", description="Metrics")
+
+
+class MetricsSchema(Schema):
+    uptime = fields.Float()
+    timestamp = fields.String()
+    requests = fields.Dict()
+    cache = fields.Dict()
+    database = fields.Dict()
+    sync = fields.Dict()
+    workers = fields.Dict()
+
+
+class SectionSchema(Schema):
+    class Meta:
+        unknown = "include"
+
+    timestamp = fields.String()
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@blp.route("/prometheus", methods=["GET"])
+@blp.response(200, content_type="text/plain", description="Prometheus text exposition 0.0.4")
+@talisman(force_https=False)
+@require_role(Role.VIEWER)
+def prometheus():
+    """Merged exposition for a Prometheus scrape (bearer token in the scrape config)."""
+    return Response(generate_latest(collect_registry()), mimetype=CONTENT_TYPE_LATEST)
+
+
+@blp.route("", methods=["GET"])
+@blp.response(200, MetricsSchema)
+@talisman(force_https=False)
+@require_role(Role.VIEWER)
+def overview():
+    """The original's JSON metrics (requests, cache, database, sync), merged across workers."""
+    data = ms.samples()
+    extra = ms.sections(current_app, data)
+    return {"uptime": round(ms.service_uptime(), 1), "timestamp": _now(),
+            "requests": ms.request_summary(data), "cache": ms.cache_summary(data, get_cache().status()),
+            "database": ms.database_summary(data), "workers": ms.worker_summary(data),
+            "sync": extra.pop("sync", {}), **extra}
+
+
+@blp.route("/performance", methods=["GET"])
+@blp.response(200, SectionSchema)
+@talisman(force_https=False)
+@require_role(Role.VIEWER)
+def performance():
+    """Request latency percentiles, rates and the worker table."""
+    data = ms.samples()
+    return {"timestamp": _now(), "requests": ms.request_summary(data), "database": ms.database_summary(data),
+            **ms.worker_summary(data)}
+
+
+@blp.route("/cache", methods=["GET"])
+@blp.response(200, SectionSchema)
+@talisman(force_https=False)
+@require_role(Role.VIEWER)
+def cache():
+    """Cache hit/miss/set/delete/error counters and the backend in use."""
+    return {"timestamp": _now(), **ms.cache_summary(ms.samples(), get_cache().status())}
+
+
+@blp.route("/sync", methods=["GET"])
+@blp.response(200, SectionSchema)
+@talisman(force_https=False)
+@require_role(Role.VIEWER)
+def sync():
+    """Sync jobs by kind and outcome, items pushed, last success and the schedule's next runs."""
+    section = ms.sections(current_app, ms.samples()).get("sync", {})
+    return {"timestamp": _now(), **section}

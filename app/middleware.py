@@ -1,0 +1,43 @@
+"""Per-request plumbing: request ids, the JSON access log, and the per-worker request count."""
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, Response, g, request
+
+from app.telemetry import WORKER_REQUESTS
+
+access_log = logging.getLogger("techno_etl.access")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_QUIET_PATHS = ("/api/health", "/api/metrics")
+
+
+def _start_request() -> None:
+    g.start = time.perf_counter()
+    incoming = request.headers.get("X-Request-ID") or request.headers.get("X-Correlation-ID") or ""
+    # A caller-supplied id is echoed only when it is safe to put in logs and headers.
+    g.request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+
+
+def _finish_request(response: Response) -> Response:
+    response.headers["X-Request-ID"] = getattr(g, "request_id", "")
+    if response.status_code not in (429, 503):
+        # Flask-Limiter sends Retry-After on every response; it only means something on 429/503.
+        response.headers.pop("Retry-After", None)
+    WORKER_REQUESTS.inc()
+    duration_ms = round((time.perf_counter() - g.get("start", time.perf_counter())) * 1000, 2)
+    level = logging.DEBUG if request.path.startswith(_QUIET_PATHS) and response.status_code < 400 else logging.INFO
+    if access_log.isEnabledFor(level):
+        access_log.log(level, "%s %s %s", request.method, request.path, response.status_code, extra={
+            "method": request.method, "path": request.path, "status": response.status_code,
+            "durationMs": duration_ms, "client": request.remote_addr,
+        })
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_start_request)
+    app.after_request(_finish_request)

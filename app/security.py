@@ -1,0 +1,140 @@
+"""Bearer-token authentication and role checks for every route.
+
+Two kinds of token are accepted: configured API tokens (only their SHA-256 hashes are configured,
+compared in constant time) and access tokens the login route signs with SECRET_KEY (they expire).
+Each view declares the role it needs with `@require_role` or `@public`; a view that declares nothing
+needs admin, so a forgotten declaration fails closed.
+"""
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, TypeVar
+
+from flask import Flask, current_app, g, request
+from flask_smorest import Blueprint
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from app.errors import Forbidden, Unauthorized
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Role(str, enum.Enum):
+    VIEWER = "viewer"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return {"viewer": 1, "operator": 2, "admin": 3}[self.value]
+
+
+PUBLIC = "public"
+RoleSpec = Role | Mapping[str, Role]
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: Role
+    kind: str  # "api_token" | "login"
+
+
+def require_role(spec: RoleSpec) -> Callable[[F], F]:
+    """Declare the role a view needs: a Role, or {"GET": Role.VIEWER, "*": Role.ADMIN} by method."""
+    roles = {"*": spec} if isinstance(spec, Role) else dict(spec)
+    doc_role = ", ".join(f"{m}: {r.value}" for m, r in roles.items()) if len(roles) > 1 else roles["*"].value
+
+    def decorator(func: F) -> F:
+        func = Blueprint.doc(security=[{"bearerAuth": []}], **{"x-required-role": doc_role})(func)
+        func._required_role = roles  # type: ignore[attr-defined]
+        return func
+    return decorator
+
+
+def public(func: F) -> F:
+    """Mark a view as open to anonymous callers (only the liveness and readiness probes)."""
+    func = Blueprint.doc(security=[])(func)
+    func._required_role = PUBLIC  # type: ignore[attr-defined]
+    return func
+
+
+def required_role_for(view: Callable[..., Any] | None, method: str) -> Role | str:
+    spec = getattr(view, "_required_role", None)
+    if spec is None:
+        view_class = getattr(view, "view_class", None)
+        handler = getattr(view_class, method.lower(), None) if view_class else None
+        spec = getattr(handler, "_required_role", None)
+    if spec == PUBLIC:
+        return PUBLIC
+    if not spec:
+        return Role.ADMIN
+    return spec.get(method.upper(), spec.get("*", Role.ADMIN))
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt="techno-etl-access")
+
+
+def issue_access_token(subject: str, role: Role, secret: str) -> str:
+    """A signed, expiring access token for a user who logged in (checked by `authenticate`)."""
+    return _serializer(secret).dumps({"sub": subject, "role": role.value})
+
+
+def authenticate(token: str, settings: Any) -> Principal | None:
+    digest = hash_token(token)
+    match: Role | None = None
+    for role, expected in settings.api_tokens:
+        if hmac.compare_digest(digest, expected):  # no early exit: constant time over all entries
+            match = Role(role)
+    if match is not None:
+        return Principal(subject=f"token:{digest[:8]}", role=match, kind="api_token")
+    if settings.secret_key and "." in token:
+        try:
+            data = _serializer(settings.secret_key).loads(token, max_age=settings.access_token_ttl)
+            return Principal(subject=str(data["sub"]), role=Role(data["role"]), kind="login")
+        except (SignatureExpired, BadSignature, KeyError, ValueError):
+            return None
+    return None
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def check_request_auth() -> None:
+    """before_request hook: 401 without a valid token, 403 when the role is too low."""
+    if request.method == "OPTIONS" or request.url_rule is None:
+        return  # CORS preflights carry no token; unknown URLs fall through to the 404 handler
+    view = current_app.view_functions.get(request.url_rule.endpoint)
+    needed = required_role_for(view, request.method)
+    if needed == PUBLIC:
+        return
+    token = _bearer()
+    principal = authenticate(token, current_app.config["SETTINGS"]) if token else None
+    if principal is None:
+        raise Unauthorized("A valid bearer token is required (Authorization: Bearer <token>)."
+                           if token is None else "The bearer token is invalid or expired.",
+                           headers={"WWW-Authenticate": 'Bearer realm="techno-etl"'})
+    g.principal = principal
+    if principal.role.rank < Role(needed).rank:
+        raise Forbidden(f"This action needs the {Role(needed).value} role; your token has {principal.role.value}.")
+
+
+def current_principal() -> Principal | None:
+    return getattr(g, "principal", None)
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(check_request_auth)

@@ -1,0 +1,191 @@
+"""The one cache interface: namespaced keys with TTL tiers, Redis first, bounded memory fallback.
+
+Built on Flask-Caching backends. When Redis fails the service switches to a bounded per-worker memory
+cache (logged once), probes Redis every CACHE_PROBE_INTERVAL seconds and switches back by itself.
+Namespace invalidation uses SCAN (never KEYS or FLUSHDB); a namespace cleared while on the fallback is
+cleared in Redis too when Redis comes back, so no stale value resurfaces.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Callable
+
+from flask import Flask, current_app
+from flask_caching import Cache
+from redis.exceptions import RedisError
+
+from app.telemetry import counter, gauge
+
+log = logging.getLogger(__name__)
+KEY_PREFIX = "techno-etl:"
+
+CACHE_OPS = counter("cache_operations_total", "Cache operations by result.", ("namespace", "op", "result"))
+CACHE_SWITCHES = counter("cache_backend_switches_total", "Switches between Redis and the fallback.", ("to",))
+CACHE_ON_FALLBACK = gauge("cache_fallback_active", "Workers whose cache runs on the in-memory fallback.",
+                          mode="livesum")
+_MISSING = object()
+
+
+class CacheService:
+    """Redis-backed cache with automatic, self-healing in-memory fallback."""
+
+    def __init__(self, settings: Any, primary: Cache | None, fallback: Cache) -> None:
+        self.settings = settings
+        self._primary = primary
+        self._fallback = fallback
+        self._on_fallback = primary is None
+        self._next_probe = 0.0
+        self._probe_lock = threading.Lock()
+        self._pending_clears: set[str] = set()
+        self.reason = "REDIS_URL not set" if primary is None else ""
+        CACHE_ON_FALLBACK.set(1 if self._on_fallback else 0)
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def backend(self) -> str:
+        return "memory" if self._on_fallback else "redis"
+
+    @property
+    def configured(self) -> bool:
+        return self._primary is not None
+
+    def status(self) -> dict[str, Any]:
+        return {"backend": self.backend, "redisConfigured": self.configured, "reason": self.reason or None}
+
+    def _fail_over(self, exc: Exception) -> None:
+        if not self._on_fallback:
+            self._on_fallback = True
+            self.reason = f"redis error: {exc.__class__.__name__}"
+            log.warning("cache: Redis failed (%s), using the in-memory fallback", exc)
+            CACHE_SWITCHES.labels("memory").inc()
+            CACHE_ON_FALLBACK.set(1)
+        self._next_probe = time.monotonic() + self.settings.cache_probe_interval
+
+    def _maybe_recover(self) -> None:
+        if self._primary is None or time.monotonic() < self._next_probe:
+            return
+        if not self._probe_lock.acquire(blocking=False):
+            return
+        try:
+            self._primary.cache._write_client.ping()
+            for namespace in list(self._pending_clears):
+                self._scan_delete(namespace)
+                self._pending_clears.discard(namespace)
+            self._on_fallback = False
+            self.reason = ""
+            log.warning("cache: Redis answers again, switching back from the fallback")
+            CACHE_SWITCHES.labels("redis").inc()
+            CACHE_ON_FALLBACK.set(0)
+        except RedisError:
+            self._next_probe = time.monotonic() + self.settings.cache_probe_interval
+        finally:
+            self._probe_lock.release()
+
+    def _backend_cache(self) -> Cache:
+        if self._on_fallback:
+            self._maybe_recover()
+        return self._fallback if self._on_fallback else self._primary  # type: ignore[return-value]
+
+    # -- operations --------------------------------------------------------------------------
+    @staticmethod
+    def _key(namespace: str, key: str) -> str:
+        return f"{namespace}:{key}"
+
+    def _ttl(self, namespace: str, ttl: int | None) -> int:
+        ttl = self.settings.ttl(namespace) if ttl is None else ttl
+        if self._on_fallback:  # per-worker copies diverge: keep them short-lived
+            ttl = min(ttl, self.settings.cache_fallback_max_ttl) if ttl else self.settings.cache_fallback_max_ttl
+        return ttl
+
+    def _run(self, namespace: str, op: str, call: Callable[[Cache], Any]) -> Any:
+        cache = self._backend_cache()
+        try:
+            return call(cache)
+        except RedisError as exc:
+            CACHE_OPS.labels(namespace, op, "error").inc()
+            self._fail_over(exc)
+            return call(self._fallback)
+
+    def get(self, namespace: str, key: str, default: Any = None) -> Any:
+        value = self._run(namespace, "get", lambda c: c.cache.get(self._key(namespace, key)))
+        CACHE_OPS.labels(namespace, "get", "hit" if value is not None else "miss").inc()
+        return default if value is None else value
+
+    def set(self, namespace: str, key: str, value: Any, ttl: int | None = None) -> None:
+        self._run(namespace, "set", lambda c: c.cache.set(self._key(namespace, key), value,
+                                                          timeout=self._ttl(namespace, ttl)))
+        CACHE_OPS.labels(namespace, "set", "ok").inc()
+
+    def delete(self, namespace: str, key: str) -> None:
+        self._run(namespace, "delete", lambda c: c.cache.delete(self._key(namespace, key)))
+        CACHE_OPS.labels(namespace, "delete", "ok").inc()
+
+    def get_or_set(self, namespace: str, key: str, producer: Callable[[], Any], ttl: int | None = None) -> Any:
+        """Return the cached value or compute, store and return it (None results are not cached)."""
+        value = self.get(namespace, key, _MISSING)
+        if value is not _MISSING:
+            return value
+        value = producer()
+        if value is not None:
+            self.set(namespace, key, value, ttl)
+        return value
+
+    def clear_namespace(self, namespace: str) -> int:
+        """Delete every key of a namespace; returns how many were removed."""
+        removed = self._clear_memory(namespace)
+        if self._primary is not None:
+            if self._on_fallback:
+                self._pending_clears.add(namespace)
+            else:
+                try:
+                    removed += self._scan_delete(namespace)
+                except RedisError as exc:
+                    self._pending_clears.add(namespace)
+                    self._fail_over(exc)
+        CACHE_OPS.labels(namespace, "clear", "ok").inc()
+        return removed
+
+    def _clear_memory(self, namespace: str) -> int:
+        store = self._fallback.cache._cache  # SimpleCache's dict; keys carry the prefix
+        prefix = KEY_PREFIX + namespace + ":"
+        keys = [k for k in list(store) if k.startswith(prefix)]
+        for key in keys:
+            store.pop(key, None)
+        return len(keys)
+
+    def _scan_delete(self, namespace: str) -> int:
+        client = self._primary.cache._write_client  # type: ignore[union-attr]
+        removed = 0
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=f"{KEY_PREFIX}{namespace}:*", count=500):
+            batch.append(key)
+            if len(batch) >= 500:
+                removed += client.delete(*batch)
+                batch.clear()
+        if batch:
+            removed += client.delete(*batch)
+        return removed
+
+
+def init_app(app: Flask) -> None:
+    settings = app.config["SETTINGS"]
+    fallback = Cache(config={"CACHE_TYPE": "SimpleCache", "CACHE_KEY_PREFIX": KEY_PREFIX,
+                             "CACHE_THRESHOLD": settings.cache_fallback_max_items,
+                             "CACHE_DEFAULT_TIMEOUT": settings.cache_fallback_max_ttl})
+    fallback.init_app(app)
+    primary = None
+    if settings.redis_url:
+        primary = Cache(config={
+            "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.redis_url, "CACHE_KEY_PREFIX": KEY_PREFIX,
+            "CACHE_DEFAULT_TIMEOUT": settings.ttl("default"),
+            "CACHE_OPTIONS": {"socket_timeout": settings.redis_timeout,
+                              "socket_connect_timeout": settings.redis_timeout},
+        })
+        primary.init_app(app)
+    app.extensions["cache_service"] = CacheService(settings, primary, fallback)
+
+
+def get_cache() -> CacheService:
+    return current_app.extensions["cache_service"]

@@ -1,0 +1,155 @@
+"""Prices to push to Magento: the original's tariff rules as SQL statements, and the query that runs them.
+
+Rules (original-backend.md section 2):
+- a product's price is its e-commerce tariff (``Code_TarifType = 9``) valid on `today`
+  (``DateDebut <= today`` and ``DateFin`` NULL or ``>= today``) that is tied to a reference tariff: a row
+  of type 0 for the same product whose ``Code_Tarif`` equals the type-9 row's ``Code_TarifRef``;
+  when several type-9 rows qualify, the one that started last wins (then the highest Code_Tarif);
+- a variant (``TypeProd = 'V'``) of a homogeneous configurable (``TypeConfHomog = 1``) takes its parent
+  configurable's price, whatever its own tariff says;
+- only rows whose applied tariff was modified, or whose product was created, in the last `window_days`
+  days (default 22) are returned.
+
+The builders are pure (no I/O) so tests and the mssql compile check can enumerate them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, Select, and_, case, func, literal_column, or_, select
+from sqlalchemy.orm import aliased
+
+from app.adapters import sql
+from app.adapters.mdm.tables import produits, tarif
+from app.errors import InvalidInput
+from app.services.mdm.metrics import observed
+
+DEFAULT_WINDOW_DAYS = 22
+TYPE_REFERENCE = 0
+TYPE_ECOMMERCE = 9
+MAX_LIMIT = 100_000
+
+
+@dataclass(frozen=True)
+class PriceQuery:
+    """What GET /api/mdm/prices asks for; `today` is the business date the tariffs must be valid on."""
+
+    today: date
+    window_days: int = DEFAULT_WINDOW_DAYS
+    sku: str | None = None
+    category: str | None = None
+    limit: int | None = None
+    offset: int = 0
+
+    def __post_init__(self) -> None:
+        if self.window_days < 0:
+            raise InvalidInput("window_days must be >= 0.", details={"window_days": ["must be >= 0"]})
+        if self.limit is not None and not 0 <= self.limit <= MAX_LIMIT:
+            raise InvalidInput(f"limit must be between 0 and {MAX_LIMIT}.", details={"limit": ["out of range"]})
+        if self.offset < 0:
+            raise InvalidInput("offset must be >= 0.", details={"offset": ["must be >= 0"]})
+
+
+@dataclass(frozen=True)
+class PricePage:
+    rows: list[dict[str, Any]]
+    total_count: int
+
+
+def current_tariffs(today: date) -> Any:
+    """Subquery: per product, the type-9 tariff valid on `today` and tied to a type-0 reference (rn = 1)."""
+    ecom = tarif.alias("ecom")
+    ref = tarif.alias("ref")
+    ranked = (
+        select(
+            ecom.c.Code_MDM,
+            ecom.c.Tarif,
+            ecom.c.DateModif,
+            func.row_number().over(partition_by=ecom.c.Code_MDM,
+                                   order_by=(ecom.c.DateDebut.desc(), ecom.c.Code_Tarif.desc())).label("rn"),
+        )
+        .join(ref, and_(ref.c.Code_MDM == ecom.c.Code_MDM,
+                        ref.c.Code_Tarif == ecom.c.Code_TarifRef,
+                        ref.c.Code_TarifType == TYPE_REFERENCE))
+        .where(ecom.c.Code_TarifType == TYPE_ECOMMERCE,
+               ecom.c.DateDebut <= today,
+               or_(ecom.c.DateFin.is_(None), ecom.c.DateFin >= today))
+    )
+    return ranked.subquery("cur")
+
+
+def _priced_products(today: date) -> tuple[Select, Any, Any]:
+    """The product <- applied tariff join shared by the prices query and the inventory price lookup."""
+    cur = current_tariffs(today)
+    parent = aliased(produits, name="parent")
+    inherits = and_(produits.c.TypeProd == "V", parent.c.TypeConfHomog == 1)
+    price_owner = case((inherits, produits.c.Sku_Conf), else_=produits.c.Code_MDM)
+    base = (
+        select()
+        .select_from(produits)
+        .outerjoin(parent, and_(parent.c.Code_MDM == produits.c.Sku_Conf, parent.c.TypeProd == "C"))
+        .join(cur, and_(cur.c.Code_MDM == price_owner, cur.c.rn == 1))
+    )
+    return base, cur, parent
+
+
+def build_prices_query(query: PriceQuery) -> tuple[Select, Select]:
+    """(page statement, count statement) for `query`; the page is ordered by sku so offsets are stable."""
+    base, cur, _parent = _priced_products(query.today)
+    cutoff = datetime.combine(query.today - timedelta(days=query.window_days), time.min)
+    conditions = [or_(cur.c.DateModif >= cutoff, produits.c.DateCreation >= cutoff)]
+    if query.sku:
+        conditions.append(produits.c.Code_MDM == query.sku)
+    if query.category:
+        conditions.append(produits.c.Categorie == query.category)
+    filtered = base.where(*conditions)
+    page = (filtered.add_columns(produits.c.Code_MDM.label("sku"), cur.c.Tarif.label("price"))
+            .order_by(produits.c.Code_MDM).offset(query.offset))
+    if query.limit is not None:
+        page = page.limit(query.limit)
+    count = filtered.add_columns(func.count(literal_column("*")).label("n"))
+    return page, count
+
+
+def build_price_lookup(codes: list[str], today: date) -> Select:
+    """Current applied price of the given products, whatever their dates (the inventory grid's Tarif)."""
+    base, cur, _parent = _priced_products(today)
+    return (base.add_columns(produits.c.Code_MDM, cur.c.Tarif)
+            .where(produits.c.Code_MDM.in_(codes)))
+
+
+def _as_number(value: Decimal | float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def fetch_prices(engine: Engine, query: PriceQuery) -> PricePage:
+    """Run the prices query. Raises DependencyUnavailable when the MDM database can't be reached."""
+    page, count = build_prices_query(query)
+    with sql.connect(engine) as conn:
+        with observed("mdm.prices"):
+            rows = [{"sku": sku, "price": _as_number(price)} for sku, price in conn.execute(page)]
+        if query.offset == 0 and (query.limit is None or len(rows) < query.limit):
+            total = len(rows)  # the whole result is on this page: skip the second scan
+        else:
+            with observed("mdm.prices_count"):
+                total = int(conn.execute(count).scalar_one())
+    return PricePage(rows=rows, total_count=total)
+
+
+def fetch_price_map(engine: Engine, codes: list[str], today: date) -> dict[str, float | None]:
+    """{Code_MDM: current price} for the given products (missing: no valid tariff)."""
+    if not codes:
+        return {}
+    with sql.connect(engine) as conn, observed("mdm.price_lookup"):
+        return {code: _as_number(price) for code, price in conn.execute(build_price_lookup(codes, today))}
+
+
+def example_statements() -> dict[str, Any]:
+    """Every statement this module issues, with representative parameters (for the mssql compile test)."""
+    today = date(2025, 1, 15)
+    page, count = build_prices_query(PriceQuery(today=today, sku="X", category="Y", limit=10, offset=5))
+    return {"prices.page": page, "prices.count": count,
+            "prices.lookup": build_price_lookup(["A", "B"], today)}

@@ -1,0 +1,300 @@
+"""Every setting the service reads: name, type, default per environment, meaning, and validation.
+
+One table (`SETTINGS`) drives loading, validation, `manage.py config check` and the README's
+configuration table. Values come from the environment, then an optional `.env` file; a bad or
+missing value stops the start with a message naming each offending variable.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("development", "testing", "production")
+
+
+class ConfigError(Exception):
+    """Raised with one line per bad or missing setting."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("Invalid configuration:\n  - " + "\n  - ".join(problems))
+        self.problems = problems
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("expected true/false")
+
+
+def _list(raw: str) -> list[str]:
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must be >= 0")
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if value < 0:
+        raise ValueError("must be >= 0")
+    return value
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.I)
+
+
+def _bytes(raw: str) -> int:
+    """Parse '1G', '512M', '15mb' or a plain byte count."""
+    match = _SIZE.match(raw)
+    if not match:
+        raise ValueError("expected a size such as 15M or 1G")
+    number, unit = match.groups()
+    return int(float(number) * 1024 ** " kmgt".index(unit.lower() or " "))
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw not in options:
+            raise ValueError(f"expected one of {', '.join(options)}")
+        return raw
+    return parse
+
+
+def _tokens(raw: str) -> list[tuple[str, str]]:
+    """API_TOKENS="role:sha256hex,role:sha256hex" -> [(role, hash)]."""
+    pairs = []
+    for entry in _list(raw):
+        role, _, digest = entry.partition(":")
+        if role not in ("viewer", "operator", "admin"):
+            raise ValueError(f"unknown role {role!r} (viewer, operator, admin)")
+        if not re.fullmatch(r"[0-9a-f]{64}", digest):
+            raise ValueError("each entry must be role:<64 hex chars sha256 of the token>")
+        pairs.append((role, digest))
+    return pairs
+
+
+def _role_map(raw: str) -> dict[str, str]:
+    """LOGIN_ROLES="alice:admin,bob:operator"."""
+    out = {}
+    for entry in _list(raw):
+        user, _, role = entry.partition(":")
+        if role not in ("viewer", "operator", "admin"):
+            raise ValueError(f"unknown role {role!r} for {user!r}")
+        out[user] = role
+    return out
+
+
+def _ttls(raw: str) -> dict[str, int]:
+    """CACHE_TTLS="magento:18000,mdm:60" (seconds)."""
+    out = {}
+    for entry in _list(raw):
+        name, _, seconds = entry.partition(":")
+        out[name] = int(seconds)
+    return out
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    parse: Callable[[str], Any]
+    default: Any
+    help: str
+    secret: bool = False
+    per_env: Mapping[str, Any] = field(default_factory=dict)
+    required_in: tuple[str, ...] = ()
+
+    @property
+    def attr(self) -> str:
+        return self.env.lower()
+
+    def default_for(self, env: str) -> Any:
+        return self.per_env.get(env, self.default)
+
+
+S = Setting
+SETTINGS: list[Setting] = [
+    # Process and HTTP
+    S("HOST", str, "0.0.0.0", "Address Gunicorn binds to."),
+    S("PORT", int, 5000, "Port Gunicorn and `manage.py serve` bind to."),
+    S("LOG_LEVEL", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "Log level.",
+      per_env={"development": "DEBUG", "testing": "WARNING"}),
+    S("LOG_FORMAT", _choice("json", "text"), "json", "Log line format (text is for people).",
+      per_env={"development": "text"}),
+    S("LOG_DIR", str, str(ROOT / "logs"), "Directory of the log files (one file per process and day)."),
+    S("LOG_FILES", _bool, True, "Write log files under LOG_DIR besides stderr.", per_env={"testing": False}),
+    S("LOG_RETENTION_DAYS", _positive_int, 14, "Days of log files kept; older ones are deleted at start."),
+    S("MAX_CONTENT_LENGTH", _bytes, 15 * 1024 ** 2, "Largest accepted request body (bytes or 15M)."),
+    S("PROXY_FIX_HOPS", _positive_int, 0, "Number of trusted reverse proxies (X-Forwarded-*)."),
+    S("SECRET_KEY", str, None, "Signs login-issued access tokens. Required in production.", secret=True,
+      per_env={"development": "dev-only-not-secret", "testing": "testing-only-not-secret"},
+      required_in=("production",)),
+    # Auth
+    S("API_TOKENS", _tokens, [], "Bearer tokens as role:sha256hex,... (hashes only; `manage.py token create`)."),
+    S("LOGIN_ROLES", _role_map, {}, "Role per Magento admin username for login-issued tokens (user:role,...)."),
+    S("LOGIN_DEFAULT_ROLE", _choice("viewer", "operator", "admin"), "viewer", "Role of other users who log in."),
+    S("ACCESS_TOKEN_TTL", _positive_int, 8 * 3600, "Lifetime (s) of login-issued access tokens."),
+    # HTTP security
+    S("CORS_ORIGINS", _list, ["http://localhost:3000", "http://localhost:5173"], "Allowed browser origins."),
+    S("FORCE_HTTPS", _bool, False, "Redirect plain HTTP to HTTPS (never on probes or metrics).",
+      per_env={"production": True}),
+    S("RATE_LIMIT", str, "1000 per 15 minutes", "Requests allowed per client (Flask-Limiter syntax)."),
+    S("RATE_LIMIT_ENABLED", _bool, True, "Turn rate limiting off (not recommended)."),
+    S("API_DOCS_ENABLED", _bool, True, "Serve the docs page at /api-docs.", per_env={"production": False}),
+    # Cache
+    S("REDIS_URL", str, "", "Redis for cache, rate limits, shared tokens and locks; empty = in-memory."),
+    S("REDIS_TIMEOUT", _positive_float, 0.2, "Redis socket and connect timeout (s)."),
+    S("CACHE_PROBE_INTERVAL", _positive_float, 5.0, "Seconds between Redis probes while on the fallback."),
+    S("CACHE_FALLBACK_MAX_ITEMS", _positive_int, 2000, "Size bound of the in-memory fallback cache."),
+    S("CACHE_FALLBACK_MAX_TTL", _positive_int, 60, "Longest TTL (s) the per-worker fallback keeps a value."),
+    S("CACHE_TTLS", _ttls, {"default": 300, "magento": 18000, "dashboard": 120, "analytics": 1200,
+                            "mdm": 60, "metrics": 60, "health": 5},
+      "TTL in seconds per cache namespace (name:seconds,...); merged over the defaults."),
+    # Health
+    S("HEALTH_CRITICAL", _list, ["database", "app_database"],
+      "Checks whose failure makes readiness fail (others only warn)."),
+    S("HEALTH_CACHE_SECONDS", _positive_float, 3.0, "How long detailed health results are reused."),
+    # Gunicorn / processes
+    S("WEB_CONCURRENCY", _positive_int, 0, "Gunicorn workers; 0 = from the cgroup-aware core count."),
+    S("GUNICORN_THREADS", _positive_int, 4, "Threads per gthread worker."),
+    S("GUNICORN_TIMEOUT", _positive_int, 60, "Seconds before a silent worker is killed."),
+    S("GUNICORN_GRACEFUL_TIMEOUT", _positive_int, 30, "Seconds a worker gets to finish on stop/reload."),
+    S("MAX_WORKER_MEMORY", _bytes, 1024 ** 3, "Recycle a worker whose tree (worker + pool, USS) exceeds this."),
+    S("MAX_REQUESTS", _positive_int, 10000, "Recycle a worker after this many requests (0 = never)."),
+    S("MAX_REQUESTS_JITTER", _positive_int, 1000, "Random jitter added to MAX_REQUESTS."),
+    S("MEMORY_CHECK_INTERVAL", _positive_float, 5.0, "Seconds between idle memory checks of a worker."),
+    S("PROMETHEUS_MULTIPROC_DIR", str, "", "Directory of multiprocess metric files (default: a run dir)."),
+    S("RUN_DIR", str, str(ROOT / "instance" / "run"), "Runtime files: pid file, metric files, worker table."),
+    # Databases
+    S("MDM_DATABASE_URL", str, f"sqlite:///{ROOT / 'instance' / 'mdm.sqlite3'}", "MDM database (SQLAlchemy URL)."),
+    S("APP_DATABASE_URL", str, f"sqlite:///{ROOT / 'instance' / 'app.sqlite3'}",
+      "The app's own database: jobs, schedule runs, voting (SQLAlchemy URL)."),
+    S("APP_DB_AUTO_UPGRADE", _bool, True, "Apply the app database's migrations at start (else `manage.py db upgrade`)."),
+    S("DB_CONNECT_TIMEOUT", _positive_float, 2.0, "Database connect timeout (s)."),
+    S("DB_STATEMENT_TIMEOUT", _positive_float, 15.0, "Database statement timeout (s)."),
+    S("DB_POOL_SIZE", _positive_int, 5, "Connections kept per process and database."),
+    S("MDM_PRICE_WINDOW_DAYS", _positive_int, 22, "Prices changed or products created in the last N days."),
+    S("MDM_SLOW_QUERY_MS", _positive_float, 500.0, "Log MDM queries slower than this."),
+    S("SOURCES_FILE", str, str(ROOT / "config" / "sources.json"), "MDM store -> Magento source mapping."),
+    S("AUTO_SEED", _bool, False, "Seed demo MDM data at start when the MDM database is empty.",
+      per_env={"development": True}),
+    # Magento
+    S("MAGENTO_URL", str, "", "Shop base URL (https://shop/rest is derived); empty = the local sandbox."),
+    S("MAGENTO_STORE_CODE", str, "default", "Store code used in /rest/<store>/V1 URLs."),
+    S("MAGENTO_USERNAME", str, "", "Magento integration admin user.", required_in=()),
+    S("MAGENTO_PASSWORD", str, "", "Magento integration admin password.", secret=True),
+    S("MAGENTO_TIMEOUT_CONNECT", _positive_float, 3.0, "Magento connect timeout (s)."),
+    S("MAGENTO_TIMEOUT_READ", _positive_float, 20.0, "Magento read timeout (s); below GUNICORN_TIMEOUT."),
+    S("MAGENTO_RETRY_MAX_ATTEMPTS", _positive_int, 4, "Attempts per idempotent Magento call."),
+    S("MAGENTO_RETRY_MAX_WAIT", _positive_float, 20.0, "Longest total backoff per Magento call (s)."),
+    S("MAGENTO_TOKEN_TTL", _positive_int, 3500, "Seconds the shared admin token is reused."),
+    S("MAGENTO_TIMEOUT_WRITE", _positive_float, 20.0, "Magento write timeout (s): sending a request body."),
+    S("MAGENTO_TIMEOUT_POOL", _positive_float, 3.0, "Wait (s) for a free pooled Magento connection."),
+    S("MAGENTO_POOL_MAX_CONNECTIONS", _positive_int, 20, "Open Magento connections per worker process."),
+    S("MAGENTO_POOL_MAX_KEEPALIVE", _positive_int, 10, "Idle keep-alive Magento connections per process."),
+    S("MAGENTO_VERIFY_TLS", _bool, True, "Verify the shop's TLS certificate."),
+    S("MAGENTO_RETRY_MAX_TIME", _positive_float, 45.0,
+      "Wall-clock budget (s) of one Magento call, retries and waits included; below GUNICORN_TIMEOUT."),
+    S("MAGENTO_RETRY_BACKOFF_BASE", _positive_float, 0.5, "First backoff ceiling (s); doubles per retry."),
+    S("MAGENTO_RETRY_BACKOFF_MAX", _positive_float, 8.0, "Largest backoff ceiling (s) of one retry (full jitter)."),
+    S("MAGENTO_TOKEN_REFUSED_COOLDOWN", _positive_int, 300,
+      "Seconds no worker asks for a new admin token after Magento refused the credentials (lockout guard)."),
+    S("SANDBOX_PORT", int, 8081, "Port of the local Magento sandbox (development quick start)."),
+]
+del S
+
+
+class Settings:
+    """Frozen, validated settings; attribute names are the variable names in lower case."""
+
+    def __init__(self, env: str, values: dict[str, Any]) -> None:
+        object.__setattr__(self, "env", env)
+        object.__setattr__(self, "_values", values)
+        for key, value in values.items():
+            object.__setattr__(self, key, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("settings are read-only")
+
+    def __getattr__(self, name: str) -> Any:  # only reached for unknown names
+        raise AttributeError(f"no setting named {name!r}")
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    def as_dict(self, mask_secrets: bool = True) -> dict[str, Any]:
+        out = {}
+        for setting in SETTINGS:
+            value = self._values[setting.attr]
+            if mask_secrets and setting.secret and value:
+                value = "****"
+            out[setting.env] = value
+        return out
+
+    def ttl(self, namespace: str) -> int:
+        ttls = self._values["cache_ttls"]
+        return int(ttls.get(namespace, ttls.get("default", 300)))
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    from dotenv import dotenv_values
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+def load_settings(env: str | None = None, environ: Mapping[str, str] | None = None,
+                  overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Build and validate the settings for `env` (default: APP_ENV, else development).
+
+    Raises ConfigError naming every bad or missing variable.
+    """
+    source = dict(_read_dotenv(ROOT / ".env")) if environ is None else {}
+    source.update(os.environ if environ is None else environ)
+    env = env or source.get("APP_ENV") or "development"
+    if env not in ENVIRONMENTS:
+        raise ConfigError([f"APP_ENV: {env!r} is not one of {', '.join(ENVIRONMENTS)}"])
+    overrides = dict(overrides or {})
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for setting in SETTINGS:
+        if setting.env in overrides:
+            values[setting.attr] = overrides.pop(setting.env)
+            continue
+        raw = source.get(setting.env)
+        if raw is None or raw == "":
+            value = setting.default_for(env)
+            if setting.env == "CACHE_TTLS":
+                value = dict(value)
+            if env in setting.required_in and value in (None, ""):
+                problems.append(f"{setting.env}: required when APP_ENV={env} ({setting.help})")
+            values[setting.attr] = value
+            continue
+        try:
+            value = setting.parse(raw)
+        except (ValueError, TypeError) as exc:
+            problems.append(f"{setting.env}: {exc} (got {'****' if setting.secret else repr(raw)})")
+            continue
+        if setting.env == "CACHE_TTLS":
+            value = {**setting.default, **value}
+        values[setting.attr] = value
+    if overrides:
+        problems.append(f"unknown settings: {', '.join(sorted(overrides))}")
+    if env == "production" and not values.get("api_tokens") and not values.get("secret_key"):
+        problems.append("API_TOKENS: production needs at least one API token or a SECRET_KEY for logins")
+    if values.get("magento_url") and not (values.get("magento_username") and values.get("magento_password")):
+        problems.append("MAGENTO_USERNAME/MAGENTO_PASSWORD: required when MAGENTO_URL is set")
+    if problems:
+        raise ConfigError(problems)
+    return Settings(env, values)

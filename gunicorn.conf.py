@@ -1,0 +1,180 @@
+"""Gunicorn settings and hooks: what PM2's ecosystem file did for the Node backend.
+
+- workers from the cgroup-aware core count and the image pool size (WEB_CONCURRENCY overrides);
+- gthread workers, so a worker waiting on Magento or SQL still serves probes and grids;
+- memory recycling: after each request and every few seconds while idle, the worker plus its pool is
+  measured (USS) and a worker over MAX_WORKER_MEMORY finishes its requests and exits (logged, counted);
+- max_requests with jitter; graceful HUP reload (app code reloads: no preload_app);
+- Prometheus multiprocess files: directory set before prometheus_client loads, wiped at a cold start
+  but not on a USR2 re-exec, dead workers archived so the file count stays bounded;
+- each worker's image pool stopped on exit and abort so no pool process outlives its worker.
+"""
+import os
+import signal
+import sys
+import threading
+import time
+
+from config import ConfigError, load_settings
+
+try:
+    _settings = load_settings()
+except ConfigError as exc:  # refuse to start, naming every bad setting
+    sys.stderr.write(f"{exc}\n")
+    sys.exit(2)
+
+# Must happen before anything imports prometheus_client (the master and every worker inherit it).
+_metrics_dir = _settings.prometheus_multiproc_dir or os.path.join(_settings.run_dir, "metrics")
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+os.makedirs(_metrics_dir, exist_ok=True)
+os.makedirs(_settings.run_dir, exist_ok=True)
+
+from app.metric_files import mark_process_dead, reset_multiproc_dir  # noqa: E402
+from app.procinfo import cgroup_cpu_count, default_worker_count, tree_rss, tree_uss  # noqa: E402
+
+wsgi_app = "app:create_app()"
+bind = [f"{_settings.host}:{_settings.port}"]
+workers = _settings.web_concurrency or default_worker_count(cgroup_cpu_count())
+worker_class = "gthread"
+threads = _settings.gunicorn_threads
+timeout = _settings.gunicorn_timeout
+graceful_timeout = _settings.gunicorn_graceful_timeout
+keepalive = 5
+max_requests = _settings.max_requests
+max_requests_jitter = _settings.max_requests_jitter if _settings.max_requests else 0
+preload_app = False  # HUP must reload app code; the image pool must never exist in the master
+pidfile = os.path.join(_settings.run_dir, "gunicorn.pid")
+proc_name = "techno-etl"
+accesslog = None  # the app writes JSON access lines with the request id
+errorlog = "-"
+loglevel = _settings.log_level.lower()
+reload = _settings.env == "development" and os.environ.get("GUNICORN_RELOAD", "") == "1"
+raw_env = [f"APP_ENV={_settings.env}"]
+
+
+def on_starting(server):
+    # A USR2 re-exec starts a new master while the old workers still write their files: keep them.
+    if not os.environ.get("GUNICORN_PID"):
+        reset_multiproc_dir(_metrics_dir)
+    os.environ.setdefault("TECHNO_ETL_STARTED_AT", str(time.time()))
+    if _settings.log_files:
+        from app.logging import prune_old_logs
+        removed = prune_old_logs(_settings.log_dir, _settings.log_retention_days)
+        if removed:
+            server.log.info("removed %d log files older than %d days", removed, _settings.log_retention_days)
+    server.log.info("techno-etl: %d %s workers x %d threads, recycle above %d MiB",
+                    workers, worker_class, threads, _settings.max_worker_memory // 1024 ** 2)
+
+
+def on_reload(server):
+    server.log.info("techno-etl: HUP received, replacing workers gracefully")
+
+
+def post_fork(server, worker):
+    # Project code the master imported (settings, metric-file helpers) is re-imported by the worker,
+    # so a HUP picks up changes everywhere.
+    for name in [n for n in sys.modules if n.split(".")[0] in ("config", "app")]:
+        del sys.modules[name]
+
+
+def post_worker_init(worker):
+    from app import lifecycle
+    from app.telemetry import WORKER_STARTED
+
+    WORKER_STARTED.set(time.time())
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def drain_then_stop(signum, frame):
+        lifecycle.mark_draining()  # readiness now answers 503
+        if callable(previous):
+            previous(signum, frame)
+
+    signal.signal(signal.SIGTERM, drain_then_stop)
+    worker._memory_guard = _MemoryGuard(worker)
+    threading.Thread(target=worker._memory_guard.idle_loop, name="memory-guard", daemon=True).start()
+    lifecycle.mark_ready()
+
+
+def post_request(worker, req, environ, resp):
+    guard = getattr(worker, "_memory_guard", None)
+    if guard is not None:
+        guard.check(precise=False)
+
+
+def worker_exit(server, worker):
+    _count_exit_reason(worker)
+    _stop_image_pool()
+
+
+def worker_abort(worker):
+    _count_exit_reason(worker, "timeout")
+    _stop_image_pool()
+
+
+def child_exit(server, worker):
+    mark_process_dead(worker.pid)
+
+
+def _stop_image_pool():
+    module = sys.modules.get("workers.pool")
+    if module is not None:  # only if this worker ever started a pool
+        module.shutdown_image_pool()
+
+
+def _count_exit_reason(worker, reason=None):
+    if reason is None:
+        guard = getattr(worker, "_memory_guard", None)
+        if guard is not None and guard.tripped:
+            return  # already counted as "memory"
+        reason = "max_requests" if worker.max_requests and worker.nr >= worker.max_requests else "stop"
+    try:
+        from app.telemetry import WORKER_RECYCLES
+
+        WORKER_RECYCLES.labels(reason).inc()
+    except Exception:
+        pass
+
+
+class _MemoryGuard:
+    """PM2's max_memory_restart: recycle a worker whose tree (worker + pool) grows past the limit."""
+
+    def __init__(self, worker):
+        import psutil
+
+        self.worker = worker
+        self.limit = _settings.max_worker_memory
+        self.interval = _settings.memory_check_interval
+        self.proc = psutil.Process()
+        self.children = []
+        self.children_at = 0.0
+        self.tripped = False
+        self.lock = threading.Lock()
+
+    def check(self, precise):
+        if self.tripped:
+            return
+        now = time.monotonic()
+        if now - self.children_at > 2.0:  # listing children scans /proc: do it at most every 2 s
+            self.children = self.proc.children(recursive=True)
+            self.children_at = now
+        # RSS is cheap but overcounts shared pages: confirm with USS before recycling.
+        if not precise and tree_rss(self.proc, self.children) <= self.limit:
+            return
+        with self.lock:
+            used = tree_uss(self.proc.pid)
+            if used > self.limit and not self.tripped:
+                self.tripped = True
+                self.worker.log.warning("worker %s uses %d MiB (worker + pool) > limit %d MiB: recycling",
+                                        self.proc.pid, used // 1024 ** 2, self.limit // 1024 ** 2)
+                from app.telemetry import WORKER_RECYCLES
+
+                WORKER_RECYCLES.labels("memory").inc()
+                self.worker.alive = False  # finish in-flight requests, then exit
+
+    def idle_loop(self):
+        while self.worker.alive and not self.tripped:
+            time.sleep(self.interval)
+            try:
+                self.check(precise=True)
+            except Exception as exc:  # the guard must never kill the worker by itself
+                self.worker.log.warning("memory guard check failed: %s", exc)

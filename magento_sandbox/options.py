@@ -1,0 +1,74 @@
+"""SandboxOptions: every knob of the Magento sandbox, with named defaults and an env reader."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+# Magento defaults, named so tests and docs can refer to them.
+DEFAULT_TOKEN_TTL_S = 4 * 3600  # classic admin token lifetime (oauth/access_token_lifetime/admin = 4 h)
+DEFAULT_LOCKOUT_FAILURES = 6  # oauth/authentication_lock/max_failures_count
+DEFAULT_LOCKOUT_S = 1800  # oauth/authentication_lock/timeout
+DEFAULT_MAX_PAGE_SIZE = 300  # webapi/validation/maximum_page_size
+DEFAULT_PAGE_SIZE = 20  # webapi/validation/default_page_size (only applied in strict mode)
+DEFAULT_SYNC_ARRAY_LIMIT = 20  # webapi/validation/input_limit_enabled -> complex array size (sync)
+DEFAULT_ASYNC_ARRAY_LIMIT = 5000  # same limit for the async/bulk routes
+DEFAULT_CONSUMER_DELAY_S = 2.0
+DEFAULT_PRODUCTS = 500
+DEFAULT_SEED = 42
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SOURCES_FILE = _REPO_ROOT / "config" / "sources.json"
+
+
+@dataclass(frozen=True)
+class SandboxOptions:
+    """Configuration of one sandbox instance (immutable; the live knobs are in FaultConfig)."""
+
+    admin_username: str = "admin"
+    admin_password: str = "sandbox123"
+    token_ttl_s: float = DEFAULT_TOKEN_TTL_S
+    lockout_failures: int = DEFAULT_LOCKOUT_FAILURES
+    lockout_s: float = DEFAULT_LOCKOUT_S
+    # Magento 2.4.3 behaviour (input limits always on); 2.4.4+ ships with them off.
+    strict_limits: bool = False
+    max_page_size: int = DEFAULT_MAX_PAGE_SIZE
+    default_page_size: int = DEFAULT_PAGE_SIZE
+    sync_array_limit: int = DEFAULT_SYNC_ARRAY_LIMIT
+    async_array_limit: int = DEFAULT_ASYNC_ARRAY_LIMIT
+    # Seconds after which open bulk operations are consumed automatically; None = only on demand.
+    consumer_delay_s: float | None = DEFAULT_CONSUMER_DELAY_S
+    products: int = DEFAULT_PRODUCTS
+    seed: int = DEFAULT_SEED
+    mdm_url: str | None = None
+    sources_file: Path = DEFAULT_SOURCES_FILE
+    # When set, /__sandbox/ control calls need the header X-Sandbox-Control: <token>.
+    control_token: str | None = None
+    # Seed of the random generator that decides `rate`-based faults (deterministic runs).
+    fault_seed: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "SandboxOptions":
+        """Defaults, then SANDBOX_* environment variables, then explicit overrides."""
+        env = os.environ
+        values: dict[str, object] = {}
+        if env.get("SANDBOX_ADMIN_USERNAME"):
+            values["admin_username"] = env["SANDBOX_ADMIN_USERNAME"]
+        if env.get("SANDBOX_ADMIN_PASSWORD"):
+            values["admin_password"] = env["SANDBOX_ADMIN_PASSWORD"]
+        if env.get("SANDBOX_TOKEN_TTL_S"):
+            values["token_ttl_s"] = float(env["SANDBOX_TOKEN_TTL_S"])
+        if env.get("SANDBOX_STRICT_LIMITS"):
+            values["strict_limits"] = env["SANDBOX_STRICT_LIMITS"].lower() in {"1", "true", "yes"}
+        if env.get("SANDBOX_CONTROL_TOKEN"):
+            values["control_token"] = env["SANDBOX_CONTROL_TOKEN"]
+        if env.get("SANDBOX_CONSUMER_DELAY_S"):
+            raw = env["SANDBOX_CONSUMER_DELAY_S"]
+            values["consumer_delay_s"] = None if raw.lower() in {"", "none", "off"} else float(raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    def with_(self, **changes: object) -> "SandboxOptions":
+        """A copy with some fields changed."""
+        return replace(self, **changes)  # type: ignore[arg-type]

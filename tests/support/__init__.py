@@ -1,0 +1,1 @@
+"""Helpers for tests that run real processes: Gunicorn, Redis, free ports, polling."""

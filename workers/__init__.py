@@ -1,0 +1,1 @@
+"""The image multiprocessing pool (`workers.pool`) and the picklable tasks it runs (`workers.tasks`)."""

@@ -1,0 +1,324 @@
+"""The image process pool owned by one Gunicorn worker: lazy start, per-task timeout, recycling, stop.
+
+Why forkserver (not spawn, never fork): a Gunicorn worker may run threads (gthread), and forking a
+threaded process can deadlock in the child; forkserver forks children from a clean single-threaded
+server that has already imported Pillow and the operations (`workers.tasks`), so a child starts in
+milliseconds. That matters because children are replaced often: after `maxtasksperchild` tasks and
+after every timeout. Spawn would pay a full interpreter start and imports (about 0.5 s) each time.
+
+A pool is never created in the Gunicorn master (it would not survive the fork: its handler threads
+are gone in the workers). Children die with their worker even on SIGKILL (see workers.tasks).
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import multiprocessing
+import multiprocessing.forkserver
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any, Callable
+
+from app.errors import AppError, DependencyUnavailable, UpstreamTimeout
+from app.services.images.limits import DEFAULT_LIMITS, ImageLimits
+from app.services.images.operations import ImageResult
+from app.services.images.watermark import Watermark
+from app import telemetry
+from workers import tasks
+
+log = logging.getLogger(__name__)
+
+MASTER_PID_ENV = "TECHNO_ETL_MASTER_PID"
+DEFAULT_TASK_TIMEOUT = 20.0  # seconds; keep below Gunicorn's worker timeout
+DEFAULT_MAXTASKSPERCHILD = 200  # bounds slow leaks and fragmentation in long-lived children
+DEFAULT_MEMORY_LIMIT = 1024 * 1024 * 1024  # address-space cap per child (RLIMIT_AS)
+_WAIT_SLICE = 0.2  # how often a waiter notices that its pool was recycled under it
+
+TASKS = telemetry.counter("images_tasks_total", "Image pool tasks by operation and outcome.",
+                          ("op", "outcome"))
+DURATION = telemetry.histogram("images_task_duration_seconds",
+                               "Image task time seen by the worker (queue wait included).", ("op",))
+QUEUE_DEPTH = telemetry.gauge("images_pool_queue_depth", "Image tasks waiting for a free pool process.")
+BUSY = telemetry.gauge("images_pool_busy", "Pool processes running an image task.")
+CHILD_PEAK_RSS = telemetry.gauge("images_pool_child_peak_rss_bytes",
+                                 "Largest peak resident memory reported by a pool process.", mode="livemax")
+
+
+class ImageTaskTimeout(UpstreamTimeout):
+    """An image task ran past its timeout; its pool was recycled."""
+
+    code = "image_task_timeout"
+
+
+class ImagePoolRestarted(DependencyUnavailable):
+    """The task was lost because its pool was recycled (another task timed out); retry."""
+
+    code = "image_pool_restarted"
+
+
+def default_pool_size(cpu_count: int | None, web_workers: int) -> int:
+    """Processes per worker so that web_workers x (1 + size) fits the cores (at least 1)."""
+    return max(1, (cpu_count or 1) // max(1, web_workers) - 1)
+
+
+def mark_master() -> None:
+    """Declare this process the Gunicorn master (call from gunicorn.conf.py): no pool here, ever."""
+    os.environ[MASTER_PID_ENV] = str(os.getpid())
+
+
+def in_master() -> bool:
+    return os.environ.get(MASTER_PID_ENV) == str(os.getpid())
+
+
+class ImagePool:
+    """A multiprocessing pool with timeouts, recycling and stats; thread-safe; started on first use."""
+
+    def __init__(self, size: int, *, task_timeout: float = DEFAULT_TASK_TIMEOUT,
+                 maxtasksperchild: int | None = DEFAULT_MAXTASKSPERCHILD,
+                 start_method: str = "forkserver",
+                 memory_limit_bytes: int | None = DEFAULT_MEMORY_LIMIT) -> None:
+        if size < 1:
+            raise ValueError("pool size must be >= 1")
+        if start_method not in ("forkserver", "spawn"):
+            raise ValueError("start_method must be forkserver or spawn (fork is unsafe in threaded workers)")
+        self.size = size
+        self.task_timeout = task_timeout
+        self.maxtasksperchild = maxtasksperchild
+        self.start_method = start_method
+        self.memory_limit_bytes = memory_limit_bytes
+        self._ctx = multiprocessing.get_context(start_method)
+        self._lock = threading.Lock()
+        self._pool: Any = None  # multiprocessing.pool.Pool
+        self._owner_pid = os.getpid()
+        self._generation = 0
+        self._in_flight = 0
+        self._done = self._failed = self._timeouts = self._recycles = 0
+        self._duration_sum = self._duration_max = 0.0
+        self._peak_child_rss = 0
+        self._started_at: float | None = None
+
+    # lifecycle -----------------------------------------------------------------------------------
+
+    def _ensure_started(self) -> tuple[Any, int]:
+        if in_master():
+            raise RuntimeError("The image pool must not be created in the Gunicorn master; "
+                               "it is started lazily in each worker.")
+        with self._lock:
+            if self._pool is not None and self._owner_pid != os.getpid():
+                # Inherited through fork: its handler threads do not exist here. Leave it to its owner.
+                self._pool = None
+            if self._pool is None:
+                if self.start_method == "forkserver":
+                    # Import Pillow and the operations once in the server; children fork warm.
+                    self._ctx.set_forkserver_preload(["workers.tasks"])
+                self._owner_pid = os.getpid()
+                self._pool = self._ctx.Pool(
+                    self.size, initializer=tasks.init_child,
+                    initargs=(self._owner_pid, self.memory_limit_bytes),
+                    maxtasksperchild=self.maxtasksperchild)
+                self._started_at = time.time()
+                log.info("image pool started", extra={"size": self.size, "generation": self._generation})
+            return self._pool, self._generation
+
+    def _recycle(self, generation: int, reason: str) -> None:
+        """Replace the pool once per generation; the next task starts a fresh one."""
+        with self._lock:
+            if generation != self._generation or self._pool is None:
+                return  # someone else already recycled it
+            pool, self._pool = self._pool, None
+            self._generation += 1
+            self._recycles += 1
+        log.warning("image pool recycled", extra={"reason": reason, "generation": generation})
+        pool.terminate()  # SIGTERM to every child: a stuck decoder cannot leak a process
+        pool.join()
+
+    def stop(self) -> None:
+        """Terminate and join the children (worker exit, atexit). A later task starts a new pool."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+            self._generation += 1
+            owned = self._owner_pid == os.getpid()
+        if pool is not None and owned:
+            pool.terminate()
+            pool.join()
+
+    def kill(self) -> None:
+        """SIGKILL the children without taking any lock (worker_abort runs inside a signal handler)."""
+        for pid in self.child_pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def child_pids(self) -> list[int]:
+        pool = self._pool
+        # Pool keeps its Process objects in the private `_pool` list; there is no public accessor.
+        return [p.pid for p in list(getattr(pool, "_pool", None) or []) if p.pid] if pool else []
+
+    # tasks ---------------------------------------------------------------------------------------
+
+    def run(self, fn: Callable[..., tuple[Any, tasks.TaskStats]], *args: Any, op: str,
+            timeout: float | None = None) -> Any:
+        """Run a workers.tasks function in a child and return its value.
+
+        Raises whatever typed error the task raised, ImageTaskTimeout (504) after `timeout`
+        (the pool is then recycled), ImagePoolRestarted (503) when another task's timeout
+        recycled the pool under this one.
+        """
+        timeout = self.task_timeout if timeout is None else timeout
+        pool, generation = self._ensure_started()
+        outcome = "ok"
+        self._enter()
+        started = time.perf_counter()
+        try:
+            try:
+                pending = pool.apply_async(fn, args)
+            except ValueError as exc:  # "Pool not running": recycled between the two lines above
+                raise ImagePoolRestarted("image_pool", "The image pool restarted; retry.",
+                                         headers={"Retry-After": "1"}) from exc
+            value, stats = self._wait(pending, generation, timeout, op)
+            self._peak_child_rss = max(self._peak_child_rss, stats.peak_rss_bytes)
+            CHILD_PEAK_RSS.set(self._peak_child_rss)
+            return value
+        except AppError as exc:
+            outcome = exc.code
+            raise
+        except Exception:
+            outcome = "error"
+            raise
+        finally:
+            self._leave(op, outcome, time.perf_counter() - started)
+
+    def _wait(self, pending: Any, generation: int, timeout: float, op: str) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._timeouts += 1
+                self._recycle(generation, reason=f"{op} task exceeded {timeout:g}s")
+                raise ImageTaskTimeout("image_pool", f"The image task took longer than {timeout:g} s.")
+            pending.wait(min(remaining, _WAIT_SLICE))
+            if pending.ready():
+                return pending.get()  # re-raises the child's exception here
+            if self._generation != generation:
+                raise ImagePoolRestarted("image_pool", "The image pool restarted; retry.",
+                                         headers={"Retry-After": "1"})
+
+    def _enter(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+            waiting = self._in_flight > self.size
+        (QUEUE_DEPTH if waiting else BUSY).inc()
+
+    def _leave(self, op: str, outcome: str, seconds: float) -> None:
+        with self._lock:
+            waiting = self._in_flight > self.size
+            self._in_flight -= 1
+            if outcome == "ok":
+                self._done += 1
+            else:
+                self._failed += 1
+            self._duration_sum += seconds
+            self._duration_max = max(self._duration_max, seconds)
+        # Approximate split: the pool does not say which task is running, only how many are in.
+        (QUEUE_DEPTH if waiting else BUSY).dec()
+        TASKS.labels(op=op, outcome=outcome).inc()
+        DURATION.labels(op=op).observe(seconds)
+
+    def process(self, data: bytes, operations: Iterable[Mapping[str, Any]], *,
+                watermark: Watermark | None = None, limits: ImageLimits = DEFAULT_LIMITS,
+                timeout: float | None = None) -> ImageResult:
+        """Run image operations in a child (see app.services.images.operations.process)."""
+        operations = [dict(o) for o in operations]
+        names = {str(o.get("op")) for o in operations}
+        op = names.pop() if len(names) == 1 else "multi"
+        return self.run(tasks.process_image, data, operations, watermark, limits, op=op, timeout=timeout)
+
+    def stats(self) -> dict[str, Any]:
+        """Snapshot for detailed health and the metrics summary."""
+        with self._lock:
+            finished = self._done + self._failed
+            return {
+                "size": self.size, "started": self._pool is not None, "startMethod": self.start_method,
+                "busy": min(self._in_flight, self.size), "queued": max(0, self._in_flight - self.size),
+                "tasksDone": self._done, "tasksFailed": self._failed, "timeouts": self._timeouts,
+                "recycles": self._recycles, "taskTimeoutSeconds": self.task_timeout,
+                "maxTasksPerChild": self.maxtasksperchild,
+                "durationSeconds": {"count": finished, "sum": round(self._duration_sum, 4),
+                                    "avg": round(self._duration_sum / finished, 4) if finished else None,
+                                    "max": round(self._duration_max, 4)},
+                "peakChildRssBytes": self._peak_child_rss or None,
+                "children": self.child_pids(),
+            }
+
+
+# The process-wide pool --------------------------------------------------------------------------
+
+_options: dict[str, Any] = {}
+_instance: ImagePool | None = None
+_instance_lock = threading.Lock()
+_shut_down = False
+
+
+def configure_image_pool(*, size: int | None = None, task_timeout: float | None = None,
+                         maxtasksperchild: int | None = None, memory_limit_bytes: int | None = None,
+                         web_workers: int | None = None) -> None:
+    """Set the options the lazy pool is built with (from settings, in the images init_app)."""
+    if size is None or size <= 0:
+        workers = web_workers or int(os.environ.get("WEB_CONCURRENCY", "1") or 1)
+        size = default_pool_size(os.cpu_count(), workers)
+    _options.update(size=size)
+    if task_timeout:
+        _options["task_timeout"] = task_timeout
+    if maxtasksperchild:
+        _options["maxtasksperchild"] = maxtasksperchild
+    if memory_limit_bytes is not None:
+        _options["memory_limit_bytes"] = memory_limit_bytes or None
+
+
+def get_image_pool() -> ImagePool:
+    """This process's pool, created on first call (never in the Gunicorn master)."""
+    global _instance
+    if _shut_down:
+        raise DependencyUnavailable("image_pool", "The image pool is shut down (worker exiting).")
+    with _instance_lock:
+        if _instance is None or _instance._owner_pid != os.getpid():
+            options = dict(_options)
+            size = options.pop("size", None) or default_pool_size(
+                os.cpu_count(), int(os.environ.get("WEB_CONCURRENCY", "1") or 1))
+            _instance = ImagePool(size, **options)
+            atexit.register(shutdown_image_pool)
+        return _instance
+
+
+def peek_image_pool() -> ImagePool | None:
+    """The pool if this process has one (health checks must not start it)."""
+    return _instance if _instance is not None and _instance._owner_pid == os.getpid() else None
+
+
+def shutdown_image_pool(abort: bool = False) -> None:
+    """Stop this process's pool and its forkserver; for worker_exit, worker_abort (abort=True), atexit."""
+    global _shut_down
+    _shut_down = True
+    pool = peek_image_pool()
+    if pool is None:
+        return
+    if abort:
+        pool.kill()  # no locks: we may be inside a signal handler
+        return
+    pool.stop()
+    server = getattr(multiprocessing.forkserver, "_forkserver", None)
+    if server is not None and getattr(server, "_forkserver_pid", None) and hasattr(server, "_stop"):
+        server._stop()  # private, but the only way to reap the server before the worker exits
+
+
+def reset_for_tests() -> None:
+    """Forget the process-wide pool and the shut-down flag (tests only)."""
+    global _instance, _shut_down
+    if _instance is not None:
+        _instance.stop()
+    _instance, _shut_down = None, False
+    _options.clear()

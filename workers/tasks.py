@@ -1,0 +1,118 @@
+"""Top-level, picklable functions the image pool runs in its child processes, and the child setup.
+
+Everything here executes in a pool process: the initializer resets signal handling and starts a
+watchdog on the owning Gunicorn worker; tasks return plain data (or raise the project's picklable
+typed errors) together with the child's own measurements.
+"""
+from __future__ import annotations
+
+import os
+import resource
+import select
+import signal
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from app.errors import PayloadTooLarge
+from app.services.images.limits import DEFAULT_LIMITS, ImageLimits
+from app.services.images.operations import ImageResult, process
+from app.services.images.watermark import Watermark
+
+_RESET_SIGNALS = ("SIGTERM", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGTTIN",
+                  "SIGTTOU", "SIGABRT")
+
+
+@dataclass(frozen=True)
+class TaskStats:
+    """Measured in the child: who ran it, for how long, and the child's peak resident memory."""
+
+    pid: int
+    seconds: float
+    peak_rss_bytes: int
+
+
+def init_child(owner_pid: int, memory_limit_bytes: int | None = None) -> None:
+    """Pool initializer: default signal handling, SIGINT ignored, die with the owning worker.
+
+    Children inherit the worker's handlers (Gunicorn's graceful-stop logic would run in a child that
+    has nothing to stop); Ctrl-C in a foreground run reaches the whole process group, and only the
+    worker should react. A watchdog exits the child when its worker is gone, even by SIGKILL, so no
+    pool process outlives its worker (the forkserver parent does not die with the worker).
+    """
+    for name in _RESET_SIGNALS:
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if memory_limit_bytes:
+        # A last line behind the pixel limits: a decoder bug cannot take the host's memory.
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit_bytes, memory_limit_bytes))
+    _watch_owner(owner_pid)
+
+
+def _watch_owner(owner_pid: int) -> None:
+    try:
+        pidfd = os.pidfd_open(owner_pid)
+    except ProcessLookupError:
+        os._exit(1)  # the worker died before this child finished starting
+    except (AttributeError, OSError):
+        pidfd = None  # old kernel: fall back to polling
+
+    def watch() -> None:
+        if pidfd is not None:
+            select.select([pidfd], [], [])  # readable once the owner has exited
+        else:
+            while _alive(owner_pid):
+                time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="image-pool-owner-watchdog", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _peak_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+
+
+def _measured(fn: Callable[[], Any]) -> tuple[Any, TaskStats]:
+    started = time.perf_counter()
+    try:
+        value = fn()
+    except MemoryError as exc:
+        raise PayloadTooLarge("The image needs more memory than an image worker may use.") from None
+    return value, TaskStats(os.getpid(), time.perf_counter() - started, _peak_rss_bytes())
+
+
+def process_image(data: bytes, operations: Iterable[Mapping[str, Any]],
+                  watermark: Watermark | None = None,
+                  limits: ImageLimits = DEFAULT_LIMITS) -> tuple[ImageResult, TaskStats]:
+    """Run `operations` on one image (see app.services.images.operations.process)."""
+    operations = [dict(op) for op in operations]
+    return _measured(lambda: process(data, operations, watermark=watermark, limits=limits))
+
+
+def probe() -> tuple[dict[str, Any], TaskStats]:
+    """Round trip for health checks and tests: the child's pid, parent and signal dispositions."""
+    def describe(sig: int) -> str:
+        handler = signal.getsignal(sig)
+        return {signal.SIG_DFL: "default", signal.SIG_IGN: "ignore"}.get(handler, "handler")
+
+    info = {"pid": os.getpid(), "ppid": os.getppid(),
+            "signals": {name: describe(getattr(signal, name)) for name in ("SIGINT", "SIGTERM", "SIGQUIT")}}
+    return _measured(lambda: info)
+
+
+def sleep_for(seconds: float) -> tuple[float, TaskStats]:
+    """A task that only waits: for timeout and recycling tests and drills."""
+    return _measured(lambda: time.sleep(seconds) or seconds)
