@@ -168,8 +168,11 @@ def _validation_details(exc: HTTPException) -> dict[str, Any] | None:
 
 def handle_http_exception(exc: HTTPException) -> Response:
     status = exc.code or 500
-    if status == 422:  # webargs' validation status: the API contract says 400 with field details
-        return error_response(400, "invalid_input", "The request is invalid.", _validation_details(exc))
+    details = _validation_details(exc)
+    if status in (400, 422) and details:  # webargs validation: 400 with the bad fields and why
+        if details.get("json") == ["Invalid JSON body."]:
+            return error_response(400, "malformed_json", "The request body is not valid JSON.")
+        return error_response(400, "invalid_input", "The request is invalid.", details)
     code = _HTTP_CODES.get(status, "error")
     message = exc.description or exc.name
     if status == 400 and "JSON" in (exc.description or ""):
@@ -186,7 +189,7 @@ def handle_http_exception(exc: HTTPException) -> Response:
         headers["Allow"] = ", ".join(exc.valid_methods)
     if status == 429:
         return _rate_limited(exc)
-    return error_response(status, code, message, _validation_details(exc), headers)
+    return error_response(status, code, message, None, headers)
 
 
 def _rate_limited(exc: HTTPException) -> Response:

@@ -58,9 +58,7 @@ def configure_app(app: Flask, settings: Settings) -> None:
 
 def register_extensions(app: Flask, settings: Settings) -> None:
     middleware.init_app(app)  # first: every later hook and log line has the request id
-    _init_rate_limiter(app, settings)
-    security.init_app(app)
-    talisman.init_app(
+    talisman.init_app(  # before auth: plain-HTTP requests are redirected, not refused
         app,
         force_https=settings.force_https,
         strict_transport_security=settings.is_production,
@@ -69,6 +67,8 @@ def register_extensions(app: Flask, settings: Settings) -> None:
         frame_options="DENY",
         session_cookie_secure=settings.is_production,
     )
+    _init_rate_limiter(app, settings)
+    security.init_app(app)
     cors.init_app(app, resources={r"/api/*": {"origins": settings.cors_origins}},
                   supports_credentials=False, always_send=False, expose_headers=["X-Request-ID", "RateLimit-Limit",
                                                               "RateLimit-Remaining", "RateLimit-Reset"])

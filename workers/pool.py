@@ -310,9 +310,12 @@ def shutdown_image_pool(abort: bool = False) -> None:
         pool.kill()  # no locks: we may be inside a signal handler
         return
     pool.stop()
+    # The forkserver would exit by itself with the worker; stopping it here (a private helper, the
+    # only way) makes "no pool process outlives stop" checkable. multiprocessing's resource tracker
+    # is left alone: it must outlive the pool's semaphores, and it exits with the worker.
     server = getattr(multiprocessing.forkserver, "_forkserver", None)
     if server is not None and getattr(server, "_forkserver_pid", None) and hasattr(server, "_stop"):
-        server._stop()  # private, but the only way to reap the server before the worker exits
+        server._stop()
 
 
 def reset_for_tests() -> None:

@@ -4,34 +4,17 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Response, current_app
-from marshmallow import Schema, fields
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from app.api.blueprint import ApiBlueprint
 from app.extensions import talisman
+from app.metrics.schemas import CacheSectionSchema, MetricsSchema, PerformanceSchema, SyncSectionSchema
 from app.security import Role, require_role
 from app.services import metrics_summary as ms
 from app.services.cache import get_cache
 from app.telemetry import collect_registry
 
 blp = ApiBlueprint("metrics", __name__, url_prefix="/api/metrics", description="Metrics")
-
-
-class MetricsSchema(Schema):
-    uptime = fields.Float()
-    timestamp = fields.String()
-    requests = fields.Dict()
-    cache = fields.Dict()
-    database = fields.Dict()
-    sync = fields.Dict()
-    workers = fields.Dict()
-
-
-class SectionSchema(Schema):
-    class Meta:
-        unknown = "include"
-
-    timestamp = fields.String()
 
 
 def _now() -> str:
@@ -62,7 +45,7 @@ def overview():
 
 
 @blp.route("/performance", methods=["GET"])
-@blp.response(200, SectionSchema)
+@blp.response(200, PerformanceSchema)
 @talisman(force_https=False)
 @require_role(Role.VIEWER)
 def performance():
@@ -73,7 +56,7 @@ def performance():
 
 
 @blp.route("/cache", methods=["GET"])
-@blp.response(200, SectionSchema)
+@blp.response(200, CacheSectionSchema)
 @talisman(force_https=False)
 @require_role(Role.VIEWER)
 def cache():
@@ -82,7 +65,7 @@ def cache():
 
 
 @blp.route("/sync", methods=["GET"])
-@blp.response(200, SectionSchema)
+@blp.response(200, SyncSectionSchema)
 @talisman(force_https=False)
 @require_role(Role.VIEWER)
 def sync():

@@ -148,8 +148,8 @@ class CacheService:
         return removed
 
     def _clear_memory(self, namespace: str) -> int:
-        store = self._fallback.cache._cache  # SimpleCache's dict; keys carry the prefix
-        prefix = KEY_PREFIX + namespace + ":"
+        store = self._fallback.cache._cache  # SimpleCache keeps its own dict; no key prefix there
+        prefix = namespace + ":"
         keys = [k for k in list(store) if k.startswith(prefix)]
         for key in keys:
             store.pop(key, None)

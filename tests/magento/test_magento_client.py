@@ -25,8 +25,8 @@ def test_proxy_applies_prefix_rule_and_store_code(client: MagentoClient, fake) -
 
 
 @pytest.mark.parametrize("raw", [
-    b"searchCriteria[filter_groups][0][filters][0][field]=sku&searchCriteria[filter_groups][0][filters][0]"
-    b"[value]=%2524-MB%25&searchCriteria[filter_groups][0][filters][0][condition_type]=like",
+    (b"searchCriteria[filter_groups][0][filters][0][field]=sku&searchCriteria[filter_groups][0][filters][0]"
+     b"[value]=%2524-MB%25&searchCriteria[filter_groups][0][filters][0][condition_type]=like"),
     b"fieldName=name&searchCriteria[pageSize]=10&unknown[]=a+b&x=%2F%zz",
     b"searchCriteria%5BpageSize%5D=5&a=&b",
 ])

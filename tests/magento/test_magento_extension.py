@@ -38,3 +38,20 @@ def test_init_app_binds_one_client_with_the_cache_token_store() -> None:
         client = get_magento_client()
         assert isinstance(client, MagentoClient) and client is get_magento_client()
         assert isinstance(client.tokens._store, CacheTokenStore)
+
+
+def test_prometheus_metrics_are_exported_with_endpoint_templates() -> None:
+    from prometheus_client import generate_latest
+
+    from app.adapters.magento.metrics import PrometheusMetrics
+    from app.telemetry import collect_registry
+
+    recorder = PrometheusMetrics()
+    recorder.request("GET", "V1/products/{sku}", "200", 0.012)
+    recorder.retry("GET", "V1/products/{sku}", "503")
+    recorder.token_refresh("ok")
+    text = generate_latest(collect_registry()).decode()
+    assert 'techno_etl_magento_requests_total{endpoint="V1/products/{sku}",method="GET",status="200"}' in text
+    assert "techno_etl_magento_request_duration_seconds_bucket" in text
+    assert 'techno_etl_magento_retries_total{endpoint="V1/products/{sku}",method="GET",reason="503"}' in text
+    assert 'techno_etl_magento_token_refreshes_total{outcome="ok"}' in text

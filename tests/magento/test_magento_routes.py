@@ -3,15 +3,22 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 
 from app.adapters.magento.retry import RetryPolicy, parse_retry_after, should_retry_method
-from app.adapters.magento.routes import (_ROUTE_WORDS, apply_prefix_rule, async_bulk_route, encode_query,
-                                         endpoint_template, rest_path, segment)
+from app.adapters.magento.routes import (
+    _ROUTE_WORDS,
+    apply_prefix_rule,
+    async_bulk_route,
+    encode_query,
+    endpoint_template,
+    rest_path,
+    segment,
+)
 from app.adapters.magento.translate import fill_placeholders
 
 ORACLE = Path("/work/shared/reference/magento-2.4-rest-swagger.json")
@@ -104,7 +111,7 @@ def test_retry_after_is_obeyed_as_given_or_the_call_gives_up() -> None:
 
 
 def test_parse_retry_after_reads_seconds_and_http_dates() -> None:
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
     assert parse_retry_after("7") == 7.0
     assert parse_retry_after(format_datetime(now + timedelta(seconds=30), usegmt=True), now=now) == 30.0
     assert parse_retry_after(format_datetime(now - timedelta(seconds=30), usegmt=True), now=now) == 0.0

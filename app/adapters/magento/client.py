@@ -12,8 +12,9 @@ import os
 import random
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -21,8 +22,7 @@ import httpx
 from app.adapters.magento import translate
 from app.adapters.magento.metrics import ClientMetrics
 from app.adapters.magento.resources import MagentoResources
-from app.adapters.magento.retry import (RETRYABLE_STATUSES, RetryPolicy, parse_retry_after,
-                                        should_retry_method)
+from app.adapters.magento.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after, should_retry_method
 from app.adapters.magento.routes import apply_prefix_rule, encode_query, endpoint_template, rest_path
 from app.adapters.magento.token import AdminTokenProvider, MemoryTokenStore, TokenStore
 from app.errors import UpstreamUnavailable

@@ -7,8 +7,9 @@ and may be replayed; async bulk and media uploads create new things and are not.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from app.adapters.magento.routes import async_bulk_route, segment
 

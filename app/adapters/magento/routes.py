@@ -41,7 +41,7 @@ _ROUTE_WORDS = frozenset("""
     tracking-numbers transactions trusted-devices types unassignCategories unassignCompanies
     unassignProducts unhold use-reward user-providers users validate variation vertex-address
     vertex-address-validation void websites worldpay-guest-carts
-""".split())
+""".split())  # noqa: SIM905 - one word list, easy to regenerate from the oracle
 
 _MAX_TEMPLATE_SEGMENTS = 8
 _SLASHES = re.compile(r"/{2,}")
@@ -56,7 +56,7 @@ def apply_prefix_rule(path: str) -> str:
     clean = _SLASHES.sub("/", path.strip()).lstrip("/")
     if clean.startswith("rest/V1/") or clean == "rest/V1":
         clean = clean[len("rest/"):]
-    if clean == "V1" or clean.startswith("V1/") or clean.startswith("async/"):
+    if clean == "V1" or clean.startswith(("V1/", "async/")):
         return clean
     return f"V1/{clean}"
 
@@ -64,8 +64,7 @@ def apply_prefix_rule(path: str) -> str:
 def rest_path(base_path: str, store: str, route: str) -> str:
     """Absolute URL path `<base>/rest/<store>/<route>` (route already prefixed, e.g. `V1/products`)."""
     base = base_path.rstrip("/")
-    if base.endswith("/rest"):  # accept MAGENTO_URL given with or without the /rest suffix
-        base = base[: -len("/rest")]
+    base = base.removesuffix("/rest")  # accept MAGENTO_URL given with or without the /rest suffix
     return f"{base}/rest/{quote(store, safe='')}/{route}"
 
 

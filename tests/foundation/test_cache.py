@@ -1,0 +1,77 @@
+"""The cache service on a real Redis: namespaces, SCAN invalidation, fallback and recovery."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from app.services.cache import get_cache
+from tests.support.servers import RedisServer
+
+
+def test_memory_backend_when_no_redis(app):
+    with app.app_context():
+        cache = get_cache()
+        assert cache.backend == "memory"
+        cache.set("mdm", "k", {"v": 1})
+        assert cache.get("mdm", "k") == {"v": 1}
+        assert cache.clear_namespace("mdm") == 1 and cache.get("mdm", "k") is None
+
+
+def test_redis_namespaces_and_scan_clear(make_app, redis_url):
+    import redis
+
+    app = make_app(REDIS_URL=redis_url)
+    with app.app_context():
+        cache = get_cache()
+        cache.clear_namespace("t1")
+        cache.clear_namespace("t2")
+        for i in range(1200):  # more than one SCAN batch
+            cache.set("t1", f"k{i}", i, ttl=60)
+        cache.set("t2", "keep", "yes", ttl=60)
+        assert cache.backend == "redis" and cache.get("t1", "k7") == 7
+        raw = redis.Redis.from_url(redis_url)
+        assert raw.exists("techno-etl:t1:k7") and 0 < raw.ttl("techno-etl:t1:k7") <= 60
+        assert cache.clear_namespace("t1") == 1200
+        assert cache.get("t1", "k7") is None and cache.get("t2", "keep") == "yes"
+
+
+def test_get_or_set_computes_once(make_app, redis_url):
+    app = make_app(REDIS_URL=redis_url)
+    calls = []
+    with app.app_context():
+        cache = get_cache()
+        cache.clear_namespace("gos")
+        for _ in range(3):
+            assert cache.get_or_set("gos", "x", lambda: calls.append(1) or 42) == 42
+    assert len(calls) == 1
+
+
+@pytest.mark.slow
+def test_redis_dies_requests_keep_answering_and_recover(make_app, auth, redis_url):
+    with RedisServer() as server:
+        app = make_app(REDIS_URL=server.url, CACHE_PROBE_INTERVAL=0.3)
+        client = app.test_client()
+        with app.app_context():
+            cache = get_cache()
+            cache.set("probe", "a", 1)
+            assert cache.backend == "redis"
+            server.kill()
+            started = time.monotonic()
+            cache.set("probe", "b", 2)  # fails over on the first error, within the socket timeout
+            assert time.monotonic() - started < 1.5
+            assert cache.backend == "memory" and cache.get("probe", "b") == 2
+        for _ in range(5):
+            assert client.get("/api/test", headers=auth("viewer")).status_code == 200
+        stats = client.get("/api/metrics/cache", headers=auth("viewer")).get_json()
+        assert stats["backend"] == "memory" and stats["fallbackSwitches"] >= 1 and stats["errors"] >= 1
+        health = client.get("/api/health/detailed", headers=auth("viewer"))
+        assert health.status_code == 200 and health.get_json()["checks"]["redis:responseTime"][0]["status"] == "warn"
+        server.start()  # same port
+        time.sleep(0.4)
+        with app.app_context():
+            cache.set("probe", "c", 3)  # the probe is due: back on Redis
+            assert cache.backend == "redis"
+        import redis
+
+        assert redis.Redis.from_url(server.url).exists("techno-etl:probe:c")

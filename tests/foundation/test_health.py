@@ -1,0 +1,69 @@
+"""Liveness, readiness and the detailed report in application/health+json."""
+from __future__ import annotations
+
+from app import lifecycle
+from app.services.health import CheckResult, register_check
+
+
+def test_liveness_is_public_and_calls_nothing(client):
+    resp = client.get("/api/health")
+    body = resp.get_json()
+    assert resp.status_code == 200 and resp.mimetype == "application/health+json"
+    assert body["status"] == "pass"
+    for field in ("uptime", "version", "environment", "timestamp"):
+        assert field in body
+
+
+def test_readiness_passes_when_critical_checks_pass(client):
+    resp = client.get("/api/health/ready")
+    assert resp.status_code == 200 and resp.get_json()["status"] == "pass"
+
+
+def test_readiness_fails_when_a_critical_check_fails(make_app):
+    app = make_app(HEALTH_CRITICAL=["broken"])
+    register_check(app, "broken", lambda: CheckResult("fail", output="down"), component_type="datastore")
+    resp = app.test_client().get("/api/health/ready")
+    assert resp.status_code == 503 and resp.get_json()["status"] == "fail"
+    assert resp.get_json()["checks"]["broken:responseTime"][0]["output"] == "down"
+
+
+def test_readiness_fails_while_draining(client, monkeypatch):
+    monkeypatch.setitem(lifecycle._state, "phase", "draining")
+    assert client.get("/api/health/ready").status_code == 503
+    assert client.get("/api/health").status_code == 200  # liveness unaffected
+
+
+def test_detailed_needs_a_viewer_and_reports_each_check(client, auth):
+    assert client.get("/api/health/detailed").status_code == 401
+    resp = client.get("/api/health/detailed", headers=auth("viewer"))
+    body = resp.get_json()
+    assert resp.status_code == 200
+    redis = body["checks"]["redis:responseTime"][0]
+    assert redis["status"] == "warn" and "REDIS_URL" in redis["output"]  # no Redis: warn, not fail
+    assert body["status"] == "warn"
+    for key in ("memory:utilization", "disk:utilization", "app_database:responseTime"):
+        entry = body["checks"][key][0]
+        assert {"componentId", "componentType", "status", "observedValue", "time"} <= set(entry)
+    assert body["system"]["pid"] > 0
+
+
+def test_noncritical_failure_warns_and_slow_check_times_out(make_app, auth):
+    import time
+
+    app = make_app(HEALTH_CRITICAL=[])
+    register_check(app, "slow", lambda: (time.sleep(3), CheckResult())[1], timeout=0.3)
+    started = time.monotonic()
+    body = app.test_client().get("/api/health/detailed", headers=auth("viewer")).get_json()
+    assert time.monotonic() - started < 2.5
+    assert body["checks"]["slow:responseTime"][0]["status"] == "fail"
+    assert body["status"] == "warn"
+
+
+def test_detailed_results_are_cached_briefly(make_app, auth):
+    calls = []
+    app = make_app(HEALTH_CACHE_SECONDS=30)
+    register_check(app, "counted", lambda: (calls.append(1), CheckResult())[1])
+    client = app.test_client()
+    for _ in range(3):
+        client.get("/api/health/detailed", headers=auth("viewer"))
+    assert len(calls) == 1
