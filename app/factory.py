@@ -86,9 +86,9 @@ def register_extensions(app: Flask, settings: Settings) -> None:
 
 
 def _init_rate_limiter(app: Flask, settings: Settings) -> None:
-    storage = "memory://"
-    if settings.redis_url:
-        storage = settings.redis_url
+    from app.adapters import ratelimit_storage  # noqa: F401  (registers the techno-etl+redis scheme)
+
+    storage = f"techno-etl+{settings.redis_url}" if settings.redis_url else "memory://"
     app.config.update(
         RATELIMIT_ENABLED=settings.rate_limit_enabled,
         RATELIMIT_DEFAULT=settings.rate_limit,
@@ -111,11 +111,14 @@ def _init_rate_limiter(app: Flask, settings: Settings) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.api.core import blp as core_blp
     from app.api.docs import blp as docs_blp
+    from app.api.images import blp as images_blp
+    from app.api.mdm import blp as mdm_blp
+    from app.api.voting import task_blp as voting_task_blp, voting_blp
     from app.health import blp as health_blp
     from app.metrics import blp as metrics_blp
 
     api: Api = app.extensions["api"]
-    for blueprint in (health_blp, metrics_blp, core_blp, docs_blp):
+    for blueprint in (health_blp, metrics_blp, core_blp, docs_blp, images_blp, mdm_blp, voting_task_blp, voting_blp):
         api.register_blueprint(blueprint)
     if app.config["SETTINGS"].env == "testing":
         from app.api.testing import blp as testing_blp

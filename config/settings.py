@@ -210,6 +210,15 @@ SETTINGS: list[Setting] = [
     S("MAGENTO_TOKEN_REFUSED_COOLDOWN", _positive_int, 300,
       "Seconds no worker asks for a new admin token after Magento refused the credentials (lockout guard)."),
     S("SANDBOX_PORT", int, 8081, "Port of the local Magento sandbox (development quick start)."),
+    # Images
+    S("IMAGE_POOL_SIZE", _positive_int, 0, "Image processes per worker; 0 = cores / workers - 1 (at least 1)."),
+    S("IMAGE_TASK_TIMEOUT", _positive_float, 30.0, "Seconds one image task may run; below GUNICORN_TIMEOUT."),
+    S("IMAGE_MAXTASKSPERCHILD", _positive_int, 200, "Tasks an image process runs before it is replaced."),
+    S("IMAGE_CHILD_MEMORY", _bytes, 1024 ** 3, "Address-space limit of each image process (0 = none)."),
+    S("IMAGE_MAX_BYTES", _bytes, 15 * 1024 ** 2, "Largest accepted image file (bytes or 15M)."),
+    S("IMAGE_MAX_PIXELS", _positive_int, 50_000_000, "Largest decoded image (width x height): bomb guard."),
+    S("IMAGE_MAX_SIDE", _positive_int, 16383, "Longest accepted image side in pixels."),
+    S("IMAGE_OUTPUT_DIR", str, str(ROOT / "instance" / "images"), "Where batch and CLI image outputs go."),
 ]
 del S
 

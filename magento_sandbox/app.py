@@ -21,7 +21,7 @@ def create_sandbox_app(options: SandboxOptions | None = None) -> Flask:
     app.extensions["magento_sandbox"] = sandbox
     sync_router, async_router = build_routers()
 
-    def rest(rest_path: str):  # noqa: ARG001 (dispatch parses the raw URI itself)
+    def rest(rest_path: str):
         return handle_rest(sandbox, sync_router, async_router)
 
     app.add_url_rule("/rest/<path:rest_path>", "rest", rest, methods=REST_METHODS,

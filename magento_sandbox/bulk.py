@@ -9,7 +9,8 @@ import json
 import logging
 import threading
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .errors import MagentoError
 from .state import SandboxState, now_str

@@ -6,7 +6,13 @@ from typing import Any
 from . import errors
 from .errors import MagentoError
 from .inputs import as_bool, as_float, as_int, as_str, reject_unknown
-from .state import SandboxState, custom_attribute, now_str, set_custom_attribute, sku_key
+from .state import (
+    SandboxState,
+    custom_attribute,
+    now_str,
+    set_custom_attribute,
+    sku_key,
+)
 
 PRODUCT_FIELDS = frozenset({
     "id", "sku", "name", "attribute_set_id", "price", "status", "visibility", "type_id", "created_at",

@@ -46,10 +46,9 @@ def _raw_segments() -> list[str]:
 def _split_prefix(segments: list[str], store_codes: set[str]) -> tuple[str, bool, list[str]] | None:
     """(store_code, is_async, route segments starting at 'V1') or None when nothing can match."""
     store = "default"
-    if segments and segments[0] != "V1" and segments[0] != "async":
-        if segments[0] in store_codes or segments[0] == "all":
-            store, segments = segments[0], segments[1:]
-        # An unknown store code stays part of the path, which then matches no route (PathProcessor).
+    # An unknown store code stays part of the path, which then matches no route (PathProcessor).
+    if segments and segments[0] not in {"V1", "async"} and (segments[0] in store_codes or segments[0] == "all"):
+        store, segments = segments[0], segments[1:]
     is_async = False
     if segments[:2] == ["async", "bulk"]:
         is_async, segments = True, segments[2:]
@@ -91,16 +90,15 @@ def handle_rest(sandbox: Sandbox, sync_router: Router, async_router: Router) -> 
     parsed = _split_prefix(_raw_segments(), sandbox.state.store_codes)
     route_match = None
     if parsed is not None and method in VERBS:
-        store, is_async, segments = parsed
+        _store, is_async, segments = parsed
         route_match = (async_router if is_async else sync_router).match(method, segments)
     stat_key = (f"{method} {'/async/bulk/' if parsed and parsed[1] else '/'}{route_match[0].template}"
                 if route_match else f"{method} <no route>")
     sandbox.count_call(stat_key)
     if decision is not None:
         apply_delay(sandbox.faults, decision)
-        if decision.drop or decision.reset:
-            if drop_socket(request.environ, reset=decision.reset):
-                return Response(b"", status=200)  # never reaches the client
+        if (decision.drop or decision.reset) and drop_socket(request.environ, reset=decision.reset):
+            return Response(b"", status=200)  # never reaches the client
         if decision.status:
             ctype, body = fault_response_body(decision.status)
             headers = {"Retry-After": str(decision.retry_after)} if decision.retry_after is not None else None

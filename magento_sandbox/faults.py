@@ -40,10 +40,10 @@ class FaultConfig:
     seed: int | None = None
 
     @classmethod
-    def from_json(cls, data: dict) -> "FaultConfig":
+    def from_json(cls, data: dict) -> FaultConfig:
         """Validate the control payload; raises ValueError with a readable reason."""
         if not isinstance(data, dict):
-            raise ValueError("body must be a JSON object")
+            raise TypeError("body must be a JSON object")
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:

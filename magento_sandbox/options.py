@@ -49,7 +49,7 @@ class SandboxOptions:
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "SandboxOptions":
+    def from_env(cls, **overrides: object) -> SandboxOptions:
         """Defaults, then SANDBOX_* environment variables, then explicit overrides."""
         env = os.environ
         values: dict[str, object] = {}
@@ -69,6 +69,6 @@ class SandboxOptions:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 
-    def with_(self, **changes: object) -> "SandboxOptions":
+    def with_(self, **changes: object) -> SandboxOptions:
         """A copy with some fields changed."""
         return replace(self, **changes)  # type: ignore[arg-type]

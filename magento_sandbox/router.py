@@ -2,8 +2,9 @@
 a path that matches only with another verb is still 'no route' (Magento never answers 405)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 Handler = Callable[..., Any]
 

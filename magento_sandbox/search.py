@@ -3,8 +3,9 @@ echo the criteria in snake_case, as Magento's getList() implementations do. No I
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from . import errors
 from .errors import MagentoError

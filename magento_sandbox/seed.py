@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .mdm import MdmProduct, read_mdm_products
@@ -43,7 +43,7 @@ def load_sources(path: Path) -> list[dict]:
 def build_state(options: SandboxOptions, now: datetime | None = None) -> SandboxState:
     """A fresh, fully seeded shop. Same options and day -> same data."""
     # Anchored at midnight so a restart on the same day reproduces the same timestamps.
-    now = (now or datetime.now(timezone.utc)).replace(hour=0, minute=0, second=0, microsecond=0)
+    now = (now or datetime.now(UTC)).replace(hour=0, minute=0, second=0, microsecond=0)
     rng = random.Random(options.seed)
     state = SandboxState()
     seed_store_configs(state)

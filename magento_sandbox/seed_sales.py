@@ -12,8 +12,8 @@ LAST_NAMES = ["Alaoui", "Bennani", "Tazi", "El Idrissi", "Berrada", "Chraibi", "
               "Amrani", "Lahlou", "Sqalli", "Naciri"]
 ORDER_STATES = [("complete", "complete", 0.55), ("processing", "processing", 0.2), ("pending", "pending", 0.1),
                 ("canceled", "canceled", 0.1), ("closed", "closed", 0.05)]
-CUSTOMERS = 200
-ORDERS = 1200
+MAX_CUSTOMERS = 200
+MAX_ORDERS = 1200
 BASE_URL = "http://127.0.0.1/"
 
 
@@ -40,8 +40,10 @@ def _pick_state(rng: random.Random) -> tuple[str, str]:
 
 
 def seed_sales(state: SandboxState, rng: random.Random, now: datetime) -> None:
-    """Customers, orders with items, and an invoice per invoiced order."""
-    for cid in range(1, CUSTOMERS + 1):
+    """Customers, orders with items, and an invoice per invoiced order (volume scales with the catalogue)."""
+    customers = min(MAX_CUSTOMERS, max(20, len(state.products) // 2))
+    orders = min(MAX_ORDERS, max(50, len(state.products) * 2))
+    for cid in range(1, customers + 1):
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         created = now - timedelta(days=rng.randint(1, 700))
         state.customers[cid] = {
@@ -55,8 +57,8 @@ def seed_sales(state: SandboxState, rng: random.Random, now: datetime) -> None:
     if not sellable:
         return
     invoice_id = 1
-    for oid in range(1, ORDERS + 1):
-        customer = state.customers[rng.randint(1, CUSTOMERS)]
+    for oid in range(1, orders + 1):
+        customer = state.customers[rng.randint(1, customers)]
         created = now - timedelta(seconds=rng.randint(0, 365 * 86400 - 1))
         st, status = _pick_state(rng)
         items, subtotal, qty_total = [], 0.0, 0.0

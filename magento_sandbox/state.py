@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 DATE_FMT = "%Y-%m-%d %H:%M:%S"
@@ -11,7 +11,7 @@ DATE_FMT = "%Y-%m-%d %H:%M:%S"
 
 def now_str() -> str:
     """Magento's UTC 'Y-m-d H:i:s' timestamps."""
-    return datetime.now(timezone.utc).strftime(DATE_FMT)
+    return datetime.now(UTC).strftime(DATE_FMT)
 
 
 def sku_key(sku: str) -> str:

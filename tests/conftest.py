@@ -13,6 +13,8 @@ import pytest  # noqa: E402
 
 from tests.support.servers import TOKENS, api_tokens_env  # noqa: E402
 
+pytest_plugins = ["tests.support.sandbox"]
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 SERVICES = {
     "redis": ("127.0.0.1", 6379, "redis://127.0.0.1:6379/15"),

@@ -13,3 +13,82 @@ metadata = MetaData(naming_convention={
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 })
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Voting (issue 7): categories, features, one vote per user per feature, comments. Revision 0002_voting.
+# Owned by app/services/voting/. Timestamps are naive UTC (portable across SQLite, PostgreSQL, MariaDB);
+# MariaDB gets microsecond DATETIME so "recent activity" orders reliably.
+# ---------------------------------------------------------------------------------------------------------
+from sqlalchemy import (CheckConstraint, Column, DateTime, ForeignKey, Index, Integer,  # noqa: E402
+                        String, Table, Text, UniqueConstraint)
+from sqlalchemy.dialects import mysql  # noqa: E402
+
+VOTING_STATUSES = ("proposed", "approved", "in_progress", "completed", "rejected", "on_hold")
+VOTING_PRIORITIES = ("low", "medium", "high")
+VOTE_TYPES = ("upvote", "downvote")
+_VotingTimestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+voting_categories = Table(
+    "voting_categories", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("description", String(500), nullable=True),
+    Column("color", String(20), nullable=False, server_default="#1976d2"),
+    Column("sort_order", Integer, nullable=False, server_default="0"),
+    Column("created_at", _VotingTimestamp, nullable=False),
+    UniqueConstraint("name", name="uq_voting_categories_name"),
+)
+
+voting_features = Table(
+    "voting_features", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("category_id", Integer, ForeignKey("voting_categories.id", ondelete="SET NULL"), nullable=True),
+    Column("status", String(20), nullable=False, server_default="proposed"),
+    Column("priority", String(10), nullable=False, server_default="medium"),
+    # Counters move in the same transaction as the user_votes row, under a lock on this row.
+    Column("vote_count", Integer, nullable=False, server_default="0"),  # upvotes - downvotes
+    Column("upvote_count", Integer, nullable=False, server_default="0"),
+    Column("downvote_count", Integer, nullable=False, server_default="0"),
+    Column("target_release", String(50), nullable=True),
+    Column("created_by", String(255), nullable=True),
+    Column("created_at", _VotingTimestamp, nullable=False),
+    Column("updated_at", _VotingTimestamp, nullable=False),
+    CheckConstraint(_in("status", VOTING_STATUSES), name="status"),
+    CheckConstraint(_in("priority", VOTING_PRIORITIES), name="priority"),
+    Index("ix_voting_features_status", "status"),
+    Index("ix_voting_features_category_id", "category_id"),
+)
+
+user_votes = Table(
+    "user_votes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("feature_id", Integer, ForeignKey("voting_features.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(255), nullable=False),  # the token's subject, never a body field
+    Column("vote_type", String(10), nullable=False),
+    Column("created_at", _VotingTimestamp, nullable=False),
+    Column("updated_at", _VotingTimestamp, nullable=False),
+    UniqueConstraint("feature_id", "user_id", name="uq_user_votes_feature_id_user_id"),
+    CheckConstraint(_in("vote_type", VOTE_TYPES), name="vote_type"),
+    Index("ix_user_votes_user_id", "user_id"),
+)
+
+feature_comments = Table(
+    "feature_comments", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("feature_id", Integer, ForeignKey("voting_features.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(255), nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("created_at", _VotingTimestamp, nullable=False),
+    Index("ix_feature_comments_feature_id", "feature_id"),
+)
+# ---------------------------------------------------------------------------------------------------------
+# End of voting.
+# ---------------------------------------------------------------------------------------------------------

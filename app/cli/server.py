@@ -54,10 +54,10 @@ def up(no_sandbox: bool) -> None:
         token = token_file.read_text().strip()
         env["API_TOKENS"] = f"admin:{hash_token(token)}"
         click.secho(f"Development admin token (from {token_file}): {token}", fg="yellow")
+    _prepare_data(env)
     sandbox = None
     if not settings.magento_url and not no_sandbox:
         sandbox = _start_sandbox(settings, env)
-    _prepare_data(env)
     click.secho(f"Starting Gunicorn on http://{settings.host}:{settings.port}", fg="green")
     gunicorn = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], cwd=ROOT, env=env)
     try:
@@ -78,7 +78,8 @@ def _start_sandbox(settings, env: dict[str, str]) -> subprocess.Popen:
     url = f"http://127.0.0.1:{port}"
     env.update(MAGENTO_URL=url, MAGENTO_USERNAME=env.get("SANDBOX_ADMIN_USERNAME", "admin"),
                MAGENTO_PASSWORD=env.get("SANDBOX_ADMIN_PASSWORD", "sandbox123"))
-    proc = subprocess.Popen([sys.executable, "manage.py", "sandbox", "--port", str(port)], cwd=ROOT, env=env)
+    proc = subprocess.Popen([sys.executable, "manage.py", "sandbox", "--port", str(port),
+                             "--mdm-url", settings.mdm_database_url], cwd=ROOT, env=env)
     for _ in range(100):
         try:
             httpx.get(url + "/__sandbox/stats", timeout=0.5)
@@ -98,6 +99,20 @@ def _prepare_data(env: dict[str, str]) -> None:
         subprocess.run([sys.executable, "manage.py", "db", "seed", "--if-empty"], cwd=ROOT, env=env, check=True)
 
 
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=None, type=int, help="Default SANDBOX_PORT (8081).")
+@click.option("--mdm-url", default=None, help="Seed the shop's SKUs from this MDM database (default MDM_DATABASE_URL).")
+@click.option("--strict-limits", is_flag=True, help="Refuse arrays > 20 and pageSize > 300, like a strict shop.")
+def sandbox(host: str, port: int | None, mdm_url: str | None, strict_limits: bool) -> None:
+    """Run the Magento sandbox (development, demos, tests). Credentials: SANDBOX_ADMIN_USERNAME/PASSWORD."""
+    from magento_sandbox import SandboxOptions, run_sandbox
+
+    settings = _settings_or_exit()
+    options = SandboxOptions(strict_limits=True) if strict_limits else None
+    run_sandbox(host, port or settings.sandbox_port, mdm_url=mdm_url or settings.mdm_database_url, options=options)
+
+
 def register(cli: click.Group) -> None:
-    cli.add_command(serve)
-    cli.add_command(up)
+    for command in (serve, up, sandbox):
+        cli.add_command(command)

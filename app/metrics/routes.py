@@ -22,7 +22,8 @@ def _now() -> str:
 
 
 @blp.route("/prometheus", methods=["GET"])
-@blp.response(200, content_type="text/plain", description="Prometheus text exposition 0.0.4")
+@blp.response(200, description="Prometheus text exposition 0.0.4")
+@blp.doc(responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
 @talisman(force_https=False)
 @require_role(Role.VIEWER)
 def prometheus():

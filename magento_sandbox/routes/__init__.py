@@ -2,7 +2,17 @@
 from __future__ import annotations
 
 from ..router import Router
-from . import auth, bulk_status, catalog, cms_store, inventory, media, prices, products, sales
+from . import (
+    auth,
+    bulk_status,
+    catalog,
+    cms_store,
+    inventory,
+    media,
+    prices,
+    products,
+    sales,
+)
 
 
 def build_routers() -> tuple[Router, Router]:

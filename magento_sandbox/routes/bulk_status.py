@@ -16,12 +16,12 @@ def _bulk(ctx: Ctx, uuid: str) -> dict:
     return bulk
 
 
-def get_status(ctx: Ctx, bulkUuid: str) -> dict:  # noqa: N803
+def get_status(ctx: Ctx, bulkUuid: str) -> dict:
     with ctx.state.lock:
         return short_status(_bulk(ctx, bulkUuid))
 
 
-def get_detailed_status(ctx: Ctx, bulkUuid: str) -> dict:  # noqa: N803
+def get_detailed_status(ctx: Ctx, bulkUuid: str) -> dict:
     with ctx.state.lock:
         return detailed_status(_bulk(ctx, bulkUuid))
 

@@ -49,7 +49,7 @@ def category_list(ctx: Ctx) -> dict:
     return search.apply(rows, crit)
 
 
-def get_category(ctx: Ctx, categoryId: str) -> dict:  # noqa: N803
+def get_category(ctx: Ctx, categoryId: str) -> dict:
     cat_id = as_int(categoryId)
     with ctx.state.lock:
         cat = ctx.state.categories.get(cat_id)
@@ -73,12 +73,12 @@ def list_attributes(ctx: Ctx) -> dict:
     return search.apply(rows, crit)
 
 
-def get_attribute(ctx: Ctx, attributeCode: str) -> dict:  # noqa: N803
+def get_attribute(ctx: Ctx, attributeCode: str) -> dict:
     with ctx.state.lock:
         return copy.deepcopy(_attribute(ctx.state, attributeCode))
 
 
-def list_options(ctx: Ctx, attributeCode: str) -> list:  # noqa: N803
+def list_options(ctx: Ctx, attributeCode: str) -> list:
     with ctx.state.lock:
         attr = _attribute(ctx.state, attributeCode)
         if attr["frontend_input"] not in {"select", "multiselect", "boolean"}:
@@ -86,7 +86,7 @@ def list_options(ctx: Ctx, attributeCode: str) -> list:  # noqa: N803
         return copy.deepcopy(attr["options"])
 
 
-def add_option(ctx: Ctx, attributeCode: str) -> str:  # noqa: N803
+def add_option(ctx: Ctx, attributeCode: str) -> str:
     require(ctx.body, "option")
     option = ctx.body["option"]
     if not isinstance(option, dict):
@@ -108,7 +108,7 @@ def add_option(ctx: Ctx, attributeCode: str) -> str:  # noqa: N803
     return str(option_id)
 
 
-def delete_option(ctx: Ctx, attributeCode: str, optionId: str) -> bool:  # noqa: N803
+def delete_option(ctx: Ctx, attributeCode: str, optionId: str) -> bool:
     with ctx.state.lock:
         attr = _attribute(ctx.state, attributeCode)
         if attr["frontend_input"] not in {"select", "multiselect"}:

@@ -73,8 +73,8 @@ def _save(kind: _CmsKind, ctx: Ctx, entity_id: str | None = None) -> dict:
         for other_id, other in rows.items():
             if other["identifier"] == identifier and other_id != target_id:
                 raise MagentoError(400, f"Could not save the {kind.label}: %1",
-                                   [f"A {kind.label} identifier with the same properties already exists in the "
-                                    f"selected store."])
+                                   [(f"A {kind.label} identifier with the same properties already exists in "
+                                     "the selected store.")])
         stamp = now_str()
         row = existing or {"id": max(rows, default=0) + 1, "creation_time": stamp, "active": True}
         for key, value in data.items():
@@ -121,7 +121,7 @@ def register(sync: Router, bulk: Router) -> None:
         sync.add("GET", f"{base}/search", resource)(lambda ctx, k=kind: _search(k, ctx))
         sync.add("GET", f"{base}/:{id_name}", resource)(lambda ctx, k=kind, n=id_name, **p: _get(k, ctx, p[n]))
         sync.add("POST", base, resource)(lambda ctx, k=kind: _save(k, ctx))
-        sync.add("PUT", f"{base}/:id", resource)(lambda ctx, id, k=kind: _save(k, ctx, id))  # noqa: A002
+        sync.add("PUT", f"{base}/:id", resource)(lambda ctx, id, k=kind: _save(k, ctx, id))
         sync.add("DELETE", f"{base}/:{id_name}", resource)(lambda ctx, k=kind, n=id_name, **p: _delete(k, ctx, p[n]))
     sync.add("GET", "V1/store/storeConfigs", STORE_RESOURCE)(store_configs)
     sync.add("GET", "V1/store/storeViews", STORE_RESOURCE)(store_views)

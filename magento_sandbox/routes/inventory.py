@@ -3,7 +3,15 @@ from __future__ import annotations
 
 from .. import search
 from ..errors import MagentoError, aggregate
-from ..inputs import as_float, as_int, as_list, as_str, check_array_limit, reject_unknown, require
+from ..inputs import (
+    as_float,
+    as_int,
+    as_list,
+    as_str,
+    check_array_limit,
+    reject_unknown,
+    require,
+)
 from ..router import Router
 from ..sandbox import Ctx
 from ..state import sku_key
@@ -73,7 +81,6 @@ def save_source_items(ctx: Ctx) -> None:
             state.source_items[(sku_key(item["sku"]), item["source_code"])] = {
                 "sku": product["sku"], "source_code": item["source_code"], "quantity": item["quantity"],
                 "status": item["status"]}
-    return None
 
 
 def delete_source_items(ctx: Ctx) -> None:
@@ -83,7 +90,6 @@ def delete_source_items(ctx: Ctx) -> None:
     with ctx.state.lock:
         for item in items:
             ctx.state.source_items.pop((sku_key(item["sku"] or ""), item["source_code"] or ""), None)
-    return None
 
 
 def list_source_items(ctx: Ctx) -> dict:
@@ -100,7 +106,7 @@ def list_sources(ctx: Ctx) -> dict:
     return search.apply(rows, crit)
 
 
-def get_source(ctx: Ctx, sourceCode: str) -> dict:  # noqa: N803
+def get_source(ctx: Ctx, sourceCode: str) -> dict:
     with ctx.state.lock:
         source = ctx.state.sources.get(sourceCode)
         if source is None:
@@ -119,7 +125,7 @@ def list_stocks(ctx: Ctx) -> dict:
     return search.apply(rows, crit)
 
 
-def get_stock(ctx: Ctx, stockId: str) -> dict:  # noqa: N803
+def get_stock(ctx: Ctx, stockId: str) -> dict:
     stock_id = as_int(stockId)
     with ctx.state.lock:
         stock = ctx.state.stocks.get(stock_id)

@@ -110,14 +110,14 @@ def list_entries(ctx: Ctx, sku: str) -> list:
         return [dict(e) for e in product["media_gallery_entries"]]
 
 
-def get_entry(ctx: Ctx, sku: str, entryId: str) -> dict:  # noqa: N803
+def get_entry(ctx: Ctx, sku: str, entryId: str) -> dict:
     for entry in list_entries(ctx, sku):
         if str(entry["id"]) == entryId:
             return entry
     raise MagentoError(404, "The image doesn't exist. Verify and try again.")
 
 
-def delete_entry(ctx: Ctx, sku: str, entryId: str) -> bool:  # noqa: N803
+def delete_entry(ctx: Ctx, sku: str, entryId: str) -> bool:
     with ctx.state.lock:
         product = ctx.state.get_product(sku)
         if product is None:

@@ -3,7 +3,15 @@ from __future__ import annotations
 
 from ..catalog import NO_BASE_PRICE_TYPES
 from ..errors import invalid_type
-from ..inputs import as_float, as_int, as_list, as_str, check_array_limit, reject_unknown, require
+from ..inputs import (
+    as_float,
+    as_int,
+    as_list,
+    as_str,
+    check_array_limit,
+    reject_unknown,
+    require,
+)
 from ..router import Router
 from ..sandbox import Ctx
 from ..state import now_str

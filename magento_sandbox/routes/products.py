@@ -7,8 +7,8 @@ from flask import Response
 
 from .. import errors, search
 from ..bulk import BulkManager
-from ..dispatch import json_response
 from ..catalog import product_field, render_product, save_product, validate_product_body
+from ..dispatch import json_response
 from ..inputs import as_bool, as_float, as_list, check_array_limit, require
 from ..router import Router
 from ..sandbox import Ctx
@@ -62,7 +62,7 @@ def delete_product(ctx: Ctx, sku: str) -> bool:
     return True
 
 
-def update_stock_item(ctx: Ctx, productSku: str, itemId: str) -> int:  # noqa: N803 (Magento's names)
+def update_stock_item(ctx: Ctx, productSku: str, itemId: str) -> int:
     require(ctx.body, "stockItem")
     item = ctx.body["stockItem"]
     if not isinstance(item, dict):

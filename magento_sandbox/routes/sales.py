@@ -28,7 +28,7 @@ def list_orders(ctx: Ctx) -> dict:
     return _search(ctx, ctx.state.orders)
 
 
-def get_order(ctx: Ctx, id: str) -> dict:  # noqa: A002 (Magento's placeholder name)
+def get_order(ctx: Ctx, id: str) -> dict:
     with ctx.state.lock:
         order = ctx.state.orders.get(as_int(id))
         if order is None:
@@ -40,7 +40,7 @@ def list_invoices(ctx: Ctx) -> dict:
     return _search(ctx, ctx.state.invoices)
 
 
-def get_invoice(ctx: Ctx, id: str) -> dict:  # noqa: A002
+def get_invoice(ctx: Ctx, id: str) -> dict:
     with ctx.state.lock:
         invoice = ctx.state.invoices.get(as_int(id))
         if invoice is None:
@@ -52,7 +52,7 @@ def search_customers(ctx: Ctx) -> dict:
     return _search(ctx, ctx.state.customers)
 
 
-def get_customer(ctx: Ctx, customerId: str) -> dict:  # noqa: N803
+def get_customer(ctx: Ctx, customerId: str) -> dict:
     with ctx.state.lock:
         customer = ctx.state.customers.get(as_int(customerId))
         if customer is None:

@@ -7,7 +7,13 @@ import httpx
 import pytest
 from jsonschema import ValidationError
 
-from tests.sandbox.oracle import assert_request, assert_response, definition, response_schema, validator
+from tests.sandbox.oracle import (
+    assert_request,
+    assert_response,
+    definition,
+    response_schema,
+    validator,
+)
 
 PAGE = {"searchCriteria[pageSize]": "5", "searchCriteria[currentPage]": "1"}
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
@@ -67,10 +73,10 @@ def test_single_product_and_save_match_the_oracle(api: httpx.Client) -> None:
     assert_response("/V1/products", "post", created.json())
 
 
-def test_admin_token_is_a_bare_string_per_the_oracle(sandbox_url: str) -> None:
+def test_admin_token_is_a_bare_string_per_the_oracle(rest: httpx.Client) -> None:
     body = {"username": "admin", "password": "sandbox123"}
     assert_request("/V1/integration/admin/token", "post", body)
-    resp = httpx.post(f"{sandbox_url}/rest/V1/integration/admin/token", json=body)
+    resp = rest.post("V1/integration/admin/token", json=body)
     assert resp.status_code == 200 and isinstance(resp.json(), str)
     assert_response("/V1/integration/admin/token", "post", resp.json())
 
@@ -95,10 +101,9 @@ def test_source_items_save_and_error_match_the_oracle(api: httpx.Client) -> None
     assert_response("/V1/inventory/source-items", "post", bad.json(), status=400)
 
 
-def test_bulk_status_matches_the_oracle(api: httpx.Client, sandbox_url: str, admin_token: str) -> None:
-    resp = httpx.post(f"{sandbox_url}/rest/default/async/bulk/V1/products",
-                      json=[{"product": {"sku": _sku(api), "price": 9.5}}],
-                      headers={"Authorization": f"Bearer {admin_token}"})
+def test_bulk_status_matches_the_oracle(api: httpx.Client, rest: httpx.Client, admin_token: str) -> None:
+    resp = rest.post("default/async/bulk/V1/products", json=[{"product": {"sku": _sku(api), "price": 9.5}}],
+                     headers={"Authorization": f"Bearer {admin_token}"})
     assert resp.status_code == 202
     status = api.get(f"bulk/{resp.json()['bulk_uuid']}/status")
     assert_response("/V1/bulk/{bulkUuid}/status", "get", status.json())
@@ -123,9 +128,9 @@ def test_media_upload_returns_the_id_as_a_json_string(api: httpx.Client) -> None
 
 
 @pytest.mark.parametrize("call", ["no_token", "unknown_sku", "no_criteria", "bad_json"])
-def test_error_bodies_match_error_response(sandbox_url: str, api: httpx.Client, call: str) -> None:
+def test_error_bodies_match_error_response(rest: httpx.Client, api: httpx.Client, call: str) -> None:
     if call == "no_token":
-        resp = httpx.get(f"{sandbox_url}/rest/V1/products", params=PAGE)
+        resp = rest.get("V1/products", params=PAGE)
     elif call == "unknown_sku":
         resp = api.get("products/NO-SUCH")
     elif call == "no_criteria":
@@ -136,9 +141,9 @@ def test_error_bodies_match_error_response(sandbox_url: str, api: httpx.Client, 
     definition("error-response").validate(resp.json())
 
 
-def test_raw_oracle_rejects_real_magento_parameter_objects(sandbox_url: str) -> None:
+def test_raw_oracle_rejects_real_magento_parameter_objects(rest: httpx.Client) -> None:
     """Why tests/sandbox/oracle.py corrects error-parameters: Magento sends an object there."""
-    body = httpx.get(f"{sandbox_url}/rest/V1/products", params=PAGE).json()
+    body = rest.get("V1/products", params=PAGE).json()
     assert body == {"message": "The consumer isn't authorized to access %resources.",
                     "parameters": {"resources": "Magento_Catalog::products"}}
     with pytest.raises(ValidationError):

@@ -47,7 +47,9 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, interval: fl
 class GunicornServer:
     """`gunicorn -c gunicorn.conf.py` in testing mode with its own run dir, port and databases."""
 
-    def __init__(self, workers: int = 2, env: dict[str, str] | None = None, threads: int = 4) -> None:
+    def __init__(self, workers: int = 2, env: dict[str, str] | None = None, threads: int = 4,
+                 app: str | None = None) -> None:
+        self.app = app
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.tmp = Path(tempfile.mkdtemp(prefix="techno-etl-gunicorn-"))
@@ -65,7 +67,8 @@ class GunicornServer:
 
     def start(self, timeout: float = 30.0) -> "GunicornServer":
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], cwd=ROOT,
+        cmd = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", *([self.app] if self.app else [])]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT,
                                      env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
         try:
             wait_until(lambda: httpx.get(self.base_url + "/api/health/ready", timeout=1).status_code == 200,

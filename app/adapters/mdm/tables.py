@@ -82,8 +82,10 @@ stock_changes = Table(
     Column("changed", Boolean, nullable=False, default=False),
     Column("syncedDate", Timestamp),
     Index("ix_stock_changes_source_changed", "Code_Source", "changed", "Code_MDM"),
-    Index("ix_stock_changes_source_qte", "Code_Source", "QteStock"),
-    Index("ix_stock_changes_date", "DateDernierMaJ"),
+    # The grid's common shapes: one store sorted by quantity; changed rows (or all) by last update.
+    Index("ix_stock_changes_source_qte", "Code_Source", "QteStock", "Code_MDM"),
+    Index("ix_stock_changes_changed_date", "changed", "DateDernierMaJ", "Code_MDM", "Code_Source"),
+    Index("ix_stock_changes_date", "DateDernierMaJ", "Code_MDM", "Code_Source"),
     schema=ECOMM,
 )
 

@@ -2,11 +2,12 @@
 
 Every operation is a preset of `Target`s rendered by one pass: decode once (a JPEG at the smallest
 DCT scale covering the largest output), apply orientation and sRGB, then resize in a cascade, each
-size from the previous one with LANCZOS, largest first. Output metadata is always stripped.
+size from the previous one with LANCZOS, largest first, encoding each as it comes. Output metadata
+is always stripped.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,38 +161,45 @@ def render(data: bytes, targets: Sequence[Target], *, watermark: Watermark | Non
         return max(sizes, key=lambda s: s[0] * s[1])
 
     image, source = decode(data, limits, draft_box=draft_box)
-    sized = _cascade(image, [(source.width, source.height) if t.keep_size
-                             else fit_size((source.width, source.height), t.box, t.upscale)
-                             for t in targets])
-    outputs = []
-    for target, im in zip(targets, sized):
+    sizes = [(source.width, source.height) if t.keep_size
+             else fit_size((source.width, source.height), t.box, t.upscale) for t in targets]
+    stream = _cascade(image, sizes)
+    del image  # the cascade drops the decoded image as soon as no later size needs it
+    outputs: list[Output | None] = [None] * len(targets)
+    for index, im in stream:  # encode each size as it comes: peak memory stays near two images
+        target = targets[index]
         if target.canvas:
             im = on_canvas(im, target.box, WHITE)
         if watermark is not None:
             im = apply_watermark(im, watermark)
-        outputs.append(encode(im, target.name, target.format, target.quality))
-    return ImageResult(source=source, outputs=tuple(outputs))
+        outputs[index] = encode(im, target.name, target.format, target.quality)
+    return ImageResult(source=source, outputs=tuple(o for o in outputs if o is not None))
 
 
-def _cascade(image: Image.Image, sizes: Sequence[tuple[int, int]]) -> list[Image.Image]:
-    """Resize to each size, largest first, each from the previous result when shrinking.
+def _cascade(image: Image.Image, sizes: Sequence[tuple[int, int]]) -> Iterator[tuple[int, Image.Image]]:
+    """Yield (index, resized) largest first, each size made from the previous one when shrinking.
 
-    An enlargement always comes from the decoded image, and so does the next size after it.
+    An enlargement comes from the decoded image (so does the next size after it). References are
+    dropped as soon as they are no longer needed, so a caller that consumes the stream holds only
+    the current and the next image.
     """
     order = sorted(range(len(sizes)), key=lambda i: sizes[i][0] * sizes[i][1], reverse=True)
-    results: dict[int, Image.Image] = {}
-    done: dict[tuple[int, int], Image.Image] = {image.size: image}
+    grows = [size[0] > image.width or size[1] > image.height for size in sizes]
+    last_base_use = max((pos for pos, i in enumerate(order) if grows[i]), default=-1)
+    base: Image.Image | None = image
     current = image
-    for index in order:
+    del image
+    for pos, index in enumerate(order):
         size = sizes[index]
-        if size not in done:
-            grows = size[0] > image.width or size[1] > image.height
-            source = image if grows else current
-            done[size] = source.resize(size, _FILTER)
-            if not grows:
-                current = done[size]
-        results[index] = done[size]
-    return [results[i] for i in range(len(sizes))]
+        source = base if grows[index] and base is not None else current
+        resized = source if source.size == size else source.resize(size, _FILTER)
+        if not grows[index]:
+            current = resized
+        if pos >= last_base_use:
+            base = None
+        del source
+        yield index, resized
+        del resized
 
 
 # Public operations ------------------------------------------------------------------------------

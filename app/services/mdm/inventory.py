@@ -5,6 +5,13 @@ a count statement; every value is a bound parameter and every column comes from 
 nothing from the request is ever spliced into SQL. Ordering always ends with the unique key
 (Code_MDM, Code_Source), which keeps pages disjoint even when thousands of rows share a sort value.
 The Succursale column is not in the MDM tables: it comes from the store mapping (sources.json).
+
+Conditions on product columns (Code_JDE, Libelle, Categorie, TypeProd, Marque) are written as
+``StockChanges.Code_MDM IN (SELECT Code_MDM FROM Produits_ECommerce WHERE ...)``: the database filters the
+small product table once and reaches stock rows through the primary key, and the count statement needs no
+join at all. Consequently a stock row whose product is missing from Produits_ECommerce only matches
+conditions on StockChanges columns. The free-text `search` matches Code_MDM, Code_JDE and Libelle through
+the products, and store names through the store mapping.
 """
 from __future__ import annotations
 
@@ -24,6 +31,7 @@ from app.services.mdm.prices import fetch_price_map
 from app.services.mdm.sources import StoreSource, succursale_by_code
 
 sc, p = stock_changes, produits
+_PRODUCT_FIELDS = frozenset({"Code_JDE", "TypeProd", "Libelle", "Categorie", "Marque"})
 _COLUMNS: dict[str, Any] = {
     "Code_MDM": sc.c.Code_MDM, "Code_Source": sc.c.Code_Source, "Source": sc.c.Source,
     "QteStock": sc.c.QteStock, "DateDernierMaJ": sc.c.DateDernierMaJ, "changed": sc.c.changed,
@@ -61,15 +69,29 @@ def _codes_for(values: Any, stores: tuple[StoreSource, ...]) -> list[int]:
     return [int(s.code_source) for s in stores if s.succursale in wanted]
 
 
+def _search(value: str, stores: tuple[StoreSource, ...]) -> ColumnElement:
+    matching = select(p.c.Code_MDM).where(or_(*(p.c[f].icontains(value, autoescape=True) for f in SEARCH_FIELDS)))
+    needle = value.lower()
+    store_codes = [int(s.code_source) for s in stores if needle in s.source.lower()]
+    clauses = [sc.c.Code_MDM.in_(matching)]
+    if store_codes:
+        clauses.append(sc.c.Code_Source.in_(store_codes))
+    return or_(*clauses)
+
+
 def _predicate(cond: Condition, stores: tuple[StoreSource, ...]) -> ColumnElement:
     if cond.op == "search":
-        return or_(*(_COLUMNS[f].icontains(cond.value, autoescape=True) for f in SEARCH_FIELDS))
+        return _search(cond.value, stores)
     if cond.field == "Succursale":  # a branch is a set of Code_Source values
         codes = _codes_for(cond.value, stores)
         matched = sc.c.Code_Source.in_(codes) if codes else false()
         return not_(matched) if cond.op in ("neq", "nin") else matched
-    col = _column(cond.field, stores)
-    value, op = cond.value, cond.op
+    if cond.field in _PRODUCT_FIELDS:
+        return sc.c.Code_MDM.in_(select(p.c.Code_MDM).where(_compare(_COLUMNS[cond.field], cond.op, cond.value)))
+    return _compare(_column(cond.field, stores), cond.op, cond.value)
+
+
+def _compare(col: Any, op: str, value: Any) -> ColumnElement:
     if op == "eq":
         return col == value
     if op == "neq":
@@ -108,13 +130,17 @@ def build_inventory_query(query: InventoryQuery, stores: tuple[StoreSource, ...]
     for name, descending in query.sort:
         col = _column(name, stores)
         order.append(col.desc() if descending else col.asc())
-    order += [sc.c.Code_MDM.asc(), sc.c.Code_Source.asc()]  # unique tie-breaker: pages never overlap
+    # Unique tie-breaker so pages never overlap; it runs in the direction of the last sort key so an index
+    # on (filter, sort column, key) can be walked in one direction.
+    last_desc = bool(query.sort) and query.sort[-1][1]
+    order += [sc.c.Code_MDM.desc(), sc.c.Code_Source.desc()] if last_desc else \
+        [sc.c.Code_MDM.asc(), sc.c.Code_Source.asc()]
     page = (select(sc.c.Code_MDM, sc.c.Code_Source, sc.c.Source, sc.c.QteStock, sc.c.DateDernierMaJ,
                    sc.c.changed, sc.c.syncedDate, p.c.Code_JDE, p.c.TypeProd, p.c.Libelle, p.c.Categorie,
                    p.c.Marque)
             .select_from(joined).where(and_(true(), *where)).order_by(*order)
             .limit(query.page_size).offset(query.page * query.page_size))
-    count = select(func.count(literal_column("*"))).select_from(joined).where(and_(true(), *where))
+    count = select(func.count(literal_column("*"))).select_from(sc).where(and_(true(), *where))
     return page, count
 
 
@@ -155,7 +181,7 @@ def example_statements(stores: tuple[StoreSource, ...]) -> dict[str, Any]:
     conds = []
     for op in sorted(CONDITIONS):
         value = {"in": ("A", "B"), "nin": ("A",)}.get(op, "A%")
-        conds.append(Condition("Code_MDM", op, value))
+        conds += [Condition("Code_MDM", op, value), Condition("Libelle", op, value)]
     conds += [Condition("Succursale", "eq", "101"), Condition("Succursale", "nin", ("101", "102")),
               Condition("*", "search", "x"), Condition("Libelle", "contains", "50%_off")]
     query = InventoryQuery(page=3, page_size=25, sort=(("Succursale", True), ("QteStock", False)),

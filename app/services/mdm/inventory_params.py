@@ -38,7 +38,7 @@ FIELDS: dict[str, tuple[str, str]] = {
 SORTABLE = frozenset(FIELDS) - {"sku"}
 CONDITIONS = frozenset({"eq", "neq", "like", "nlike", "in", "nin", "gt", "gteq", "lt", "lteq",
                         "from", "to", "null", "notnull"})
-SEARCH_FIELDS = ("Code_MDM", "Code_JDE", "Libelle", "Source")
+SEARCH_FIELDS = ("Code_MDM", "Code_JDE", "Libelle")  # plus store names, via the store mapping
 
 # Named query parameters -> (canonical field, condition).
 NAMED_FILTERS: dict[str, tuple[str, str]] = {

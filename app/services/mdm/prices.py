@@ -59,8 +59,12 @@ class PricePage:
     total_count: int
 
 
-def current_tariffs(today: date) -> Any:
-    """Subquery: per product, the type-9 tariff valid on `today` and tied to a type-0 reference (rn = 1)."""
+def current_tariffs(today: date, owners: Any = None) -> Any:
+    """Subquery: per product, the type-9 tariff valid on `today` and tied to a type-0 reference (rn = 1).
+
+    `owners` (a list or a subquery of Code_MDM) restricts the ranking to those products; the restriction
+    sits inside the window so the database ranks a few rows instead of the whole Tarif table.
+    """
     ecom = tarif.alias("ecom")
     ref = tarif.alias("ref")
     ranked = (
@@ -78,12 +82,14 @@ def current_tariffs(today: date) -> Any:
                ecom.c.DateDebut <= today,
                or_(ecom.c.DateFin.is_(None), ecom.c.DateFin >= today))
     )
+    if owners is not None:
+        ranked = ranked.where(ecom.c.Code_MDM.in_(owners))
     return ranked.subquery("cur")
 
 
-def _priced_products(today: date) -> tuple[Select, Any, Any]:
+def _priced_products(today: date, owners: Any = None) -> tuple[Select, Any, Any]:
     """The product <- applied tariff join shared by the prices query and the inventory price lookup."""
-    cur = current_tariffs(today)
+    cur = current_tariffs(today, owners)
     parent = aliased(produits, name="parent")
     inherits = and_(produits.c.TypeProd == "V", parent.c.TypeConfHomog == 1)
     price_owner = case((inherits, produits.c.Sku_Conf), else_=produits.c.Code_MDM)
@@ -116,7 +122,10 @@ def build_prices_query(query: PriceQuery) -> tuple[Select, Select]:
 
 def build_price_lookup(codes: list[str], today: date) -> Select:
     """Current applied price of the given products, whatever their dates (the inventory grid's Tarif)."""
-    base, cur, _parent = _priced_products(today)
+    # The products themselves and, for variants, their parent configurable can own the applied price.
+    parents = select(produits.c.Sku_Conf).where(produits.c.Code_MDM.in_(codes), produits.c.Sku_Conf.is_not(None))
+    owners = select(produits.c.Code_MDM).where(produits.c.Code_MDM.in_(codes)).union(parents)
+    base, cur, _parent = _priced_products(today, owners)
     return (base.add_columns(produits.c.Code_MDM, cur.c.Tarif)
             .where(produits.c.Code_MDM.in_(codes)))
 

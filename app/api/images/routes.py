@@ -1,0 +1,112 @@
+"""POST /api/images/process (operator): one image in, processed outputs back (JSON base64 or a zip)."""
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import zipfile
+from typing import Any
+
+from flask import current_app, request, send_file
+from marshmallow import ValidationError
+
+from app.api.blueprint import ApiBlueprint
+from app.api.images.schemas import ProcessFormSchema, ProcessJsonSchema, ProcessResultSchema
+from app.errors import InvalidInput, PayloadTooLarge
+from app.security import Role, require_role
+from app.services.images import ImageResult, Watermark
+from app.services.images.setup import current_limits
+from workers.pool import get_image_pool
+
+blp = ApiBlueprint("images", __name__, url_prefix="/api/images",
+                   description="Product images: resize, optimize, thumbnail, convert, variants")
+
+_MULTIPART_DOC = {"requestBody": {"content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary"},
+                   "operations": {"type": "string", "description": "JSON list, as in the JSON body"},
+                   "sizes": {"type": "string", "description": "JSON list or 1200,600,300"},
+                   "format": {"type": "string"}, "quality": {"type": "integer"},
+                   "response": {"type": "string", "enum": ["json", "zip"]},
+                   "watermark_text": {"type": "string"}, "watermark_position": {"type": "string"}}}}}}}
+
+
+def _b64decode(value: str, field: str) -> bytes:
+    if value.startswith("data:"):
+        value = value.partition(",")[2]
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInput("The request is invalid.", details={field: ["not valid base64"]}) from exc
+
+
+def _read_request(args: dict[str, Any]) -> tuple[bytes, dict[str, Any], Watermark | None]:
+    """The image bytes, options and watermark from a JSON body or a multipart form."""
+    limit = current_limits().max_bytes
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise InvalidInput("The request is invalid.", details={"file": ["Missing data for required field."]})
+        try:
+            options = ProcessFormSchema().load(request.form.to_dict())
+        except ValidationError as exc:
+            raise InvalidInput("The request is invalid.", details=exc.messages) from exc
+        data = upload.read(limit + 1)  # the declared Content-Type of the part is ignored on purpose
+        text = options.pop("watermark_text", None)
+        position = options.pop("watermark_position", "bottom-right")
+        return data, options, Watermark(text=text, position=position) if text else None
+    if "image" not in args:
+        raise InvalidInput("The request is invalid.", details={"image": ["Missing data for required field."]})
+    data = _b64decode(args.pop("image"), "image")
+    spec = args.pop("watermark", None)
+    watermark = None
+    if spec:
+        logo = _b64decode(spec["image"], "watermark.image") if spec.get("image") else None
+        watermark = Watermark(text=spec.get("text"), image=logo, position=spec["position"],
+                              opacity=spec["opacity"], scale=spec["scale"])
+    return data, args, watermark
+
+
+def _operations(options: dict[str, Any]) -> list[dict[str, Any]]:
+    if options.get("operations"):
+        return options["operations"]
+    if options.get("sizes"):
+        return [{"op": "variants", "sizes": options["sizes"], "format": options["format"],
+                 "quality": options["quality"]}]
+    return [{"op": "resize", "format": options["format"], "quality": options["quality"]}]
+
+
+def _zip(result: ImageResult, stem: str):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # images are compressed already
+        for output in result.outputs:
+            archive.writestr(f"{stem}_{output.name}.{output.extension}", output.data)
+    buffer.seek(0)
+    return send_file(buffer, mimetype="application/zip", as_attachment=True, download_name=f"{stem}.zip")
+
+
+@blp.route("/process", methods=["POST"])
+@blp.arguments(ProcessJsonSchema)
+@blp.response(200, ProcessResultSchema)
+@blp.alt_response(200, description="the outputs as a zip (response=zip)", content_type="application/zip",
+                  success=True)
+@blp.doc(**_MULTIPART_DOC)
+@require_role(Role.OPERATOR)
+def process_image(args):
+    """Process one image (JSON base64 or multipart `file`) into the requested outputs.
+
+    The format is sniffed from the bytes (not the name or declared type); metadata is stripped,
+    EXIF orientation applied, colours converted to sRGB. Hostile input gets a 4xx envelope:
+    400 corrupt or truncated, 413 too many bytes or pixels, 415 not an image, 504 too slow.
+    """
+    data, options, watermark = _read_request(args)
+    limits = current_limits()
+    if len(data) > limits.max_bytes:
+        raise PayloadTooLarge(f"The image is larger than the {limits.max_bytes} bytes allowed.")
+    result = get_image_pool().process(data, _operations(options), watermark=watermark, limits=limits,
+                                      timeout=current_app.extensions["images"]["task_timeout"])
+    if options.get("response") == "zip":
+        stem = (args.get("filename") or getattr(request.files.get("file"), "filename", None) or "image")
+        return _zip(result, stem.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "image")
+    outputs = [{**o.as_dict(), "data": base64.b64encode(o.data).decode("ascii")} for o in result.outputs]
+    return {"success": True, "source": result.source.as_dict(), "outputs": outputs}

@@ -1,0 +1,109 @@
+"""The generic half of the OpenAPI document: error responses, roles and tolerated inputs, in one place.
+
+Routes declare what is theirs (arguments, success responses, the 503/504 of their dependencies).
+What follows from the foundation's own hooks is added here, for every operation of every area, by an
+apispec plugin that runs when a blueprint is registered:
+
+- 401 (and 403 unless the role is viewer) on every operation that needs a token (app/security.py);
+- 400 on every operation with query/header parameters or a body (webargs via ApiBlueprint);
+- 404 on every operation with a path parameter (a converter refusing a value is a 404 in Flask);
+- 413 on every operation with a body (MAX_CONTENT_LENGTH);
+- 429 on every operation the default rate limit applies to (all but the probes and the metrics);
+- `x-required-role` resolved per method, `admin` when the view declared nothing (the auth hook's rule);
+- the documented tolerances: `@passthrough_query` adds a free-form query parameter.
+
+All error responses use the one envelope (ErrorSchema, registered by app/extensions.py's Api).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, TypeVar
+
+from apispec import BasePlugin
+from flask_smorest import Blueprint
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+OPERATION_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+# Mirrors RATELIMIT_DEFAULTS_EXEMPT_WHEN in app/factory.py; tests/contract checks that they agree.
+RATE_LIMIT_EXEMPT_PREFIXES = ("/api/health", "/api/metrics")
+PASSTHROUGH_KEY = "x-passthrough-query"
+
+# Status -> response component (flask-smorest registers one per HTTPStatus, with our ErrorSchema).
+_ERROR_RESPONSES = {
+    400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
+    413: "REQUEST_ENTITY_TOO_LARGE", 429: "TOO_MANY_REQUESTS",
+}
+
+
+def passthrough_query(description: str = "Other query parameters are passed through to Magento unchanged."
+                      ) -> Callable[[F], F]:
+    """Document that unknown query parameters are accepted and forwarded (the query schema must use
+    `unknown = INCLUDE`, e.g. app.api.schemas.PassthroughQuerySchema)."""
+    return Blueprint.doc(**{PASSTHROUGH_KEY: description})
+
+
+def required_role(operation: dict[str, Any], method: str) -> str | None:
+    """The role an operation needs as the auth hook applies it; None when the operation is public."""
+    if operation.get("security") == []:
+        return None
+    declared = operation.get("x-required-role")
+    if not declared:
+        return "admin"  # a view with no declaration needs admin (app/security.py fails closed)
+    if ":" not in declared:
+        return declared
+    # A per-method declaration, rendered by require_role as "GET: viewer, *: admin".
+    by_method = dict(part.strip().split(": ", 1) for part in declared.split(","))
+    return by_method.get(method.upper(), by_method.get("*", "admin"))
+
+
+def rate_limited(path: str) -> bool:
+    return not any(path == p or path.startswith(p + "/") for p in RATE_LIMIT_EXEMPT_PREFIXES)
+
+
+def error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
+    """The error statuses the foundation itself can return for this operation."""
+    statuses: set[int] = set()
+    role = required_role(operation, method)
+    if role is not None:
+        statuses.add(401)
+        if role != "viewer":  # every valid token is at least a viewer
+            statuses.add(403)
+    params = [p for p in operation.get("parameters", []) if isinstance(p, dict)]
+    if any(p.get("in") in ("query", "header", "cookie") for p in params) or "requestBody" in operation:
+        statuses.add(400)
+    if "{" in path:
+        statuses.add(404)
+    if "requestBody" in operation:
+        statuses.add(413)
+    if rate_limited(path):
+        statuses.add(429)
+    return statuses
+
+
+def _passthrough_parameter(description: str) -> dict[str, Any]:
+    # OAS 3's way to say "any other query parameter": a form-exploded free-form object.
+    return {"in": "query", "name": "passthrough", "required": False, "description": description,
+            "style": "form", "explode": True,
+            "schema": {"type": "object", "additionalProperties": {"type": "string"}}}
+
+
+class ContractPlugin(BasePlugin):
+    """apispec plugin completing every operation with what the foundation adds to it."""
+
+    def operation_helper(self, path: str | None = None, operations: dict | None = None,
+                         **kwargs: Any) -> None:
+        for method, operation in (operations or {}).items():
+            if method not in OPERATION_METHODS or not isinstance(operation, dict):
+                continue
+            role = required_role(operation, method)
+            if role is not None:
+                operation["x-required-role"] = role
+                operation.setdefault("security", [{"bearerAuth": []}])
+            passthrough = operation.pop(PASSTHROUGH_KEY, None)
+            if passthrough:
+                operation.setdefault("parameters", []).append(_passthrough_parameter(passthrough))
+                operation[PASSTHROUGH_KEY] = True
+            responses = operation.setdefault("responses", {})
+            for status in sorted(error_statuses(path or "", method, operation)):
+                if status not in responses and str(status) not in responses:
+                    responses[status] = _ERROR_RESPONSES[status]

@@ -1,0 +1,33 @@
+"""Wiring of the image area into an app: limits from settings, pool options, the health check."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app
+
+from app.services.health import register_check
+from app.services.images.health import image_pool_check
+from app.services.images.limits import ImageLimits
+from workers.pool import configure_image_pool
+
+
+def limits_from(settings: Any) -> ImageLimits:
+    return ImageLimits(max_bytes=settings.image_max_bytes, max_pixels=settings.image_max_pixels,
+                       max_side=settings.image_max_side)
+
+
+def init_app(app: Flask) -> None:
+    """Configure the (lazy) pool from settings and register the `image_pool` health check."""
+    settings = app.config["SETTINGS"]
+    app.extensions["images"] = {"limits": limits_from(settings),
+                                "task_timeout": settings.image_task_timeout}
+    configure_image_pool(size=settings.image_pool_size or None, task_timeout=settings.image_task_timeout,
+                         maxtasksperchild=settings.image_maxtasksperchild,
+                         memory_limit_bytes=settings.image_child_memory,
+                         web_workers=settings.web_concurrency or None)
+    register_check(app, "image_pool", image_pool_check, critical=False, component_type="component",
+                   measurement="utilization")
+
+
+def current_limits() -> ImageLimits:
+    return current_app.extensions["images"]["limits"]

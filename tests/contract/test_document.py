@@ -1,0 +1,106 @@
+"""The OpenAPI document is valid, matches the URL map both ways, and documents the generic errors."""
+from __future__ import annotations
+
+from openapi_spec_validator import validate
+
+from app.api.openapi import OPERATION_METHODS, required_role
+from tests.contract.spec_routes import describe, documented_operations, served_operations
+
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+
+
+def _operations(spec: dict):
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method in OPERATION_METHODS:
+                yield path, method, operation
+
+
+def _response(spec: dict, response: dict) -> dict:
+    ref = response.get("$ref")
+    return spec["components"]["responses"][ref.rsplit("/", 1)[1]] if ref else response
+
+
+def test_the_document_is_a_valid_openapi_3_document(spec):
+    validate(spec)
+    assert spec["openapi"].startswith("3.")
+    assert spec["components"]["securitySchemes"]["bearerAuth"] == {"type": "http", "scheme": "bearer"}
+
+
+def test_the_served_document_is_the_generated_one(app, client, auth):
+    resp = client.get("/api/openapi.json", headers=auth("viewer"))
+    assert resp.status_code == 200
+    assert resp.get_json() == app.extensions["api"].spec.to_dict()
+
+
+def test_every_route_is_documented(app, spec):
+    missing = served_operations(app) - documented_operations(spec)
+    assert not missing, f"routes missing from the document: {describe(missing)}"
+
+
+def test_every_documented_operation_exists(app, spec):
+    phantom = documented_operations(spec) - served_operations(app)
+    assert not phantom, f"documented operations with no route: {describe(phantom)}"
+
+
+def test_no_catch_all_response_hides_an_undocumented_status(spec):
+    offenders = [f"{m.upper()} {p}" for p, m, op in _operations(spec) if "default" in op["responses"]]
+    assert not offenders
+
+
+def test_secured_operations_document_bearer_role_401_and_403(spec):
+    for path, method, operation in _operations(spec):
+        role = required_role(operation, method)
+        if role is None:
+            assert operation["security"] == [], f"{method} {path}"
+            continue
+        assert operation["security"] == [{"bearerAuth": []}], f"{method} {path}"
+        assert operation["x-required-role"] in ("viewer", "operator", "admin"), f"{method} {path}"
+        assert "401" in operation["responses"], f"{method} {path}"
+        assert ("403" in operation["responses"]) == (role != "viewer"), f"{method} {path}"
+
+
+def test_the_documented_role_is_the_enforced_role(app, spec):
+    from app.security import PUBLIC, required_role_for
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        for method in rule.methods - {"OPTIONS", "HEAD"}:
+            path = rule.rule
+            for name in rule.arguments:
+                path = path.replace(next(part for part in path.split("/") if name in part), f"{{{name}}}")
+            operation = spec["paths"][path][method.lower()]
+            enforced = required_role_for(view, method)
+            expected = None if enforced == PUBLIC else enforced.value
+            assert required_role(operation, method.lower()) == expected, f"{method} {rule.rule}"
+
+
+def test_429_is_documented_exactly_where_the_rate_limit_applies(app, spec):
+    exempt = app.config["RATELIMIT_DEFAULTS_EXEMPT_WHEN"]
+    for path, method, operation in _operations(spec):
+        with app.test_request_context(path.replace("{", "").replace("}", "")):
+            assert ("429" in operation["responses"]) == (not exempt()), f"{method} {path}"
+
+
+def test_inputs_document_400_and_bodies_413(spec):
+    for path, method, operation in _operations(spec):
+        params = [p for p in operation.get("parameters", []) if p.get("in") != "path"]
+        if params or "requestBody" in operation:
+            assert "400" in operation["responses"], f"{method} {path}"
+        if "requestBody" in operation:
+            assert "413" in operation["responses"], f"{method} {path}"
+
+
+def test_foundation_error_responses_use_the_envelope(spec):
+    for path, method, operation in _operations(spec):
+        for status in ("400", "401", "403", "404", "413", "429"):
+            if status in operation["responses"]:
+                response = _response(spec, operation["responses"][status])
+                assert response["content"]["application/json"]["schema"] == ERROR_REF, f"{method} {path} {status}"
+
+
+def test_tolerances_are_documented_not_switched_off(spec):
+    get = spec["paths"]["/api/testing/tolerant"]["get"]
+    passthrough = [p for p in get["parameters"] if p["name"] == "passthrough"]
+    assert passthrough and passthrough[0]["schema"]["additionalProperties"] == {"type": "string"}
+    assert spec["paths"]["/api/testing/tolerant"]["post"]["requestBody"]["required"] is False
+    assert "application/json" in spec["paths"]["/api/testing/tolerant"]["delete"]["requestBody"]["content"]
