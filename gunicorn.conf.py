@@ -53,6 +53,8 @@ raw_env = [f"APP_ENV={_settings.env}"]
 
 
 def on_starting(server):
+    # Marks this process as the master: workers.pool refuses to start an image pool here.
+    os.environ["TECHNO_ETL_MASTER_PID"] = str(os.getpid())
     # A USR2 re-exec starts a new master while the old workers still write their files: keep them.
     if not os.environ.get("GUNICORN_PID"):
         reset_multiproc_dir(_metrics_dir)
@@ -107,18 +109,19 @@ def worker_exit(server, worker):
 
 
 def worker_abort(worker):
+    # Runs inside the SIGABRT handler: kill the pool without taking locks.
     _count_exit_reason(worker, "timeout")
-    _stop_image_pool()
+    _stop_image_pool(abort=True)
 
 
 def child_exit(server, worker):
     mark_process_dead(worker.pid)
 
 
-def _stop_image_pool():
+def _stop_image_pool(abort=False):
     module = sys.modules.get("workers.pool")
     if module is not None:  # only if this worker ever started a pool
-        module.shutdown_image_pool()
+        module.shutdown_image_pool(abort=abort)
 
 
 def _count_exit_reason(worker, reason=None):

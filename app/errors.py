@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +183,8 @@ def handle_http_exception(exc: HTTPException) -> Response:
         message = f"The request body is larger than the {limit} bytes allowed." if limit else message
     elif status == 404:
         message = "The requested URL was not found on this server."
+    elif status == 405 and not _allowed_method_matches(exc):
+        status, code, message = 404, "not_found", "The requested URL was not found on this server."
     elif status == 405:
         message = f"The method {request.method} is not allowed for this URL."
     headers = {}
@@ -190,6 +193,23 @@ def handle_http_exception(exc: HTTPException) -> Response:
     if status == 429:
         return _rate_limited(exc)
     return error_response(status, code, message, None, headers)
+
+
+def _allowed_method_matches(exc: HTTPException) -> bool:
+    """Werkzeug checks the method before the converters, so a value no rule accepts (an id out of range)
+    surfaces as a 405; it is a 404 unless one of the "allowed" methods really matches this URL."""
+    if not _has_request():
+        return True
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in getattr(exc, "valid_methods", None) or ():
+        try:
+            adapter.match(method=method)
+            return True
+        except RequestRedirect:
+            return True
+        except HTTPException:
+            continue
+    return False
 
 
 def _rate_limited(exc: HTTPException) -> Response:

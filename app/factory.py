@@ -11,12 +11,16 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import lifecycle, middleware, security
 from app.adapters import appdb
+from app.adapters import magento as magento_adapter
 from app.adapters import redis as redis_adapter
 from app.errors import register_error_handlers
 from app.extensions import Api, compress, cors, make_limiter, talisman
 from app.logging import configure_logging
 from app.services import cache as cache_service
 from app.services import health as health_service
+from app.services.sync import setup as sync_service
+from app.services import resilience
+from app.services import magento as magento_service
 from config import ROOT_DIR, Settings, load_settings
 
 UNMETERED = r"^/api/(health|metrics)(/|$)"
@@ -83,6 +87,10 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     cache_service.init_app(app)
     health_service.init_app(app)
     appdb.init_app(app)
+    magento_adapter.init_app(app)
+    sync_service.init_app(app)  # jobs, runner/scheduler (lazy, in workers), health check, metrics section
+    resilience.init_app(app)  # after the Magento client: installs the breaker and bulkhead as its guard
+    magento_service.init_app(app)
 
 
 def _init_rate_limiter(app: Flask, settings: Settings) -> None:
@@ -110,15 +118,19 @@ def _init_rate_limiter(app: Flask, settings: Settings) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.api.core import blp as core_blp
+    from app.api.dashboard import blp as dashboard_blp
     from app.api.docs import blp as docs_blp
     from app.api.images import blp as images_blp
+    from app.api.magento import blp as magento_blp, login_blp
     from app.api.mdm import blp as mdm_blp
+    from app.api.sync import blp as sync_blp
     from app.api.voting import task_blp as voting_task_blp, voting_blp
     from app.health import blp as health_blp
     from app.metrics import blp as metrics_blp
 
     api: Api = app.extensions["api"]
-    for blueprint in (health_blp, metrics_blp, core_blp, docs_blp, images_blp, mdm_blp, voting_task_blp, voting_blp):
+    for blueprint in (health_blp, metrics_blp, core_blp, docs_blp, images_blp, mdm_blp, sync_blp, voting_task_blp, voting_blp,
+                      login_blp, magento_blp, dashboard_blp):
         api.register_blueprint(blueprint)
     if app.config["SETTINGS"].env == "testing":
         from app.api.testing import blp as testing_blp

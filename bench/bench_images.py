@@ -31,13 +31,13 @@ from pathlib import Path
 os.environ.setdefault("VIPS_CONCURRENCY", "1")  # libvips reads it when it loads: one thread, one core
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PIL import Image, ImageDraw, ImageFilter  # noqa: E402
+from PIL import Image, ImageDraw, ImageFilter
 
-from app.services.images import DEFAULT_LIMITS, variants  # noqa: E402
-from app.services.images.decode import decode  # noqa: E402
-from app.services.images.operations import _cascade, fit_size  # noqa: E402
-from app.services.images.quality import psnr  # noqa: E402
-from workers.pool import ImagePool  # noqa: E402
+from app.services.images import DEFAULT_LIMITS, variants
+from app.services.images.decode import decode
+from app.services.images.operations import _cascade, fit_size
+from app.services.images.quality import psnr
+from workers.pool import ImagePool
 
 DATA = Path(__file__).resolve().parent / ".data"
 SIZES = (1200, 600, 300, 150)
@@ -45,7 +45,7 @@ WIDTH, HEIGHT = 4000, 3000  # 12 MP
 GOALS = {"naive": 4.0, "pyvips": 0.65, "pool": 1.8, "rss_mb": 80.0, "psnr": 45.0}
 
 try:
-    import pyvips  # noqa: E402
+    import pyvips
 except (ImportError, OSError):  # OSError: the binding is there but libvips is not
     pyvips = None
 
@@ -145,14 +145,15 @@ def min_psnr(inputs: list[bytes]) -> float:
     for data in inputs:
         full = Image.open(io.BytesIO(data)).convert("RGB")
         sizes = [fit_size(full.size, (s, s), True) for s in SIZES]
-        drafted, _ = decode(data, DEFAULT_LIMITS, draft_box=lambda _size: sizes[0])
+        drafted, _ = decode(data, DEFAULT_LIMITS, draft_box=lambda _size, first=sizes[0]: first)
         for fast, size in zip(dict(sorted(_cascade(drafted, sizes))).values(), sizes):
             worst = min(worst, psnr(fast, full.resize(size, Image.Resampling.LANCZOS)))
     return worst
 
 
-def pool_throughput(size: int, inputs: list[bytes], jobs: int) -> tuple[float, int]:
-    """Images per second through a pool of `size` processes; and the largest child peak RSS."""
+def pool_throughput(size: int, inputs: list[bytes], jobs: int) -> tuple[float, int, float]:
+    """Images per second through a pool of `size` processes, the largest child peak RSS, and the
+    worker-side CPU seconds per image (the serial part: pickling, pipes, result handling)."""
     pool = ImagePool(size, task_timeout=120, maxtasksperchild=None)
     operations = [{"op": "variants", "sizes": list(SIZES)}]
     try:
@@ -169,14 +170,14 @@ def pool_throughput(size: int, inputs: list[bytes], jobs: int) -> tuple[float, i
                     data = work.pop()
                 pool.process(data, operations)
 
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         threads = [threading.Thread(target=worker) for _ in range(size * 2)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        elapsed = time.perf_counter() - started
-        return jobs / elapsed, pool.stats()["peakChildRssBytes"] or 0
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        return jobs / elapsed, pool.stats()["peakChildRssBytes"] or 0, cpu / jobs
     finally:
         pool.stop()
 
@@ -218,11 +219,20 @@ def main() -> int:
     worst = min_psnr(inputs)
     print(f"\nquality: min PSNR vs one-step LANCZOS = {worst:.1f} dB (goal >= {GOALS['psnr']} dB)")
 
-    one, rss1 = pool_throughput(1, inputs, args.pool_images)
-    two, rss2 = pool_throughput(2, inputs, args.pool_images)
+    load = os.getloadavg()[0]
+    if load > 0.5:  # another process on these cores makes the 2-vs-1 ratio meaningless
+        print(f"\nwarning: load average {load:.1f} before the pool runs; the pool ratio needs idle cores")
+    one, rss1, serial1 = pool_throughput(1, inputs, args.pool_images)
+    two, rss2, serial2 = pool_throughput(2, inputs, args.pool_images)
     cores = len(all_cpus)
     print(f"\npool ({cores} cores): 1 process {one:.2f} img/s, 2 processes {two:.2f} img/s "
           f"-> {two / one:.2f}x (goal >= {GOALS['pool']}x)")
+    # Amdahl: with s seconds of worker-side work per image and t of child work, 2 processes can at
+    # best reach (s + t) / (s + t / 2); printed so a loaded machine's ratio can be told apart.
+    serial = max(serial1, serial2)
+    bound = (serial + t_ours) / (serial + t_ours / 2)
+    print(f"  worker-side CPU per image {serial * 1000:.1f} ms vs {t_ours * 1000:.0f} ms in the child "
+          f"-> 2-process ceiling {bound:.2f}x on idle cores")
     peak_mb = max(rss1, rss2) / 1024 ** 2
     print(f"peak memory per pool process (ru_maxrss): {peak_mb:.1f} MB (goal <= {GOALS['rss_mb']:.0f} MB)")
 

@@ -23,15 +23,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import Engine, select, text  # noqa: E402
+from sqlalchemy import Engine, select, text
 
-from app.adapters.mdm.tables import mdm_engine, stock_changes  # noqa: E402
-from app.adapters.sql import create_engine_for  # noqa: E402
-from app.services.mdm.inventory import fetch_inventory  # noqa: E402
-from app.services.mdm.inventory_params import parse_inventory_params  # noqa: E402
-from app.services.mdm.prices import PriceQuery, fetch_prices  # noqa: E402
-from app.services.mdm.seed import seed_demo_data  # noqa: E402
-from app.services.mdm.sources import load_sources  # noqa: E402
+from app.adapters.mdm.tables import mdm_engine, stock_changes
+from app.adapters.sql import create_engine_for
+from app.services.mdm.inventory import fetch_inventory
+from app.services.mdm.inventory_params import parse_inventory_params
+from app.services.mdm.prices import PriceQuery, fetch_prices
+from app.services.mdm.seed import seed_demo_data
+from app.services.mdm.sources import load_sources
 
 GRID_CASES = {
     "source filter + sort QteStock desc, page 3": {

@@ -144,6 +144,10 @@ SETTINGS: list[Setting] = [
     S("LOGIN_ROLES", _role_map, {}, "Role per Magento admin username for login-issued tokens (user:role,...)."),
     S("LOGIN_DEFAULT_ROLE", _choice("viewer", "operator", "admin"), "viewer", "Role of other users who log in."),
     S("ACCESS_TOKEN_TTL", _positive_int, 8 * 3600, "Lifetime (s) of login-issued access tokens."),
+    S("LOGIN_RATE_LIMIT", str, "10 per minute", "Login attempts allowed per client address (Flask-Limiter syntax)."),
+    S("LOGIN_MAX_FAILURES", _positive_int, 3,
+      "Failed logins per username before the backend stops asking Magento (below Magento's lockout of 6)."),
+    S("LOGIN_FAILURE_WINDOW", _positive_int, 1800, "Seconds a username's failed logins are remembered."),
     # HTTP security
     S("CORS_ORIGINS", _list, ["http://localhost:3000", "http://localhost:5173"], "Allowed browser origins."),
     S("FORCE_HTTPS", _bool, False, "Redirect plain HTTP to HTTPS (never on probes or metrics).",
@@ -210,6 +214,48 @@ SETTINGS: list[Setting] = [
     S("MAGENTO_TOKEN_REFUSED_COOLDOWN", _positive_int, 300,
       "Seconds no worker asks for a new admin token after Magento refused the credentials (lockout guard)."),
     S("SANDBOX_PORT", int, 8081, "Port of the local Magento sandbox (development quick start)."),
+    # Resilience: circuit breakers and bulkheads (app/services/resilience, docs/resilience.md)
+    S("BREAKERS_ENABLED", _bool, True, "Circuit breakers on Magento and the databases (off in tests unless asked).",
+      per_env={"testing": False}),
+    S("BREAKER_FAILURE_THRESHOLD", _positive_int, 5,
+      "Consecutive failures (timeouts, connection errors, 5xx; not 4xx) that open an upstream's breaker."),
+    S("BREAKER_RESET_TIMEOUT", _positive_float, 15.0, "Seconds an open breaker refuses calls before one probe."),
+    S("BULKHEADS_ENABLED", _bool, True, "Cap concurrent Magento calls (off in tests unless asked).",
+      per_env={"testing": False}),
+    S("MAGENTO_MAX_CONCURRENT_PER_WORKER", _positive_int, 0,
+      "In-flight Magento calls per worker process; 0 = half of GUNICORN_THREADS (at least 1)."),
+    S("MAGENTO_MAX_CONCURRENT_PER_HOST", _positive_int, 16, "In-flight Magento calls per host, all workers; 0 = no cap."),
+    S("BULKHEAD_WAIT", _positive_float, 0.5, "Seconds a Magento call waits for a bulkhead slot before a 503."),
+    S("MAGENTO_ANALYTICS_PAGE_SIZE", _positive_int, 200, "Page size used to read every Magento page for the charts."),
+    S("MAGENTO_SALES_MONTHS", _positive_int, 12, "Months of orders the sales chart covers."),
+    S("MAGENTO_LOW_STOCK_QTY", _positive_float, 5.0, "Quantity at or below which an in-stock SKU counts as low stock."),
+    S("MAGENTO_HEALTH_TIMEOUT", _positive_float, 2.0, "Budget (s) of the Magento health probe (one attempt, no retry)."),
+    # Sync engine and background jobs (issue 5)
+    S("SYNC_RUNNER_ENABLED", _bool, True, "Run the job runner and the scheduler threads inside each Gunicorn worker.",
+      per_env={"testing": False}),
+    S("SYNC_BATCH_SIZE", _positive_int, 300, "Source items / prices per Magento call (shrinks to the shop's input limit)."),
+    S("SYNC_PARALLEL_SOURCES", _positive_int, 5, "Sources pushed in parallel by one stock job."),
+    S("SYNC_SOURCE_INFLIGHT", _positive_int, 2, "Batches of one source in flight at once (distinct SKUs: order-free)."),
+    S("SYNC_RUNNER_CONCURRENCY", _positive_int, 2, "Jobs one worker process runs at the same time."),
+    S("SYNC_POLL_INTERVAL", _positive_float, 2.0, "Seconds between claims of pending jobs by an idle runner."),
+    S("SYNC_LEASE_SECONDS", _positive_float, 60.0, "Lease of a running job; expired = its worker died, resumed elsewhere."),
+    S("SYNC_HEARTBEAT_SECONDS", _positive_float, 10.0, "Seconds between lease renewals of a running job."),
+    S("SYNC_MAX_ATTEMPTS", _positive_int, 3, "Times a job is (re)started after interruptions before it fails."),
+    S("SYNC_WAIT_MAX", _positive_float, 3600.0, "Longest time (s) a job waits for an unavailable upstream."),
+    S("SYNC_WAIT_INTERVAL", _positive_float, 5.0, "Seconds between probes while a job waits for an upstream."),
+    S("SYNC_BATCH_RETRIES", _positive_int, 3, "Extra tries of a batch after a transient failure escaped the client."),
+    S("SYNC_REQUEST_WAIT", _positive_float, 5.0, "Seconds a price sync request waits for its job before answering 202."),
+    S("SYNC_SCHEDULE_PRICES", str, "0 */6 * * *", "Cron of the price sync (empty = off)."),
+    S("SYNC_SCHEDULE_STOCKS", str, "0 */4 * * *", "Cron of the stock pipeline (MERGE, push, acknowledge; empty = off)."),
+    S("SYNC_SCHEDULE_FULL", str, "0 2 * * *", "Cron of the full inventory re-push (every row, not only changed; empty = off)."),
+    S("SYNC_TIMEZONE", str, "Africa/Casablanca", "Time zone the cron expressions are read in."),
+    S("SYNC_SCHEDULE_GRACE", _positive_float, 3600.0, "A run missed by less than this (s) still fires once; older ones are skipped."),
+    S("SYNC_SCHEDULER_TICK", _positive_float, 15.0, "Seconds between scheduler checks."),
+    S("SYNC_SCHEDULER_ENABLED", _bool, True, "Run the scheduler thread in the workers (off when `manage.py scheduler` runs it)."),
+    S("PRICE_STORE_ID", _positive_int, 0, "Magento store id of pushed base prices (0 = global)."),
+    S("PRICE_BULK_TIMEOUT", _positive_float, 120.0, "Seconds the price sync polls an async bulk before the base-prices fallback."),
+    S("PRICE_BULK_POLL", _positive_float, 1.0, "Seconds between async bulk status polls."),
+    S("PRICE_BULK_CHUNK", _positive_int, 1000, "Products per async bulk request."),
     # Images
     S("IMAGE_POOL_SIZE", _positive_int, 0, "Image processes per worker; 0 = cores / workers - 1 (at least 1)."),
     S("IMAGE_TASK_TIMEOUT", _positive_float, 30.0, "Seconds one image task may run; below GUNICORN_TIMEOUT."),
@@ -304,6 +350,26 @@ def load_settings(env: str | None = None, environ: Mapping[str, str] | None = No
         problems.append("API_TOKENS: production needs at least one API token or a SECRET_KEY for logins")
     if values.get("magento_url") and not (values.get("magento_username") and values.get("magento_password")):
         problems.append("MAGENTO_USERNAME/MAGENTO_PASSWORD: required when MAGENTO_URL is set")
+    problems.extend(_timeout_problems(values))
     if problems:
         raise ConfigError(problems)
     return Settings(env, values)
+
+
+def _timeout_problems(values: Mapping[str, Any]) -> list[str]:
+    """Every upstream wait must end before Gunicorn kills the silent worker (GUNICORN_TIMEOUT, 0 = none)."""
+    worker = values.get("gunicorn_timeout") or 0
+    if not worker:
+        return []
+    problems = []
+    connect, statement = values.get("db_connect_timeout", 0.0), values.get("db_statement_timeout", 0.0)
+    # One query's worst case: wait for a pooled connection (pool_timeout = connect timeout), connect, run.
+    if 2 * connect + statement >= worker:
+        problems.append(f"DB_CONNECT_TIMEOUT/DB_STATEMENT_TIMEOUT: 2 x {connect:g} s (pool wait + connect) + "
+                        f"{statement:g} s (statement) must stay below GUNICORN_TIMEOUT={worker} s, or a hanging "
+                        "database gets workers killed mid-request")
+    if values.get("bulkhead_wait", 0.0) >= worker:
+        problems.append(f"BULKHEAD_WAIT: {values['bulkhead_wait']:g} s must stay below GUNICORN_TIMEOUT={worker} s")
+    if values.get("breakers_enabled") and not values.get("breaker_failure_threshold"):
+        problems.append("BREAKER_FAILURE_THRESHOLD: must be at least 1 when BREAKERS_ENABLED")
+    return problems

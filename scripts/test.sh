@@ -7,3 +7,10 @@ export APP_ENV=testing
 
 echo "== pytest"
 $PY -m pytest "$@"
+
+# ---------------------------------------------------------------------------------------------------
+# Schema fuzzing (issue 8): every documented operation x every role, seeded and bounded; prints the
+# figure (operations, examples, failures) and fails the run on any failure. FUZZ_EXAMPLES / FUZZ_SEED
+# override the defaults.
+echo "== schema fuzzing (schemathesis)"
+$PY -m tests.contract.fuzz

@@ -19,14 +19,14 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterable, Mapping
-from typing import Any, Callable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
+from app import telemetry
 from app.errors import AppError, DependencyUnavailable, UpstreamTimeout
 from app.services.images.limits import DEFAULT_LIMITS, ImageLimits
 from app.services.images.operations import ImageResult
 from app.services.images.watermark import Watermark
-from app import telemetry
 from workers import tasks
 
 log = logging.getLogger(__name__)

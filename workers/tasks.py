@@ -12,9 +12,9 @@ import select
 import signal
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from app.errors import PayloadTooLarge
 from app.services.images.limits import DEFAULT_LIMITS, ImageLimits
@@ -89,7 +89,7 @@ def _measured(fn: Callable[[], Any]) -> tuple[Any, TaskStats]:
     started = time.perf_counter()
     try:
         value = fn()
-    except MemoryError as exc:
+    except MemoryError:
         raise PayloadTooLarge("The image needs more memory than an image worker may use.") from None
     return value, TaskStats(os.getpid(), time.perf_counter() - started, _peak_rss_bytes())
 

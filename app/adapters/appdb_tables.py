@@ -92,3 +92,65 @@ feature_comments = Table(
 # ---------------------------------------------------------------------------------------------------------
 # End of voting.
 # ---------------------------------------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Jobs and schedules (issue 5): background jobs with leases, the per-key locks that keep two pipeline runs of
+# one source apart, and one row per fired schedule occurrence (the unique (name, due_at) makes it fire once).
+# Revision 0003_jobs. Owned by app/services/jobs/ and app/services/sync/. Timestamps are naive UTC.
+# ---------------------------------------------------------------------------------------------------------
+from sqlalchemy import BigInteger  # noqa: E402
+
+JOB_STATUSES = ("pending", "running", "waiting", "succeeded", "partial", "failed", "interrupted")
+_JobTimestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+_JobId = BigInteger().with_variant(Integer, "sqlite")  # SQLite only autoincrements INTEGER PRIMARY KEY
+
+jobs = Table(
+    "jobs", metadata,
+    Column("id", _JobId, primary_key=True, autoincrement=True),
+    Column("kind", String(40), nullable=False),
+    Column("params", Text, nullable=False, server_default="{}"),        # JSON
+    Column("status", String(20), nullable=False, server_default="pending"),
+    Column("waiting_on", String(40), nullable=True),                    # upstream a waiting job waits for
+    Column("progress", Text, nullable=False, server_default="{}"),      # JSON {done, total, sources{}}
+    Column("counts", Text, nullable=False, server_default="{}"),        # JSON {pushed, accepted, ...}
+    Column("errors", Text, nullable=False, server_default="[]"),        # JSON, bounded list
+    Column("result", Text, nullable=True),                              # JSON, kind-specific summary
+    Column("message", String(500), nullable=True),
+    Column("requested_by", String(255), nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("max_attempts", Integer, nullable=False, server_default="3"),
+    Column("lease_owner", String(120), nullable=True),
+    Column("lease_expires_at", _JobTimestamp, nullable=True),
+    Column("heartbeat_at", _JobTimestamp, nullable=True),
+    Column("available_at", _JobTimestamp, nullable=False),              # not claimed before this time
+    Column("created_at", _JobTimestamp, nullable=False),
+    Column("started_at", _JobTimestamp, nullable=True),
+    Column("finished_at", _JobTimestamp, nullable=True),
+    Column("updated_at", _JobTimestamp, nullable=False),
+    CheckConstraint(_in("status", JOB_STATUSES), name="status"),
+    Index("ix_jobs_status_available_at", "status", "available_at"),
+    Index("ix_jobs_kind_created_at", "kind", "created_at"),
+)
+
+job_locks = Table(
+    "job_locks", metadata,
+    Column("name", String(120), primary_key=True),                      # e.g. "stock-source:3"
+    Column("job_id", _JobId, nullable=False),
+    Column("owner", String(120), nullable=False),
+    Column("expires_at", _JobTimestamp, nullable=False),
+)
+
+schedule_runs = Table(
+    "schedule_runs", metadata,
+    Column("id", _JobId, primary_key=True, autoincrement=True),
+    Column("name", String(40), nullable=False),
+    Column("due_at", _JobTimestamp, nullable=False),                    # the cron occurrence, naive UTC
+    Column("fired_at", _JobTimestamp, nullable=False),
+    Column("fired_by", String(120), nullable=False),
+    Column("job_id", _JobId, nullable=True),
+    UniqueConstraint("name", "due_at", name="uq_schedule_runs_name_due_at"),
+)
+# ---------------------------------------------------------------------------------------------------------
+# End of jobs and schedules.
+# ---------------------------------------------------------------------------------------------------------

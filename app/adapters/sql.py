@@ -12,14 +12,19 @@ statement timeout applied the way each dialect understands them:
 `connect` / `begin` wrap `Engine.connect` / `Engine.begin` so that "the database is unreachable, timed out
 or dropped the connection" always surfaces as `DependencyUnavailable` (HTTP 503). Programming errors
 (bad SQL, constraint violations) are bugs and keep their own exception types.
+
+`install_guard(app, name, guard)` is the one hook for circuit breakers (app/services/resilience): every
+`connect` / `begin` on an engine named `name` runs inside `guard()`, which sees the translated errors.
+The guard is looked up in the current app, so engines built before or after it was installed, and apps
+built side by side in tests, each get their own.
 """
 from __future__ import annotations
 
 import logging
 import math
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +33,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
 from app.errors import DependencyUnavailable
+
+SqlGuard = Callable[[], AbstractContextManager[object]]
+GUARDS_KEY = "sql_guards"
 
 log = logging.getLogger(__name__)
 
@@ -147,17 +155,32 @@ def _is_timeout(err: BaseException) -> bool:
         marker in text for marker in ("timeout", "timed out", "canceling statement", "interrupted"))
 
 
+def install_guard(app: Any, name: str, guard: SqlGuard) -> None:
+    """Run every `connect` / `begin` on engines named `name` inside `guard()` (e.g. a circuit breaker)."""
+    app.extensions.setdefault(GUARDS_KEY, {})[name] = guard
+
+
+def _guard(engine: Engine) -> AbstractContextManager[object]:
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        guard = current_app.extensions.get(GUARDS_KEY, {}).get(engine.logging_name)
+        if guard is not None:
+            return guard()
+    return nullcontext()
+
+
 @contextmanager
 def connect(engine: Engine) -> Iterator[Connection]:
     """`engine.connect()` with error translation; the caller commits if it writes."""
-    with translate_errors(engine), engine.connect() as conn:
+    with _guard(engine), translate_errors(engine), engine.connect() as conn:
         yield conn
 
 
 @contextmanager
 def begin(engine: Engine) -> Iterator[Connection]:
     """`engine.begin()` (one transaction, committed on success) with error translation."""
-    with translate_errors(engine), engine.begin() as conn:
+    with _guard(engine), translate_errors(engine), engine.begin() as conn:
         yield conn
 
 

@@ -37,8 +37,8 @@ _ERROR_RESPONSES = {
 
 def passthrough_query(description: str = "Other query parameters are passed through to Magento unchanged."
                       ) -> Callable[[F], F]:
-    """Document that unknown query parameters are accepted and forwarded (the query schema must use
-    `unknown = INCLUDE`, e.g. app.api.schemas.PassthroughQuerySchema)."""
+    """Document that unknown query parameters are accepted and forwarded; pair it with
+    `@blp.arguments(QuerySchema, location="query", unknown=INCLUDE)` (webargs drops them otherwise)."""
     return Blueprint.doc(**{PASSTHROUGH_KEY: description})
 
 

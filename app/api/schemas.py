@@ -1,7 +1,7 @@
 """Schemas shared by every area: the error envelope and the common success envelope."""
 from __future__ import annotations
 
-from marshmallow import INCLUDE, Schema, fields
+from marshmallow import Schema, fields
 
 
 class ErrorSchema(Schema):
@@ -25,12 +25,3 @@ class OpenSchema(Schema):
     class Meta:
         unknown = "include"
 
-
-class PassthroughQuerySchema(Schema):
-    """Base of query schemas that validate their own fields and keep unknown ones (forwarded to Magento).
-
-    Pair it with `@passthrough_query()` (app/api/openapi.py) so the document says so.
-    """
-
-    class Meta:
-        unknown = INCLUDE

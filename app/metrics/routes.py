@@ -72,4 +72,5 @@ def cache():
 def sync():
     """Sync jobs by kind and outcome, items pushed, last success and the schedule's next runs."""
     section = ms.sections(current_app, ms.samples()).get("sync", {})
-    return {"timestamp": _now(), **section}
+    # Every key present: marshmallow reads a missing "items" key as the dict's own .items method.
+    return {"timestamp": _now(), "jobs": {}, "items": {}, "lastSuccess": {}, "schedule": [], **section}

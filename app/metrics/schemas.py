@@ -85,3 +85,5 @@ class SyncSectionSchema(Schema):
     failures = fields.Integer()
     successRate = fields.Float()
     avgDuration = fields.Float(allow_none=True)
+    durationP95 = fields.Float(allow_none=True)
+    batchLatency = fields.Dict()

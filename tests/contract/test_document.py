@@ -4,7 +4,7 @@ from __future__ import annotations
 from openapi_spec_validator import validate
 
 from app.api.openapi import OPERATION_METHODS, required_role
-from tests.contract.spec_routes import describe, documented_operations, served_operations
+from tests.contract.spec_routes import describe, documented_operations, openapi_path, served_operations
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
@@ -65,10 +65,7 @@ def test_the_documented_role_is_the_enforced_role(app, spec):
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
         for method in rule.methods - {"OPTIONS", "HEAD"}:
-            path = rule.rule
-            for name in rule.arguments:
-                path = path.replace(next(part for part in path.split("/") if name in part), f"{{{name}}}")
-            operation = spec["paths"][path][method.lower()]
+            operation = spec["paths"][openapi_path(rule.rule)][method.lower()]
             enforced = required_role_for(view, method)
             expected = None if enforced == PUBLIC else enforced.value
             assert required_role(operation, method.lower()) == expected, f"{method} {rule.rule}"

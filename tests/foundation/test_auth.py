@@ -7,7 +7,10 @@ from app.security import PUBLIC, Role, issue_access_token, required_role_for
 
 # Static shells hold no data: their scripts ask for a token before calling any API.
 PUBLIC_RULES = {"/api/health", "/api/health/ready", "/api-docs", "/api-docs/assets/<path:filename>",
-                "/ops", "/ops/assets/<path:filename>"}
+                "/ops", "/ops/assets/<path:filename>",
+                # The two login routes: a caller without a token must be able to get one. They are
+                # rate-limited (LOGIN_RATE_LIMIT) and never send a wrong password for the integration user to Magento.
+                "/api/auth/login", "/api/magento/integration/admin/token"}
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
 
 

@@ -7,8 +7,17 @@ import pytest
 from PIL import Image, ImageCms
 
 from app.errors import InvalidInput, UnsupportedMedia
-from app.services.images import (DEFAULT_LIMITS, Watermark, convert, optimize, output_formats,
-                                 process, resize, thumbnail, variants)
+from app.services.images import (
+    DEFAULT_LIMITS,
+    Watermark,
+    convert,
+    optimize,
+    output_formats,
+    process,
+    resize,
+    thumbnail,
+    variants,
+)
 from app.services.images.decode import decode
 from app.services.images.operations import _cascade, fit_size
 from app.services.images.quality import psnr
@@ -119,7 +128,7 @@ def test_palette_with_transparency_goes_white_on_canvas():
     data = encode(im, "PNG", transparency=0)
     out = opened(resize(data, 200, 200).outputs[0].data)
     assert all(c >= 250 for c in out.getpixel((2, 100)))  # transparent palette index -> white
-    r, g, b = out.getpixel((100, 100))
+    r, g, _ = out.getpixel((100, 100))
     assert r > 200 and g < 50
 
 
@@ -144,14 +153,14 @@ def test_animated_gif_keeps_first_frame():
     buffer = io.BytesIO()
     frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
     result = convert(buffer.getvalue(), "PNG")
-    r, g, b = opened(result.outputs[0].data).convert("RGB").getpixel((30, 30))
+    r, _, b = opened(result.outputs[0].data).convert("RGB").getpixel((30, 30))
     assert result.source.animated and r > 200 and b < 50
 
 
 def test_non_srgb_profile_is_converted_to_srgb():
     data = encode(Image.new("RGB", (32, 32), (255, 0, 0)), "PNG", icc_profile=swapped_rg_profile())
     result = convert(data, "PNG")
-    r, g, b = opened(result.outputs[0].data).getpixel((16, 16))
+    r, g, _ = opened(result.outputs[0].data).getpixel((16, 16))
     assert result.source.icc_profile == "Swapped RG test"
     assert g > 200 and r < 60  # the tagged "red" is sRGB green
 

@@ -20,8 +20,14 @@ from app.services.images.health import image_pool_check
 from tests.images.imagegen import encode, textured
 from workers import pool as pool_module
 from workers import tasks
-from workers.pool import (ImagePool, ImagePoolRestarted, ImageTaskTimeout, default_pool_size,
-                          get_image_pool, shutdown_image_pool)
+from workers.pool import (
+    ImagePool,
+    ImagePoolRestarted,
+    ImageTaskTimeout,
+    default_pool_size,
+    get_image_pool,
+    shutdown_image_pool,
+)
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]

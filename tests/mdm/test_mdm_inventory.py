@@ -52,7 +52,7 @@ def test_rows_are_keyed_like_the_original(stock):
 def test_pages_never_overlap_with_many_equal_sort_values(stock, sort):
     extra = {"sortField": sort[0], "sortOrder": sort[1]} if sort else {}
     seen: list[tuple[str, int]] = []
-    for page_no in range(0, 20):
+    for page_no in range(20):
         page = grid(stock, page=page_no, pageSize=7, **extra)
         assert page.total_count == 120
         if not page.rows:

@@ -88,3 +88,11 @@ def test_database_down_answers_503_quickly(make_app, auth):
     resp = client.get("/api/mdm/inventory", headers=auth("viewer"))
     assert time.monotonic() - started < 2.5
     assert resp.status_code == 503 and resp.get_json()["error"] == "dependency_unavailable"
+
+
+def test_readiness_follows_the_mdm_database(make_app, seeded_url):
+    up = make_app(MDM_DATABASE_URL=seeded_url).test_client()
+    assert up.get("/api/health/ready").status_code == 200
+    down = make_app(MDM_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:1/test",
+                    DB_CONNECT_TIMEOUT=1.0).test_client()
+    assert down.get("/api/health/ready").status_code == 503

@@ -7,7 +7,12 @@ import pytest
 from mdm_rows import approvisionnement, insert, movement, stock_changes, stock_state
 from sqlalchemy import update
 
-from app.services.mdm.stock import ChangedRow, acknowledge, changed_rows, merge_stock_changes
+from app.services.mdm.stock import (
+    ChangedRow,
+    acknowledge,
+    changed_rows,
+    merge_stock_changes,
+)
 
 T0 = datetime(2025, 6, 1, 8, 0, 0)
 NOW1 = datetime(2025, 6, 2, 10, 0, 0, 123456)

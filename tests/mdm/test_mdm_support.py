@@ -8,7 +8,13 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select, text
 
-from app.adapters.mdm.tables import approvisionnement, mdm_engine, produits, stock_changes, tarif
+from app.adapters.mdm.tables import (
+    approvisionnement,
+    mdm_engine,
+    produits,
+    stock_changes,
+    tarif,
+)
 from app.adapters.sql import create_engine_for, ping
 from app.errors import DependencyUnavailable
 from app.services.mdm.prices import PriceQuery, fetch_prices

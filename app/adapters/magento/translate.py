@@ -93,9 +93,10 @@ def retries_exhausted(response: httpx.Response, attempts: int, retry_after: floa
     last = http_error(response)
     details = {**(last.details or {}), "attempts": attempts}
     text = f"Magento answered HTTP {response.status_code} after {attempts} attempt{'s' if attempts != 1 else ''}"
+    text = f"{text}: {last.message}" if "template" in details else f"{text}."
     if response.status_code in (408, 504):
-        return UpstreamTimeout(UPSTREAM, f"{text}: {last.message}", details=details)
-    return UpstreamUnavailable(UPSTREAM, f"{text}: {last.message}", retry_after=retry_after, details=details)
+        return UpstreamTimeout(UPSTREAM, text, details=details)
+    return UpstreamUnavailable(UPSTREAM, text, retry_after=retry_after, details=details)
 
 
 def deadline_exceeded(attempts: int) -> UpstreamTimeout:

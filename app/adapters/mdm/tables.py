@@ -14,8 +14,20 @@ already exist and `create_mdm_schema` must not be used (it serves the embedded/d
 """
 from __future__ import annotations
 
-from sqlalchemy import (Boolean, Column, Date, DateTime, Engine, Index, Integer, MetaData, Numeric,
-                        SmallInteger, String, Table)
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Table,
+)
 from sqlalchemy.dialects import mssql, mysql
 
 # Real schema names on SQL Server.

@@ -11,7 +11,11 @@ from flask import current_app, request, send_file
 from marshmallow import ValidationError
 
 from app.api.blueprint import ApiBlueprint
-from app.api.images.schemas import ProcessFormSchema, ProcessJsonSchema, ProcessResultSchema
+from app.api.images.schemas import (
+    ProcessFormSchema,
+    ProcessJsonSchema,
+    ProcessResultSchema,
+)
 from app.errors import InvalidInput, PayloadTooLarge
 from app.security import Role, require_role
 from app.services.images import ImageResult, Watermark

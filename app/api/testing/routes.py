@@ -2,18 +2,18 @@
 
 POST /api/testing/allocate grows this worker's memory so the recycling tests can trip the limit;
 /api/testing/upload, /api/testing/items/<sku> and /api/testing/tolerant give the contract tests a file
-input, a validated path parameter and the documented tolerances (pass-through query, optional POST body, JSON body on DELETE) to exercise.
+input, a validated path parameter and the documented tolerances (pass-through query, optional POST body, JSON body on DELETE) to exercise;
+GET /api/testing/magento/store-configs makes one Magento call through the client (resilience tests).
 """
 from __future__ import annotations
 
 import os
 
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 
 from app.api.blueprint import ApiBlueprint
 from app.api.openapi import passthrough_query
-from app.api.schemas import PassthroughQuerySchema
 from app.security import Role, require_role
 
 blp = ApiBlueprint("testing", __name__, url_prefix="/api/testing", description="Testing only")
@@ -62,7 +62,7 @@ def upload(args):
     return {"filename": stream.filename, "size": len(stream.read()), "contentType": stream.mimetype}
 
 
-class TestingTolerantQuerySchema(PassthroughQuerySchema):
+class TestingTolerantQuerySchema(Schema):
     pageSize = fields.Integer(validate=validate.Range(min=1, max=500))
 
 
@@ -77,7 +77,7 @@ class TestingEchoSchema(Schema):
 
 
 @blp.route("/tolerant", methods=["GET"])
-@blp.arguments(TestingTolerantQuerySchema, location="query")
+@blp.arguments(TestingTolerantQuerySchema, location="query", unknown=INCLUDE)
 @blp.response(200, TestingEchoSchema)
 @passthrough_query("Other query parameters are kept and echoed (as a Magento search would forward them).")
 @require_role(Role.VIEWER)
@@ -119,3 +119,18 @@ class TestingItemSchema(Schema):
 def item(args, sku: str):
     """A path parameter validated by its schema (a bad SKU is a 400 naming the field, not a 404)."""
     return {"sku": args["sku"]}
+
+
+class TestingMagentoSchema(Schema):
+    items = fields.Integer()
+
+
+@blp.route("/magento/store-configs", methods=["GET"])
+@blp.response(200, TestingMagentoSchema)
+@require_role(Role.VIEWER)
+def magento_store_configs():
+    """One Magento call through the app's client (breaker + bulkhead guard): the resilience tests' load."""
+    from app.adapters.magento import get_magento_client
+
+    body = get_magento_client().request("GET", "store/storeConfigs")
+    return {"items": len(body) if isinstance(body, list) else 0}

@@ -28,7 +28,7 @@ def roadmap():
 @blp.route("/features", methods=["GET"])
 @blp.arguments(s.FeatureListQuerySchema, location="query")
 @blp.response(200, s.FeatureSchema(many=True))
-@documented_errors(blp, 400)
+@documented_errors(blp)
 @require_role(Role.VIEWER)
 def list_features(args):
     """Features as a bare array (same filters and paging as /api/task/features)."""
@@ -38,7 +38,7 @@ def list_features(args):
 @blp.route("/features", methods=["POST"])
 @blp.arguments(s.FeatureCreateSchema)
 @blp.response(201, s.FeatureSchema)
-@documented_errors(blp, 400, 403)
+@documented_errors(blp)
 @require_role(Role.ADMIN)
 def create_feature(body):
     """Create a feature (admin); answers the bare feature."""
@@ -46,9 +46,9 @@ def create_feature(body):
 
 
 @blp.route(FEATURE + "/vote", methods=["POST"])
-@blp.arguments(s.VoteBodySchema)
+@blp.arguments(s.VoteBodySchema, required=False)
 @blp.response(200, s.VoteStateSchema)
-@documented_errors(blp, 400, 404)
+@documented_errors(blp, 409)
 @require_role(Role.VIEWER)
 def vote(body, feature_id: int):
     """Vote as the caller (default upvote; `userId` in the body is ignored)."""
@@ -56,9 +56,9 @@ def vote(body, feature_id: int):
 
 
 @blp.route(FEATURE + "/vote", methods=["DELETE"])
-@blp.arguments(s.UnvoteBodySchema)
+@blp.arguments(s.UnvoteBodySchema, required=False)
 @blp.response(200, s.VoteStateSchema)
-@documented_errors(blp, 400, 404)
+@documented_errors(blp, 409)
 @require_role(Role.VIEWER)
 def unvote(body, feature_id: int):
     """Withdraw the caller's vote (JSON body `{userId}` accepted and ignored)."""
@@ -68,7 +68,7 @@ def unvote(body, feature_id: int):
 @blp.route("/votes/user", methods=["GET"])
 @blp.arguments(s.UserVotesQuerySchema, location="query")
 @blp.response(200, s.UserVoteSchema(many=True))
-@documented_errors(blp, 400)
+@documented_errors(blp)
 @require_role(Role.VIEWER)
 def user_votes(args):
     """The caller's votes as a bare array (a `userId` query parameter is ignored)."""
@@ -78,7 +78,7 @@ def user_votes(args):
 @blp.route(FEATURE + "/status", methods=["PUT"])
 @blp.arguments(s.StatusBodySchema)
 @blp.response(200, s.FeatureSchema)
-@documented_errors(blp, 400, 403, 404)
+@documented_errors(blp)
 @require_role(Role.ADMIN)
 def change_status(body, feature_id: int):
     """Move a feature to another status, optionally setting its target release (admin)."""

@@ -22,7 +22,7 @@ FEATURE = "/features/<int(min=1, max=2147483647):feature_id>"
 @blp.route("/features", methods=["GET"])
 @blp.arguments(s.FeatureListQuerySchema, location="query")
 @blp.response(200, s.FeatureListEnvelopeSchema)
-@documented_errors(blp, 400)
+@documented_errors(blp)
 @require_role(Role.VIEWER)
 def list_features(args):
     """Features, filtered (status, category id, priority, search), sorted (sortBy, sortOrder) and paged."""
@@ -35,7 +35,7 @@ def list_features(args):
 @blp.route("/features", methods=["POST"])
 @blp.arguments(s.FeatureCreateSchema)
 @blp.response(201, s.FeatureEnvelopeSchema)
-@documented_errors(blp, 400, 403)
+@documented_errors(blp)
 @require_role(Role.ADMIN)
 def create_feature(body):
     """Propose a feature (admin). `category` may be a name or an id; `created_by` is the caller."""
@@ -45,7 +45,7 @@ def create_feature(body):
 
 @blp.route(FEATURE, methods=["GET"])
 @blp.response(200, s.FeatureEnvelopeSchema)
-@documented_errors(blp, 404)
+@documented_errors(blp)
 @require_role(Role.VIEWER)
 def get_feature(feature_id: int):
     """One feature."""
@@ -55,7 +55,7 @@ def get_feature(feature_id: int):
 @blp.route(FEATURE, methods=["PUT"])
 @blp.arguments(s.FeatureUpdateSchema)
 @blp.response(200, s.FeatureEnvelopeSchema)
-@documented_errors(blp, 400, 403, 404)
+@documented_errors(blp)
 @require_role(Role.ADMIN)
 def update_feature(body, feature_id: int):
     """Edit a feature (admin): only the fields present change; read-only fields in the body are ignored."""
@@ -63,9 +63,9 @@ def update_feature(body, feature_id: int):
 
 
 @blp.route(FEATURE + "/vote", methods=["POST"])
-@blp.arguments(s.VoteBodySchema)
+@blp.arguments(s.VoteBodySchema, required=False)
 @blp.response(200, s.VoteEnvelopeSchema)
-@documented_errors(blp, 400, 404)
+@documented_errors(blp, 409)
 @require_role(Role.VIEWER)
 def vote(body, feature_id: int):
     """Vote as the caller: the same vote again is a no-op (`changed: false`), the other type switches."""
@@ -75,9 +75,9 @@ def vote(body, feature_id: int):
 
 
 @blp.route(FEATURE + "/vote", methods=["DELETE"])
-@blp.arguments(s.UnvoteBodySchema)
+@blp.arguments(s.UnvoteBodySchema, required=False)
 @blp.response(200, s.VoteEnvelopeSchema)
-@documented_errors(blp, 400, 404)
+@documented_errors(blp, 409)
 @require_role(Role.VIEWER)
 def unvote(body, feature_id: int):
     """Withdraw the caller's vote (the optional JSON body `{user_id}` is accepted and ignored)."""
@@ -89,7 +89,7 @@ def unvote(body, feature_id: int):
 @blp.route("/user-votes", methods=["GET"])
 @blp.arguments(s.UserVotesQuerySchema, location="query")
 @blp.response(200, s.UserVotesEnvelopeSchema)
-@documented_errors(blp, 400)
+@documented_errors(blp)
 @require_role(Role.VIEWER)
 def user_votes(args):
     """The caller's votes (optionally only on `feature_ids`); a `user_id` query parameter is ignored."""
@@ -116,7 +116,7 @@ def stats():
 
 @blp.route(FEATURE + "/comments", methods=["GET"])
 @blp.response(200, s.CommentListEnvelopeSchema)
-@documented_errors(blp, 404)
+@documented_errors(blp)
 @require_role(Role.VIEWER)
 def list_comments(feature_id: int):
     """A feature's comments, oldest first."""
@@ -126,7 +126,7 @@ def list_comments(feature_id: int):
 @blp.route(FEATURE + "/comments", methods=["POST"])
 @blp.arguments(s.CommentBodySchema)
 @blp.response(201, s.CommentEnvelopeSchema)
-@documented_errors(blp, 400, 404)
+@documented_errors(blp)
 @require_role(Role.VIEWER)
 def add_comment(body, feature_id: int):
     """Comment as the caller (user_id, user_email, user_name in the body are ignored)."""

@@ -5,10 +5,25 @@ inline. Errors are the project's typed errors (app.errors), picklable across the
 """
 from app.services.images.decode import SourceInfo
 from app.services.images.encode import Output
-from app.services.images.limits import DEFAULT_LIMITS, ImageLimits, output_formats, sniff_format
-from app.services.images.operations import (DEFAULT_VARIANT_SIZES, ImageResult, Target, convert,
-                                            optimize, plan, process, render, resize, thumbnail,
-                                            variants)
+from app.services.images.limits import (
+                                            DEFAULT_LIMITS,
+                                            ImageLimits,
+                                            output_formats,
+                                            sniff_format,
+)
+from app.services.images.operations import (
+                                            DEFAULT_VARIANT_SIZES,
+                                            ImageResult,
+                                            Target,
+                                            convert,
+                                            optimize,
+                                            plan,
+                                            process,
+                                            render,
+                                            resize,
+                                            thumbnail,
+                                            variants,
+)
 from app.services.images.watermark import Watermark
 
 __all__ = [

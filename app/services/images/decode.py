@@ -17,7 +17,12 @@ from dataclasses import dataclass
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from app.errors import AppError, InvalidInput, PayloadTooLarge, UnsupportedMedia
-from app.services.images.limits import ImageLimits, check_bytes, check_dimensions, sniff_format
+from app.services.images.limits import (
+    ImageLimits,
+    check_bytes,
+    check_dimensions,
+    sniff_format,
+)
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,14 @@ from PIL import Image
 
 from app.errors import InvalidInput
 from app.services.images.decode import SourceInfo, decode
-from app.services.images.encode import (WHITE, Output, check_quality, encode, normalize_format,
-                                        on_canvas)
+from app.services.images.encode import (
+    WHITE,
+    Output,
+    check_quality,
+    encode,
+    normalize_format,
+    on_canvas,
+)
 from app.services.images.limits import DEFAULT_LIMITS, ImageLimits
 from app.services.images.watermark import Watermark, apply_watermark
 

@@ -44,7 +44,9 @@ class Watermark:
 
 @lru_cache(maxsize=4)
 def _logo(data: bytes) -> Image.Image:
-    from app.services.images.decode import decode  # decode imports nothing from here; keeps layers flat
+    from app.services.images.decode import (
+        decode,  # decode imports nothing from here; keeps layers flat
+    )
 
     im, _ = decode(data, _LOGO_LIMITS)
     return im.convert("RGBA")

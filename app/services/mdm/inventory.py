@@ -19,8 +19,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (ColumnElement, Engine, Select, and_, case, false, func, literal_column, not_, or_, select,
-                        true)
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Select,
+    and_,
+    case,
+    false,
+    func,
+    literal_column,
+    not_,
+    or_,
+    select,
+    true,
+)
 
 from app.adapters import sql
 from app.adapters.mdm.tables import produits, stock_changes

@@ -22,7 +22,13 @@ from typing import Any
 from sqlalchemy import Engine, delete, false, func, select, update
 
 from app.adapters import sql
-from app.adapters.mdm.tables import (approvisionnement, create_mdm_schema, produits, stock_changes, tarif)
+from app.adapters.mdm.tables import (
+    approvisionnement,
+    create_mdm_schema,
+    produits,
+    stock_changes,
+    tarif,
+)
 from app.services.mdm.sources import StoreSource, load_sources
 from app.services.mdm.stock import merge_stock_changes
 
@@ -96,7 +102,7 @@ def _tariffs(rng: random.Random, products_rows: list[dict[str, Any]], now: datet
         common = {"Code_MDM": prod["Code_MDM"], "Code_JDE": prod["Code_JDE"]}
 
         def row(code: str, kind: int, ref: str | None, amount: Decimal, start: date, end: date | None,
-                modified_days_ago: int) -> dict[str, Any]:
+                modified_days_ago: int, common: dict[str, Any] = common) -> dict[str, Any]:
             return {**common, "Code_Tarif": code, "Code_TarifType": kind, "Code_TarifRef": ref, "Tarif": amount,
                     "DateDebut": start, "DateFin": end,
                     "DateModif": (now - timedelta(days=modified_days_ago, hours=rng.randint(0, 23))).replace(

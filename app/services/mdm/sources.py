@@ -15,7 +15,7 @@ class StoreSource:
 
     code_source: str
     source: str
-    magentoSource: str  # noqa: N815 - the wire name
+    magentoSource: str
     succursale: str
 
     def as_dict(self) -> dict[str, str]:
@@ -25,7 +25,7 @@ class StoreSource:
 def parse_sources(data: Any) -> tuple[StoreSource, ...]:
     """Validate the decoded JSON list; raises ValueError naming the bad entry."""
     if not isinstance(data, list):
-        raise ValueError("the sources file must hold a JSON list")
+        raise ValueError("the sources file must hold a JSON list")  # noqa: TRY004 - one error type per bad file
     stores: list[StoreSource] = []
     seen: set[str] = set()
     for i, item in enumerate(data):

@@ -29,8 +29,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (Boolean, Engine, Select, and_, bindparam, case, exists, func, insert, literal, not_,
-                        or_, select, true, update)
+from sqlalchemy import (
+    Boolean,
+    Engine,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from app.adapters import sql

@@ -1,0 +1,4 @@
+"""/api/dashboard blueprint."""
+from app.api.dashboard.routes import blp
+
+__all__ = ["blp"]

@@ -1,0 +1,177 @@
+"""/api/magento: the charts and product routes first, then the catch-all proxy `ALL /api/magento/<path>`.
+
+Werkzeug matches static segments before converters and `<path:...>` last, so the specific routes win
+over the proxy whatever the order of registration (the original registered the proxy first and its
+chart routes never ran); tests/magento_api checks it.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from flask import Response, jsonify, request
+from marshmallow import INCLUDE
+
+from app.adapters.magento import NO_BODY
+from app.api.blueprint import ApiBlueprint
+from app.api.magento.schemas import (
+    ANY_JSON_BODY,
+    MAGENTO_ANSWER,
+    AdditionalAttributesSchema,
+    AttributeFillSchema,
+    CategoryIdsSchema,
+    CategoryRowSchema,
+    ChartQuerySchema,
+    InventoryRowSchema,
+    NameValueSchema,
+    ProductCategoriesSchema,
+    ProxyQuerySchema,
+    SalesRowSchema,
+)
+from app.api.openapi import passthrough_query
+from app.api.schemas import ErrorSchema
+from app.security import Role, require_role
+from app.services.magento import analytics, products, proxy
+
+F = TypeVar("F", bound=Callable[..., Any])
+PREFIX = "/api/magento"
+PROXY_ROLES = {"GET": Role.VIEWER, "*": Role.ADMIN}
+CHART_QUERY_NOTE = "Other query parameters are accepted and ignored (the frontend adds fieldName=name)."
+
+blp = ApiBlueprint("magento", __name__, url_prefix=PREFIX,
+                   description="Magento: dashboard charts, product routes and the authenticated proxy")
+
+
+def upstream_errors(func: F) -> F:
+    """Document the 503/504 a Magento outage gives (the envelope, never invented data)."""
+    func = blp.alt_response(504, schema=ErrorSchema, description="Magento did not answer in time")(func)
+    return blp.alt_response(503, schema=ErrorSchema, description="Magento is unreachable or refused us")(func)
+
+
+def _chart(path: str, schema: type, producer: Callable[[], list[dict[str, Any]]], doc: str) -> None:
+    """Register GET <path> answering a bare JSON array (an envelope would crash the chart)."""
+    def view(_args: dict[str, Any]) -> list[dict[str, Any]]:
+        return producer()
+    view.__name__ = "chart_" + path.strip("/").replace("/", "_")
+    view.__doc__ = doc
+    view = require_role(Role.VIEWER)(view)
+    view = passthrough_query(CHART_QUERY_NOTE)(view)
+    view = upstream_errors(view)
+    view = blp.response(200, schema(many=True))(view)
+    view = blp.arguments(ChartQuerySchema, location="query", unknown=INCLUDE)(view)
+    blp.route(path, methods=["GET"])(view)
+
+
+_chart("/products/stats", NameValueSchema, analytics.products_stats,
+       "Chart: products by status, type and merchandising flag ([{name, value}], every product counted).")
+_chart("/products/types", NameValueSchema, analytics.products_types, "Chart: products per type ([{name, value}]).")
+_chart("/brands/distribution", NameValueSchema, analytics.brands_distribution,
+       "Chart: products per brand, from the mgs_brand attribute options ([{name, value}]).")
+_chart("/categories/distribution", CategoryRowSchema, analytics.categories_distribution,
+       "Chart: products linked to each category ([{name, value, level, parent}], value > 0).")
+_chart("/sales/performance", SalesRowSchema, analytics.sales_performance,
+       "Chart: revenue, orders and distinct customers per month ([{period, revenue, orders, customers}]).")
+_chart("/inventory/status", InventoryRowSchema, analytics.inventory_status,
+       "Chart: SKUs in, low and out of stock and stock value per category, from the MSI source items.")
+
+
+@blp.route("/products/attributes", methods=["GET"])
+@blp.arguments(ChartQuerySchema, location="query", unknown=INCLUDE)
+@blp.doc(responses={"200": {
+    "description": "without searchCriteria: the chart rows [{attribute, value}]; with it: Magento's "
+                   "{items, search_criteria, total_count}",
+    "content": {"application/json": {"schema": {"oneOf": [
+        {"type": "array", "items": {"type": "object", "required": ["attribute", "value"], "properties": {
+            "attribute": {"type": "string"}, "value": {"type": "number"}}}},
+        {"type": "object"}]}}}}})
+@upstream_errors
+@passthrough_query("searchCriteria[...] and other parameters are forwarded to Magento unchanged.")
+@require_role(Role.VIEWER)
+def product_attributes(_args: dict[str, Any]):
+    """Attribute fill chart when called without searchCriteria; Magento's attribute search with it."""
+    if b"searchCriteria" in request.query_string:
+        return _proxied(proxy.forward("GET", "products/attributes", request.query_string))
+    return jsonify(AttributeFillSchema(many=True).dump(analytics.attribute_fill()))
+
+
+@blp.route("/products/<int:product_id>/categories", methods=["GET"])
+@blp.arguments(ChartQuerySchema, location="query", unknown=INCLUDE)
+@blp.response(200, ProductCategoriesSchema)
+@upstream_errors
+@passthrough_query(CHART_QUERY_NOTE)
+@require_role(Role.VIEWER)
+def product_categories(_args: dict[str, Any], product_id: int):
+    """The categories the product (by Magento entity id) is linked to."""
+    return products.categories(product_id)
+
+
+@blp.route("/products/<int:product_id>/categories", methods=["PUT"])
+@blp.arguments(CategoryIdsSchema)
+@blp.response(200, ProductCategoriesSchema)
+@upstream_errors
+@require_role(Role.ADMIN)
+def set_product_categories(args: dict[str, Any], product_id: int):
+    """Replace the product's category links (Magento's product category_links); answers the new list."""
+    return products.set_categories(product_id, args["categoryIds"])
+
+
+@blp.route("/products/<int:product_id>/additional-attributes", methods=["GET"])
+@blp.arguments(ChartQuerySchema, location="query", unknown=INCLUDE)
+@blp.response(200, AdditionalAttributesSchema)
+@upstream_errors
+@passthrough_query(CHART_QUERY_NOTE)
+@require_role(Role.VIEWER)
+def product_additional_attributes(_args: dict[str, Any], product_id: int):
+    """The product's custom attributes with their labels (brand name for mgs_brand)."""
+    return products.additional_attributes(product_id)
+
+
+# -- the catch-all proxy --------------------------------------------------------------------------------
+def _raw_path(decoded: str) -> str:
+    """The proxied path as the client sent it, so an encoded '/' in a SKU (%2F) stays encoded."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or ""
+    raw = raw.split("?", 1)[0]
+    if "://" in raw:  # absolute-form request target
+        raw = "/" + raw.split("://", 1)[1].partition("/")[2]
+    if raw.startswith(PREFIX + "/"):
+        return raw[len(PREFIX) + 1:]
+    return quote(decoded, safe="/")
+
+
+def _json_body() -> Any:
+    if not request.get_data(cache=True):
+        return NO_BODY  # the frontend sends some writes without a body (DELETE)
+    return request.get_json(force=True)  # malformed JSON -> 400 malformed_json (app/errors.py)
+
+
+def _proxied(result: proxy.ProxyResult) -> Response:
+    resp = jsonify(result.body)
+    resp.status_code = result.status
+    for name, value in result.headers.items():
+        if name.lower() != "content-type":
+            resp.headers[name] = value
+    resp.headers["X-Cache"] = result.cache.upper()
+    return resp
+
+
+@blp.route("/<path:path>", methods=["GET"])
+@blp.arguments(ProxyQuerySchema, location="query", unknown=INCLUDE)
+@blp.doc(responses={"200": MAGENTO_ANSWER})
+@upstream_errors
+@passthrough_query("searchCriteria[...] and any other parameter are forwarded to Magento byte for byte.")
+@require_role(PROXY_ROLES)
+def proxy_read(_args: dict[str, Any], path: str):
+    """Magento GET through the backend (cached per resource); status and JSON body passed through."""
+    return _proxied(proxy.forward("GET", _raw_path(path), request.query_string))
+
+
+@blp.route("/<path:path>", methods=["POST", "PUT", "DELETE"])
+@blp.arguments(ProxyQuerySchema, location="query", unknown=INCLUDE)
+@blp.doc(requestBody=ANY_JSON_BODY, responses={"200": MAGENTO_ANSWER})
+@upstream_errors
+@passthrough_query("Query parameters are forwarded to Magento byte for byte.")
+@require_role(PROXY_ROLES)
+def proxy_write(_args: dict[str, Any], path: str):
+    """Magento write through the backend (admin); clears the cached reads of the same resource."""
+    return _proxied(proxy.forward(request.method, _raw_path(path), request.query_string, _json_body()))

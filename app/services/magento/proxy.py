@@ -1,0 +1,145 @@
+"""The authenticated Magento proxy: route normalisation, per-resource GET cache, invalidation by writes.
+
+GET answers are cached per resource namespace (`magento.products`, `magento.orders`, ...), keyed by the
+normalised route and the raw query string. A write through the proxy clears the namespace of its
+resource (and of the resources whose answers it changes), plus the charts and dashboard built on them.
+Routes to Magento's token endpoints are refused: the admin token never reaches a client.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+from flask import current_app
+
+from app.adapters.magento import NO_BODY, get_magento_client
+from app.adapters.magento.routes import apply_prefix_rule
+from app.errors import NotFound
+from app.services.cache import get_cache
+from app.telemetry import counter
+
+log = logging.getLogger(__name__)
+
+NAMESPACE_PREFIX = "magento."
+ANALYTICS_NAMESPACE = "analytics"
+DASHBOARD_NAMESPACE = "dashboard"
+# Resources with a namespace of their own; anything else shares `magento.other`. A fixed list keeps
+# the namespaces (and the cache metric labels) bounded whatever path a caller sends.
+RESOURCES = frozenset({
+    "products", "orders", "customers", "invoices", "cmsPage", "cmsBlock", "inventory", "categories",
+    "store", "bulk", "creditmemos", "shipments", "attributeMetadata", "eav",
+})
+# A write to a resource also changes what these other resources answer (product saves move category
+# counts and stock items; category and stock writes show up in product reads).
+RELATED = {
+    "products": ("categories", "inventory"),
+    "categories": ("products",),
+    "inventory": ("products",),
+    "orders": ("invoices", "customers"),
+}
+WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+
+PROXY_CALLS = counter("magento_proxy_requests_total", "Proxy calls by resource, method and cache result.",
+                      ("resource", "method", "cache"))
+
+
+@dataclass(frozen=True)
+class ProxyResult:
+    """What the route returns: Magento's status, JSON body and pass-through headers, and the cache result."""
+
+    status: int
+    body: Any
+    headers: dict[str, str]
+    cache: str  # "hit" | "miss" | "bypass"
+
+
+def normalise(path: str) -> str:
+    """The Magento route for a proxied path (strip, collapse slashes, the original's V1/ prefix rule).
+
+    Raises NotFound for dot segments: `V1/../..` would leave Magento's REST area with our admin token.
+    """
+    route = apply_prefix_rule(path)
+    if any(unquote(part).strip() in (".", "..") for part in route.split("/")):
+        raise NotFound("Dot segments are not allowed in a Magento route.")
+    return route
+
+
+def resource_of(route: str) -> str:
+    """`V1/products/SKU-1/media` -> `products`; `async/bulk/V1/products` -> `products`; else `other`."""
+    parts = [p for p in route.split("/") if p]
+    if parts[:2] == ["async", "bulk"]:
+        parts = parts[2:]
+    if parts and parts[0] == "V1":
+        parts = parts[1:]
+    name = parts[0] if parts else ""
+    return name if name in RESOURCES else "other"
+
+
+def namespace_for(resource: str) -> str:
+    return f"{NAMESPACE_PREFIX}{resource}"
+
+
+def ttl_for(namespace: str) -> int:
+    """The namespace's own tier from CACHE_TTLS (e.g. `magento.orders:300`), else the `magento` tier."""
+    ttls = current_app.config["SETTINGS"].cache_ttls
+    return int(ttls.get(namespace, ttls.get("magento", ttls.get("default", 300))))
+
+
+def _cache_key(route: str, raw_query: bytes) -> str:
+    # Hashed: the raw query may be long and carry any bytes; the route alone is not enough (pages differ).
+    return hashlib.sha256(route.encode("utf-8") + b"?" + raw_query).hexdigest()
+
+
+def _refuse_token_routes(route: str) -> None:
+    # POST V1/integration/admin/token would hand a Magento admin token to the caller: the login routes
+    # answer with our own token instead; every other integration/* route is refused the same way.
+    if route.split("/")[1:2] == ["integration"] or route.startswith("async/bulk/V1/integration"):
+        raise NotFound("This Magento route is not available through the proxy; log in with POST /api/auth/login.")
+
+
+def forward(method: str, path: str, raw_query: bytes = b"", json_body: Any = NO_BODY) -> ProxyResult:
+    """Forward one frontend call to Magento, caching GETs and invalidating on writes.
+
+    Raises UpstreamHTTPError (Magento's status and body), UpstreamUnavailable, UpstreamTimeout, and
+    NotFound for the token routes.
+    """
+    method = method.upper()
+    route = normalise(path)
+    _refuse_token_routes(route)
+    resource = resource_of(route)
+    client = get_magento_client()
+    if method == "GET":
+        namespace, key = namespace_for(resource), _cache_key(route, raw_query)
+        cache = get_cache()
+        cached = cache.get(namespace, key)
+        if cached is not None:
+            PROXY_CALLS.labels(resource, method, "hit").inc()
+            return ProxyResult(cached[0], cached[1], dict(cached[2]), "hit")
+        response = client.proxy(method, route, raw_query)
+        if 200 <= response.status < 300:
+            cache.set(namespace, key, (response.status, response.body, dict(response.headers)), ttl_for(namespace))
+        PROXY_CALLS.labels(resource, method, "miss").inc()
+        return ProxyResult(response.status, response.body, dict(response.headers), "miss")
+    try:
+        response = client.proxy(method, route, raw_query, json_body)
+    finally:
+        # Also after a failed or ambiguous write: Magento may have applied it (a timeout, a 500 after save).
+        if method in WRITE_METHODS:
+            invalidate(resource)
+    PROXY_CALLS.labels(resource, method, "bypass").inc()
+    return ProxyResult(response.status, response.body, dict(response.headers), "bypass")
+
+
+def invalidate(resource: str) -> None:
+    """Clear the cached reads of `resource`, of the resources it changes, and the charts built on them.
+
+    Services that write to Magento outside the proxy (price and stock syncs) call this too.
+    """
+    cache = get_cache()
+    for name in (resource, *RELATED.get(resource, ())):
+        cache.clear_namespace(namespace_for(name))
+    cache.clear_namespace(ANALYTICS_NAMESPACE)
+    cache.clear_namespace(DASHBOARD_NAMESPACE)

@@ -1,0 +1,153 @@
+"""Wiring of breakers and bulkheads into the app: which upstreams, their stores, guards, health and metrics.
+
+Upstreams: "magento" (breaker + bulkhead, installed with MagentoClient.set_guard), "mdm_database" and
+"app_database" (breakers, installed with app.adapters.sql.install_guard on the engines named "mdm" and
+"app_database").
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from flask import Flask, current_app
+
+from app.adapters import sql
+from app.errors import DependencyUnavailable, UpstreamHTTPError, UpstreamTimeout, UpstreamUnavailable
+from app.services.resilience.breaker import (BreakerOpen, CircuitBreaker, database_open_error,
+                                             magento_open_error)
+from app.services.resilience.bulkhead import Bulkhead, BulkheadFull
+from app.services.resilience.state import CLOSED, HALF_OPEN, BreakerPolicy
+from app.services.resilience.store import BreakerStore, FallbackStore, LocalStore, RedisStore
+
+T = TypeVar("T")
+EXTENSION_KEY = "resilience"
+MAGENTO = "magento"
+# breaker name -> engine logging_name (app/adapters/sql.py labels engines with it)
+DATABASES = {"mdm_database": "mdm", "app_database": "app_database"}
+
+
+@dataclass
+class Resilience:
+    """Per-app registry: breakers and bulkheads by upstream name (app.extensions["resilience"])."""
+
+    breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
+    bulkheads: dict[str, Bulkhead] = field(default_factory=dict)
+    store: BreakerStore | None = None
+
+    def magento_guard(self, call: Callable[[], T], info: Any) -> T:
+        """The Magento client's guard: breaker first (an open one answers before any wait), then the bulkhead."""
+        breaker, bulkhead = self.breakers.get(MAGENTO), self.bulkheads.get(MAGENTO)
+        with breaker.guard() if breaker else nullcontext(), bulkhead.slot() if bulkhead else nullcontext():
+            return call()
+
+    def metrics_section(self, data: dict[str, Any]) -> dict[str, Any]:
+        transitions: dict[str, dict[str, int]] = {}
+        for labels, value in data.get("techno_etl_breaker_transitions_total", []):
+            transitions.setdefault(labels.get("upstream", ""), {})[labels.get("to", "")] = int(value)
+        rejected: dict[str, dict[str, int]] = {}
+        for labels, value in data.get("techno_etl_breaker_rejected_total", []):
+            rejected.setdefault(labels.get("upstream", ""), {})[labels.get("reason", "")] = int(value)
+        out: dict[str, Any] = {}
+        for name, breaker in self.breakers.items():
+            out[name] = {**breaker.snapshot().as_dict(), "transitions": transitions.get(name, {}),
+                         "rejected": rejected.get(name, {})}
+        for name, bulkhead in self.bulkheads.items():
+            out.setdefault(name, {"rejected": rejected.get(name, {})})["bulkhead"] = {
+                "perWorker": bulkhead.per_process, "perHost": bulkhead.per_host, "waitSeconds": bulkhead.wait,
+                "hostInUse": bulkhead.host_in_use()}
+        return out
+
+
+def classify_magento(exc: BaseException) -> bool | None:
+    """Timeouts, unreachable and 5xx count; a 4xx is Magento answering (not an outage); our refusals are neither."""
+    if isinstance(exc, (BreakerOpen, BulkheadFull)):
+        return None
+    if isinstance(exc, UpstreamHTTPError):
+        return exc.status >= 500
+    if isinstance(exc, (UpstreamUnavailable, UpstreamTimeout)):
+        return True
+    return None
+
+
+def classify_database(exc: BaseException) -> bool | None:
+    """sql.translate_errors turns unreachable/timed out/dropped into DependencyUnavailable; bugs stay bugs."""
+    if isinstance(exc, BreakerOpen):
+        return None
+    if isinstance(exc, DependencyUnavailable):
+        return True
+    return None
+
+
+def make_store(settings: Any, redis_client: Any) -> BreakerStore:
+    local = LocalStore(os.path.join(settings.run_dir, "breakers.sqlite3"))
+    if redis_client is None:
+        return local
+    return FallbackStore(RedisStore(redis_client), local, probe_interval=settings.cache_probe_interval)
+
+
+def per_worker_cap(settings: Any) -> int:
+    """MAGENTO_MAX_CONCURRENT_PER_WORKER, or half the gthread threads: the rest stay for probes and grids."""
+    return settings.magento_max_concurrent_per_worker or max(1, settings.gunicorn_threads // 2)
+
+
+def init_app(app: Flask) -> None:
+    """Build the breakers and bulkheads from settings and install them (after the Magento adapter's init)."""
+    from app.adapters.magento.extension import EXTENSION_KEY as MAGENTO_KEY
+    from app.services.metrics_summary import register_section
+
+    settings = app.config["SETTINGS"]
+    res = Resilience()
+    app.extensions[EXTENSION_KEY] = res
+    if settings.breakers_enabled:
+        res.store = make_store(settings, app.extensions.get("redis"))
+        client = app.extensions.get(MAGENTO_KEY)
+        magento_budget = client.config.retry.max_time if client is not None else settings.magento_retry_max_time
+        db_budget = 2 * settings.db_connect_timeout + settings.db_statement_timeout
+        res.breakers[MAGENTO] = CircuitBreaker(
+            MAGENTO, _policy(settings, magento_budget), res.store, classify=classify_magento,
+            open_error=magento_open_error)
+        for name, engine_name in DATABASES.items():
+            breaker = CircuitBreaker(name, _policy(settings, db_budget), res.store, classify=classify_database,
+                                     open_error=database_open_error)
+            res.breakers[name] = breaker
+            sql.install_guard(app, engine_name, breaker.guard)
+        for name in res.breakers:
+            _register_health(app, name, critical=name in DATABASES)
+    if settings.bulkheads_enabled:
+        res.bulkheads[MAGENTO] = Bulkhead(MAGENTO, per_worker_cap(settings), settings.magento_max_concurrent_per_host,
+                                          settings.bulkhead_wait, os.path.join(settings.run_dir, "bulkheads"))
+    client = app.extensions.get(MAGENTO_KEY)
+    if client is not None and (res.breakers or res.bulkheads):
+        client.set_guard(res.magento_guard)
+    register_section(app, "breakers", res.metrics_section)
+
+
+def _policy(settings: Any, call_budget: float) -> BreakerPolicy:
+    return BreakerPolicy(failure_threshold=max(1, settings.breaker_failure_threshold),
+                         reset_timeout=settings.breaker_reset_timeout, probe_lease=call_budget + 1.0)
+
+
+def _register_health(app: Flask, name: str, *, critical: bool) -> None:
+    from app.services.health import CheckResult, register_check
+
+    def check() -> CheckResult:
+        snap = get_resilience().breakers[name].snapshot()
+        details = snap.as_dict()
+        if snap.state == CLOSED:
+            return CheckResult("pass", snap.state, None, details=details)
+        if snap.state == HALF_OPEN:
+            return CheckResult("warn", snap.state, None, "probing whether the upstream is back", details)
+        # Open: fail, which only warns unless the breaker is critical (databases; HEALTH_CRITICAL may add more).
+        return CheckResult("fail", snap.state, None,
+                           f"open after {snap.last_failure or 'failures'}; next probe in {snap.retry_after:.0f} s",
+                           details)
+
+    register_check(app, f"{name}_breaker", check, critical=critical, component_type="component",
+                   timeout=1.0, measurement="state")
+
+
+def get_resilience() -> Resilience:
+    return current_app.extensions[EXTENSION_KEY]

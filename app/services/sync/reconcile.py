@@ -1,0 +1,66 @@
+"""POST /api/mdm/sync/success, made safe: acknowledge only changed rows Magento *already has*.
+
+The original reset every changed flag blindly. Now the push acknowledges exactly what Magento accepted,
+so this step only matters for rows that reached Magento some other way (a push whose acknowledgement was
+lost, a manual fix in the admin). It reads the changed rows, asks Magento for those source items and
+clears the rows whose quantity and status in Magento equal what the push would send -- never blind.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from app.adapters.magento import get_magento_client
+from app.services.jobs import JobContext, JobOutcome
+from app.services.mdm.setup import get_mdm_engine, get_sources, invalidate_mdm_cache
+from app.services.mdm.stock import acknowledge, changed_rows
+from app.services.sync.planning import source_item
+from app.services.sync.upstream import Patience, patiently
+
+LOOKUP_CHUNK = 100  # SKUs per searchCriteria "in" filter (page size stays under the strict 300)
+
+
+def run_acknowledge_job(ctx: JobContext) -> JobOutcome:
+    """Job kind "stocks.acknowledge": params {sources: [code] | null}."""
+    settings = current_app.config["SETTINGS"]
+    patience = Patience.from_settings(settings)
+    mdm, client = get_mdm_engine(), get_magento_client()
+    wanted = {str(c) for c in ctx.params.get("sources") or []}
+    stores = [s for s in get_sources() if s.magentoSource and (not wanted or s.code_source in wanted)]
+    confirmed = pending = 0
+    for store in stores:
+        code, after = int(store.code_source), None
+        while True:
+            ctx.checkpoint()
+            rows = patiently(ctx, lambda: changed_rows(mdm, code, after=after, limit=LOOKUP_CHUNK), patience,
+                             upstream="mdm")
+            if not rows:
+                break
+            after = rows[-1].code_mdm
+            in_magento = patiently(ctx, lambda: _magento_items(client, [r.code_mdm for r in rows],
+                                                               store.magentoSource), patience)
+            matching = []
+            for row in rows:
+                expected = source_item(row.code_mdm, store.magentoSource, row.qte_stock)
+                actual = in_magento.get(row.code_mdm.casefold())
+                if actual is not None and float(actual.get("quantity") or 0) == expected["quantity"] \
+                        and int(actual.get("status") or 0) == expected["status"]:
+                    matching.append(row)
+            result = patiently(ctx, lambda: acknowledge(mdm, matching), patience, upstream="mdm")
+            confirmed += result.acknowledged
+            pending += len(rows) - result.acknowledged
+            ctx.advance(store.code_source, len(rows))
+    invalidate_mdm_cache()
+    ctx.count(acknowledged=confirmed, unconfirmed=pending)
+    message = f"{confirmed} rows confirmed in Magento and acknowledged; {pending} still differ and stay changed"
+    return JobOutcome("succeeded", {"acknowledged": confirmed, "unconfirmed": pending}, message)
+
+
+def _magento_items(client: Any, skus: list[str], source_code: str) -> dict[str, dict[str, Any]]:
+    criteria = {"filter_groups": [
+        {"filters": [{"field": "sku", "value": ",".join(skus), "condition_type": "in"}]},
+        {"filters": [{"field": "source_code", "value": source_code, "condition_type": "eq"}]}],
+        "pageSize": len(skus), "currentPage": 1}
+    found = client.search("V1/inventory/source-items", criteria)
+    return {str(item["sku"]).casefold(): item for item in found.get("items") or []}

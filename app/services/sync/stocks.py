@@ -1,0 +1,216 @@
+"""The stock pipeline job: MERGE -> push changed rows to Magento MSI -> acknowledge exactly what Magento took.
+
+Per source (at most SYNC_PARALLEL_SOURCES at once, each holding the job lock ``stock-source:<code>`` so two
+runs never push one source out of order): keyset pages of changed rows, each page cut into batches of the
+current size and pushed SYNC_SOURCE_INFLIGHT at a time (rows of one page are distinct SKUs, so their order
+does not matter), bad items isolated (planning.py), then `acknowledge` of the accepted rows *with the
+quantity and version that were read*: a row whose stock moved meanwhile, or that Magento refused, stays
+changed for the next run. Transient failures and outages are handled by `patiently` (upstream.py).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Engine, func, select, true
+
+from app.adapters import sql
+from app.adapters.magento import get_magento_client
+from app.adapters.mdm.tables import stock_changes as sc
+from app.errors import AppError, UpstreamHTTPError
+from app.services.jobs import JobContext, JobOutcome
+from app.services.jobs import store as job_store
+from app.services.jobs.context import JobStopped
+from app.services.mdm.setup import get_mdm_engine, get_sources, invalidate_mdm_cache
+from app.services.mdm.sources import StoreSource
+from app.services.mdm.stock import ChangedRow, acknowledge, changed_rows, merge_stock_changes
+from app.services.sync import metrics
+from app.services.sync.planning import BatchSizer, chunks, classify_refusal, push_isolating, source_item
+from app.services.sync.upstream import Patience, patiently
+
+log = logging.getLogger(__name__)
+_learned_limits: dict[str, int] = {}  # shop base URL -> input limit seen (per process): start small next time
+
+
+@dataclass
+class StockRun:
+    """Everything the source threads share (resolved on the job thread, which has the app context)."""
+
+    ctx: JobContext
+    mdm: Engine
+    appdb: Engine
+    client: Any
+    sizer: BatchSizer
+    patience: Patience
+    inflight: int
+    lease_seconds: float
+    full: bool
+    pool: ThreadPoolExecutor
+
+
+def run_stock_job(ctx: JobContext) -> JobOutcome:
+    """Job kind "stocks": params {sources: [code]|null, merge: bool, full: bool}."""
+    settings = current_app.config["SETTINGS"]
+    params = ctx.params
+    stores = _select_stores(get_sources(), params.get("sources"))
+    patience = Patience.from_settings(settings)
+    mdm = get_mdm_engine()
+    result: dict[str, Any] = {"sources": {}}
+    if params.get("merge"):
+        codes = params.get("sources") or [None]
+        merged = [patiently(ctx, lambda c=c: merge_stock_changes(mdm, int(c) if c is not None else None),
+                            patience, upstream="mdm") for c in codes]
+        result["merge"] = {k: sum(m.as_dict()[k] for m in merged) for k in ("inserted", "updated", "unchanged")}
+        invalidate_mdm_cache()
+    client = get_magento_client()
+    base = client.config.base_url
+    sizer = BatchSizer(min(settings.sync_batch_size, _learned_limits.get(base, settings.sync_batch_size)))
+    parallel = max(1, min(settings.sync_parallel_sources, len(stores) or 1))
+    inflight = max(1, settings.sync_source_inflight)
+    with ThreadPoolExecutor(parallel * inflight, thread_name_prefix=f"job{ctx.job_id}-push") as pool, \
+            ThreadPoolExecutor(parallel, thread_name_prefix=f"job{ctx.job_id}-source") as sources:
+        run = StockRun(ctx, mdm, current_app.extensions["app_db"], client, sizer, patience, inflight,
+                       settings.sync_lease_seconds, bool(params.get("full")), pool)
+        futures = {store.code_source: sources.submit(_push_source_safely, run, store) for store in stores}
+        for code, future in futures.items():
+            result["sources"][code] = future.result()
+    if sizer.limit_seen:
+        _learned_limits[base] = sizer.limit_seen
+    invalidate_mdm_cache()
+    result.update(batchSize=sizer.size, inputLimit=sizer.limit_seen)
+    return _outcome(ctx, result)
+
+
+def _select_stores(stores: tuple[StoreSource, ...], codes: list[Any] | None) -> list[StoreSource]:
+    mapped = [s for s in stores if s.magentoSource]
+    if not codes:
+        return mapped
+    wanted = {str(c) for c in codes}
+    return [s for s in mapped if s.code_source in wanted]
+
+
+def _push_source_safely(run: StockRun, store: StoreSource) -> dict[str, Any]:
+    code = store.code_source
+    try:
+        return _push_source(run, store)
+    except JobStopped:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one source failing must not hide the others' results
+        message = exc.message if isinstance(exc, AppError) else f"{type(exc).__name__}: {exc}"
+        log.warning("job %s: source %s failed: %s", run.ctx.job_id, code, message)
+        run.ctx.error(sourceCode=code, magentoSource=store.magentoSource, message=message)
+        run.ctx.mark(code, status="failed", message=message[:200])
+        return {"status": "failed", "message": message}
+
+
+def _push_source(run: StockRun, store: StoreSource) -> dict[str, Any]:
+    ctx, code = run.ctx, int(store.code_source)
+    lock = f"stock-source:{code}"
+    while not job_store.acquire_lock(run.appdb, lock, ctx.job_id, ctx.owner, run.lease_seconds):
+        ctx.mark(store.code_source, status="waiting-lock")  # another run pushes this source: keep order
+        ctx.sleep(1.0)
+    try:
+        total = patiently(ctx, lambda: _count(run.mdm, code, run.full), run.patience, upstream="mdm")
+        ctx.set_total(store.code_source, total)
+        ctx.mark(store.code_source, status="running")
+        tally = {"accepted": 0, "rejected": 0, "acknowledged": 0, "stale": 0}
+        after: str | None = None
+        while True:
+            ctx.checkpoint()
+            limit = min(5000, run.sizer.size * run.inflight)
+            page = patiently(ctx, lambda: _rows(run.mdm, code, after, limit, run.full), run.patience,
+                             upstream="mdm")
+            if not page:
+                break
+            after = page[-1][0].code_mdm
+            batches = chunks(page, max(1, -(-len(page) // run.inflight)))
+            for part in [f.result() for f in [run.pool.submit(_push_batch, run, store, b) for b in batches]]:
+                for key in tally:
+                    tally[key] += part[key]
+        ctx.mark(store.code_source, status="done")
+        return {"status": "done", "total": total, **tally}
+    finally:
+        job_store.release_lock(run.appdb, lock, ctx.job_id)
+
+
+def _push_batch(run: StockRun, store: StoreSource, rows: list[tuple[ChangedRow, bool]]) -> dict[str, int]:
+    ctx = run.ctx
+    items = [(row, changed, source_item(row.code_mdm, store.magentoSource, row.qte_stock))
+             for row, changed in rows]
+
+    def send(part: list[tuple[ChangedRow, bool, dict[str, Any]]]) -> None:
+        payload = [item for _row, _changed, item in part]
+        started = time.perf_counter()
+        try:
+            patiently(ctx, lambda: _post(run.client, payload), run.patience)
+        finally:
+            metrics.BATCH_SECONDS.labels("stocks").observe(time.perf_counter() - started)
+            ctx.count(pushed=len(payload), calls=1)
+            metrics.ITEMS.labels("stocks", "pushed").inc(len(payload))
+
+    pushed = push_isolating(items, send, key=lambda entry: entry[2]["sku"], sizer=run.sizer)
+    accepted = [row for row, changed, _item in pushed.accepted if changed]
+    ack = patiently(ctx, lambda: acknowledge(run.mdm, accepted), run.patience, upstream="mdm") \
+        if accepted else None
+    for (row, _changed, item), message in pushed.rejected:
+        ctx.error(sku=row.code_mdm, sourceCode=store.code_source, magentoSource=store.magentoSource,
+                  quantity=item["quantity"], message=message)
+    acked = ack.acknowledged if ack else 0
+    stale = ack.stale if ack else 0
+    ctx.count(accepted=len(pushed.accepted), rejected=len(pushed.rejected), acknowledged=acked, stale=stale)
+    metrics.ITEMS.labels("stocks", "accepted").inc(len(pushed.accepted))
+    metrics.ITEMS.labels("stocks", "rejected").inc(len(pushed.rejected))
+    ctx.advance(store.code_source, len(rows))
+    return {"accepted": len(pushed.accepted), "rejected": len(pushed.rejected), "acknowledged": acked,
+            "stale": stale}
+
+
+def _post(client: Any, payload: list[dict[str, Any]]) -> None:
+    try:
+        client.post_source_items(payload)
+    except UpstreamHTTPError as exc:
+        refusal = classify_refusal(exc.status, exc.message, exc.details)
+        if refusal is not None:
+            raise refusal from exc
+        raise
+
+
+def _count(mdm: Engine, code: int, full: bool) -> int:
+    stmt = select(func.count()).select_from(sc).where(sc.c.Code_Source == code)
+    if not full:
+        stmt = stmt.where(sc.c.changed == true())
+    with sql.connect(mdm) as conn:
+        return int(conn.execute(stmt).scalar_one())
+
+
+def _rows(mdm: Engine, code: int, after: str | None, limit: int, full: bool) -> list[tuple[ChangedRow, bool]]:
+    """Changed rows (keyset page), or every row of the source for a full re-push (with its changed flag)."""
+    if not full:
+        return [(row, True) for row in changed_rows(mdm, code, after=after, limit=limit)]
+    stmt = (select(sc.c.Code_MDM, sc.c.Code_Source, sc.c.Source, sc.c.QteStock, sc.c.DateDernierMaJ, sc.c.changed)
+            .where(sc.c.Code_Source == code).order_by(sc.c.Code_MDM).limit(limit))
+    if after is not None:
+        stmt = stmt.where(sc.c.Code_MDM > after)
+    with sql.connect(mdm) as conn:
+        return [(ChangedRow(r[0], int(r[1]), r[2], r[3], r[4]), bool(r[5])) for r in conn.execute(stmt)]
+
+
+def _outcome(ctx: JobContext, result: dict[str, Any]) -> JobOutcome:
+    counts = ctx.snapshot()["counts"]
+    failed_sources = [c for c, r in result["sources"].items() if r.get("status") == "failed"]
+    rejected = counts.get("rejected", 0)
+    accepted = counts.get("accepted", 0)
+    result["counts"] = counts
+    message = (f"{accepted} source items accepted, {rejected} rejected, {counts.get('acknowledged', 0)} rows "
+               f"acknowledged over {len(result['sources'])} sources")
+    if failed_sources:
+        message += f"; sources failed: {', '.join(failed_sources)}"
+    if not failed_sources and not rejected:
+        return JobOutcome("succeeded", result, message)
+    if accepted or len(failed_sources) < len(result["sources"]):
+        return JobOutcome("partial", result, message)
+    return JobOutcome("failed", result, message)

@@ -1,0 +1,61 @@
+"""JSON log lines with request ids, access fields, redaction, and the multiprocess-safe daily files."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+
+from app.logging import DailyFileHandler, json_formatter, prune_old_logs, redact
+
+
+def test_access_line_is_json_with_request_id_and_fields(make_app, auth, tmp_path):
+    app = make_app(LOG_FILES=True, LOG_DIR=str(tmp_path), LOG_LEVEL="INFO")
+    app.test_client().get("/api/test", headers={**auth("viewer"), "X-Request-ID": "req-42"})
+    lines = [json.loads(line) for f in tmp_path.glob("techno-etl-*.log") for line in f.read_text().splitlines()]
+    access = [entry for entry in lines if entry.get("path") == "/api/test"]
+    assert access, lines
+    entry = access[-1]
+    for field in ("timestamp", "level", "message", "service", "environment", "pid", "requestId", "method",
+                  "status", "durationMs", "client"):
+        assert field in entry, field
+    assert entry["requestId"] == "req-42" and entry["status"] == 200
+    logging.getLogger().handlers = [h for h in logging.getLogger().handlers if not getattr(h, "_techno_etl", False)]
+
+
+def test_secret_looking_fields_are_redacted(make_app, tmp_path):
+    make_app(LOG_FILES=True, LOG_DIR=str(tmp_path), LOG_LEVEL="INFO")
+    logging.getLogger("x").warning("login", extra={"password": "hunter2", "apiToken": "abc", "user": "bob"})
+    text = "".join(f.read_text() for f in tmp_path.glob("techno-etl-*.log"))
+    assert "hunter2" not in text and "abc" not in text and '"user": "bob"' in text
+    assert redact({"Authorization": "Bearer x", "nested": {"secret_key": 1}, "ok": 2}) == {
+        "Authorization": "[REDACTED]", "nested": {"secret_key": "[REDACTED]"}, "ok": 2}
+    logging.getLogger().handlers = [h for h in logging.getLogger().handlers if not getattr(h, "_techno_etl", False)]
+
+
+def test_many_processes_append_whole_lines_to_one_file(tmp_path):
+    writers = []
+    for n in range(4):
+        pid = os.fork()
+        if pid == 0:
+            handler = DailyFileHandler(str(tmp_path), "multi")
+            handler.setFormatter(json_formatter())
+            record = logging.makeLogRecord({"msg": "x" * 5000, "levelname": "INFO", "n": n})
+            for _ in range(200):
+                handler.emit(record)
+            os._exit(0)
+        writers.append(pid)
+    for pid in writers:
+        os.waitpid(pid, 0)
+    lines = next(tmp_path.glob("multi-*.log")).read_text().splitlines()
+    assert len(lines) == 800 and all(json.loads(line)["message"] == "x" * 5000 for line in lines)
+
+
+def test_retention_prunes_only_old_files(tmp_path):
+    old, new = tmp_path / "techno-etl-2020-01-01.log", tmp_path / "techno-etl-today.log"
+    old.write_text("old")
+    new.write_text("new")
+    past = time.time() - 40 * 86400
+    os.utime(old, (past, past))
+    assert prune_old_logs(str(tmp_path), 14) == 1
+    assert not old.exists() and new.exists()
