@@ -121,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     from app.api.dashboard import blp as dashboard_blp
     from app.api.docs import blp as docs_blp
     from app.api.images import blp as images_blp
+    from app.api.images.magento_routes import blp as magento_images_blp
     from app.api.magento import blp as magento_blp, login_blp
     from app.api.mdm import blp as mdm_blp
     from app.api.sync import blp as sync_blp
@@ -129,7 +130,7 @@ def register_blueprints(app: Flask) -> None:
     from app.metrics import blp as metrics_blp
 
     api: Api = app.extensions["api"]
-    for blueprint in (health_blp, metrics_blp, core_blp, docs_blp, images_blp, mdm_blp, sync_blp, voting_task_blp, voting_blp,
+    for blueprint in (health_blp, metrics_blp, core_blp, docs_blp, images_blp, magento_images_blp, mdm_blp, sync_blp, voting_task_blp, voting_blp,
                       login_blp, magento_blp, dashboard_blp):
         api.register_blueprint(blueprint)
     if app.config["SETTINGS"].env == "testing":

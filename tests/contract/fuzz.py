@@ -33,6 +33,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     status_code_conformance,
 )
 
+from magento_sandbox import SandboxOptions, start_sandbox_thread  # noqa: E402
 from tests.contract.spec_routes import describe, documented_operations, served_operations  # noqa: E402
 from tests.support.servers import TOKENS, GunicornServer  # noqa: E402
 
@@ -48,7 +49,10 @@ SKIPPED = {
 # The rate limit would turn the run into a stream of 429s; its envelope is tested in tests/foundation.
 # The MDM database is an empty SQLite file here, so only the app's own database gates readiness
 # (GunicornServer waits for /api/health/ready); the MDM check still runs and reports in /detailed.
-SERVER_ENV = {"RATE_LIMIT_ENABLED": "false", "HEALTH_CRITICAL": "app_database"}
+# Magento is the local sandbox (a thread in this process), so the Magento routes run for real; one
+# attempt per call keeps a refused or faulty call from spending the retry budget on every example.
+SERVER_ENV = {"RATE_LIMIT_ENABLED": "false", "HEALTH_CRITICAL": "app_database", "MAGENTO_RETRY_MAX_ATTEMPTS": "1"}
+SANDBOX_ADMIN = ("admin", "sandbox123")
 
 
 @dataclass
@@ -185,12 +189,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.base_url:
         figure = fuzz(args.base_url.rstrip("/"), args.examples, args.seed)
     else:
-        server = GunicornServer(workers=2, env=SERVER_ENV)
+        shop = start_sandbox_thread("127.0.0.1", 0, options=SandboxOptions(
+            products=50, seed=args.seed, consumer_delay_s=None, admin_username=SANDBOX_ADMIN[0],
+            admin_password=SANDBOX_ADMIN[1]))
+        server = GunicornServer(workers=2, env={**SERVER_ENV, "MAGENTO_URL": shop.url,
+                                                "MAGENTO_USERNAME": SANDBOX_ADMIN[0],
+                                                "MAGENTO_PASSWORD": SANDBOX_ADMIN[1]})
         try:
             server.start(timeout=90)  # a loaded CI box boots two workers slowly
             figure = fuzz(server.base_url, args.examples, args.seed)
         finally:
             server.__exit__(None, None, None)
+            shop.stop()
     report(figure, args.examples, args.seed, time.monotonic() - started)
     return 1 if figure.failures else 0
 

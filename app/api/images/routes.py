@@ -2,23 +2,21 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import io
 import zipfile
 from typing import Any
 
 from flask import current_app, request, send_file
-from marshmallow import ValidationError
 
 from app.api.blueprint import ApiBlueprint
 from app.api.images.schemas import (
-    ProcessFormSchema,
     ProcessJsonSchema,
     ProcessResultSchema,
 )
-from app.errors import InvalidInput, PayloadTooLarge
+from app.errors import PayloadTooLarge
+from app.api.images.uploads import read_request
 from app.security import Role, require_role
-from app.services.images import ImageResult, Watermark
+from app.services.images import ImageResult
 from app.services.images.setup import current_limits
 from workers.pool import get_image_pool
 
@@ -33,42 +31,6 @@ _MULTIPART_DOC = {"requestBody": {"content": {"multipart/form-data": {"schema": 
                    "format": {"type": "string"}, "quality": {"type": "integer"},
                    "response": {"type": "string", "enum": ["json", "zip"]},
                    "watermark_text": {"type": "string"}, "watermark_position": {"type": "string"}}}}}}}
-
-
-def _b64decode(value: str, field: str) -> bytes:
-    if value.startswith("data:"):
-        value = value.partition(",")[2]
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidInput("The request is invalid.", details={field: ["not valid base64"]}) from exc
-
-
-def _read_request(args: dict[str, Any]) -> tuple[bytes, dict[str, Any], Watermark | None]:
-    """The image bytes, options and watermark from a JSON body or a multipart form."""
-    limit = current_limits().max_bytes
-    if request.mimetype == "multipart/form-data":
-        upload = request.files.get("file")
-        if upload is None:
-            raise InvalidInput("The request is invalid.", details={"file": ["Missing data for required field."]})
-        try:
-            options = ProcessFormSchema().load(request.form.to_dict())
-        except ValidationError as exc:
-            raise InvalidInput("The request is invalid.", details=exc.messages) from exc
-        data = upload.read(limit + 1)  # the declared Content-Type of the part is ignored on purpose
-        text = options.pop("watermark_text", None)
-        position = options.pop("watermark_position", "bottom-right")
-        return data, options, Watermark(text=text, position=position) if text else None
-    if "image" not in args:
-        raise InvalidInput("The request is invalid.", details={"image": ["Missing data for required field."]})
-    data = _b64decode(args.pop("image"), "image")
-    spec = args.pop("watermark", None)
-    watermark = None
-    if spec:
-        logo = _b64decode(spec["image"], "watermark.image") if spec.get("image") else None
-        watermark = Watermark(text=spec.get("text"), image=logo, position=spec["position"],
-                              opacity=spec["opacity"], scale=spec["scale"])
-    return data, args, watermark
 
 
 def _operations(options: dict[str, Any]) -> list[dict[str, Any]]:
@@ -103,7 +65,7 @@ def process_image(args):
     EXIF orientation applied, colours converted to sRGB. Hostile input gets a 4xx envelope:
     400 corrupt or truncated, 413 too many bytes or pixels, 415 not an image, 504 too slow.
     """
-    data, options, watermark = _read_request(args)
+    data, options, watermark = read_request(args)
     limits = current_limits()
     if len(data) > limits.max_bytes:
         raise PayloadTooLarge(f"The image is larger than the {limits.max_bytes} bytes allowed.")

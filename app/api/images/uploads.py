@@ -1,0 +1,71 @@
+"""Reading an image upload from a request: JSON base64 or a multipart `file`, bounded by IMAGE_MAX_BYTES.
+
+Shared by the image endpoints (process, and the Magento upload); the declared type of an upload is
+ignored on purpose: formats are sniffed from the bytes downstream.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from flask import request
+from marshmallow import ValidationError
+
+from app.api.images.schemas import ProcessFormSchema
+from app.errors import InvalidInput, PayloadTooLarge
+from app.services.images import Watermark
+from app.services.images.setup import current_limits
+
+
+def b64decode(value: str, field: str) -> bytes:
+    if value.startswith("data:"):
+        value = value.partition(",")[2]
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInput("The request is invalid.", details={field: ["not valid base64"]}) from exc
+
+
+def read_request(args: dict[str, Any]) -> tuple[bytes, dict[str, Any], Watermark | None]:
+    """The image bytes, options and watermark from a JSON body or a multipart form."""
+    limit = current_limits().max_bytes
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise InvalidInput("The request is invalid.", details={"file": ["Missing data for required field."]})
+        try:
+            options = ProcessFormSchema().load(request.form.to_dict())
+        except ValidationError as exc:
+            raise InvalidInput("The request is invalid.", details=exc.messages) from exc
+        data = upload.read(limit + 1)  # the declared Content-Type of the part is ignored on purpose
+        text = options.pop("watermark_text", None)
+        position = options.pop("watermark_position", "bottom-right")
+        return data, options, Watermark(text=text, position=position) if text else None
+    if "image" not in args:
+        raise InvalidInput("The request is invalid.", details={"image": ["Missing data for required field."]})
+    data = b64decode(args.pop("image"), "image")
+    spec = args.pop("watermark", None)
+    watermark = None
+    if spec:
+        logo = b64decode(spec["image"], "watermark.image") if spec.get("image") else None
+        watermark = Watermark(text=spec.get("text"), image=logo, position=spec["position"],
+                              opacity=spec["opacity"], scale=spec["scale"])
+    return data, args, watermark
+
+
+def read_upload(args: dict[str, Any]) -> bytes:
+    """Only the image bytes (JSON `image` base64 or multipart `file`), bounded by the byte limit."""
+    limit = current_limits().max_bytes
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise InvalidInput("The request is invalid.", details={"file": ["Missing data for required field."]})
+        data = upload.read(limit + 1)
+    elif "image" in args:
+        data = b64decode(args["image"], "image")
+    else:
+        raise InvalidInput("The request is invalid.", details={"image": ["Missing data for required field."]})
+    if len(data) > limit:
+        raise PayloadTooLarge(f"The image is larger than the {limit} bytes allowed.")
+    return data
