@@ -20,9 +20,19 @@ metadata = MetaData(naming_convention={
 # Owned by app/services/voting/. Timestamps are naive UTC (portable across SQLite, PostgreSQL, MariaDB);
 # MariaDB gets microsecond DATETIME so "recent activity" orders reliably.
 # ---------------------------------------------------------------------------------------------------------
-from sqlalchemy import (CheckConstraint, Column, DateTime, ForeignKey, Index, Integer,  # noqa: E402
-                        String, Table, Text, UniqueConstraint)
-from sqlalchemy.dialects import mysql  # noqa: E402
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import mysql
 
 VOTING_STATUSES = ("proposed", "approved", "in_progress", "completed", "rejected", "on_hold")
 VOTING_PRIORITIES = ("low", "medium", "high")

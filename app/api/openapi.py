@@ -16,7 +16,8 @@ All error responses use the one envelope (ErrorSchema, registered by app/extensi
 """
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from apispec import BasePlugin
 from flask_smorest import Blueprint

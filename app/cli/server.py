@@ -95,8 +95,9 @@ def _prepare_data(env: dict[str, str]) -> None:
     result = subprocess.run([sys.executable, "manage.py", "db", "upgrade"], cwd=ROOT, env=env)
     if result.returncode:
         raise click.ClickException("database upgrade failed")
-    if load_settings().auto_seed:
+    if load_settings().auto_seed:  # development: demo MDM data and voting board when empty (idempotent)
         subprocess.run([sys.executable, "manage.py", "db", "seed", "--if-empty"], cwd=ROOT, env=env, check=True)
+        subprocess.run([sys.executable, "manage.py", "db", "seed-voting"], cwd=ROOT, env=env, check=True)
 
 
 @click.command()

@@ -8,7 +8,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from app.api.blueprint import ApiBlueprint
 from app.extensions import talisman
-from app.metrics.schemas import CacheSectionSchema, MetricsSchema, PerformanceSchema, SyncSectionSchema
+from app.metrics.schemas import (
+    CacheSectionSchema,
+    MetricsSchema,
+    PerformanceSchema,
+    SyncSectionSchema,
+)
 from app.security import Role, require_role
 from app.services import metrics_summary as ms
 from app.services.cache import get_cache
@@ -18,7 +23,7 @@ blp = ApiBlueprint("metrics", __name__, url_prefix="/api/metrics", description="
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 @blp.route("/prometheus", methods=["GET"])

@@ -4,7 +4,12 @@ from __future__ import annotations
 from openapi_spec_validator import validate
 
 from app.api.openapi import OPERATION_METHODS, required_role
-from tests.contract.spec_routes import describe, documented_operations, openapi_path, served_operations
+from tests.contract.spec_routes import (
+    describe,
+    documented_operations,
+    openapi_path,
+    served_operations,
+)
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 

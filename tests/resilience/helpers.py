@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from app.errors import UpstreamTimeout
@@ -52,9 +53,14 @@ def child_hammer_failures(path: str, name: str, threshold: int, start_at: float,
         fail_once(breaker)
 
 
-def child_hold_slot(directory: str, name: str, per_host: int, ready: Any, release: Any) -> None:
-    """Another worker holding one host-wide slot until told to let go (or killed)."""
+def child_hold_slot(directory: str, name: str, per_host: int, ready: str, release: str) -> None:
+    """Another worker holding one host-wide slot until the `release` file appears (or it is killed).
+
+    Files, not multiprocessing.Event: killing a process that waits on an Event breaks the Event for all.
+    """
     bulkhead = Bulkhead(name, 0, per_host, 1.0, directory)
     with bulkhead.slot():
-        ready.set()
-        release.wait(30)
+        Path(ready).touch()
+        deadline = time.monotonic() + 30
+        while not Path(release).exists() and time.monotonic() < deadline:
+            time.sleep(0.01)

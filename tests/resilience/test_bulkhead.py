@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 import time
 
@@ -9,6 +10,9 @@ import pytest
 
 from app.services.resilience.bulkhead import Bulkhead, BulkheadFull
 from tests.resilience.helpers import child_hold_slot
+from tests.support.servers import wait_until
+
+pytestmark = pytest.mark.timeout(60)
 
 SPAWN = multiprocessing.get_context("spawn")
 
@@ -58,28 +62,29 @@ def test_a_slot_freed_during_the_wait_is_taken(tmp_path) -> None:
 
 
 def test_per_host_cap_spans_processes_and_a_killed_holder_frees_its_slot(tmp_path) -> None:
-    directory = str(tmp_path)
-    release = SPAWN.Event()
+    directory, release = str(tmp_path / "slots"), str(tmp_path / "release")
     children, readies = [], []
-    for _ in range(2):
-        ready = SPAWN.Event()
+    for i in range(2):
+        ready = str(tmp_path / f"ready{i}")
         child = SPAWN.Process(target=child_hold_slot, args=(directory, "magento", 2, ready, release))
         child.start()
         children.append(child)
         readies.append(ready)
-    for ready in readies:
-        assert ready.wait(30)
+    wait_until(lambda: all(os.path.exists(r) for r in readies), timeout=30)
     mine = Bulkhead("magento", per_process=4, per_host=2, wait=0.2, directory=directory)
-    assert mine.host_in_use() == 2
-    with pytest.raises(BulkheadFull) as refused:
-        with mine.slot():
-            pass
-    assert refused.value.details["bulkhead"] == "host"
-    children[0].kill()  # SIGKILL, as Gunicorn does to a worker past its timeout: the kernel drops its flock
-    children[0].join(10)
-    with mine.slot():
+    try:
         assert mine.host_in_use() == 2
-    release.set()
-    children[1].join(10)
+        with pytest.raises(BulkheadFull) as refused:
+            with mine.slot():
+                pass
+        assert refused.value.details["bulkhead"] == "host"
+        children[0].kill()  # SIGKILL, as Gunicorn does to a worker past its timeout: the kernel drops its flock
+        children[0].join(10)
+        with mine.slot():
+            assert mine.host_in_use() == 2
+    finally:
+        open(release, "w").close()
+        for child in children:
+            child.join(10)
     assert children[1].exitcode == 0
     assert mine.host_in_use() == 0

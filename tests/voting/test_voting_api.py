@@ -31,7 +31,7 @@ def test_the_voter_is_the_token_subject_never_the_body(vapp, auth, user_token):
     alice, bob = user_token(vapp, "alice"), user_token(vapp, "bob")
     client.post(f"/api/task/features/{fid}/vote", json={"vote_type": "upvote", "user_id": "bob"}, headers=alice)
     client.post(f"/api/task/features/{fid}/vote", json={"vote_type": "upvote", "user_id": "alice"}, headers=bob)
-    assert client.get("/api/task/features/%d" % fid, headers=alice).get_json()["data"]["vote_count"] == 2
+    assert client.get(f"/api/task/features/{fid}", headers=alice).get_json()["data"]["vote_count"] == 2
     mine = client.get("/api/task/user-votes?user_id=bob", headers=alice).get_json()["data"]
     assert [(v["feature_id"], v["vote_type"]) for v in mine] == [(fid, "upvote")]
     client.delete(f"/api/task/features/{fid}/vote", json={"user_id": "alice"}, headers=bob)  # bob's own vote

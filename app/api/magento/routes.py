@@ -155,7 +155,7 @@ def _proxied(result: proxy.ProxyResult) -> Response:
     return resp
 
 
-@blp.route("/<path:path>", methods=["GET"])
+@blp.route("/<path:path>", methods=["GET"], merge_slashes=False)
 @blp.arguments(ProxyQuerySchema, location="query", unknown=INCLUDE)
 @blp.doc(responses={"200": MAGENTO_ANSWER})
 @upstream_errors
@@ -166,7 +166,7 @@ def proxy_read(_args: dict[str, Any], path: str):
     return _proxied(proxy.forward("GET", _raw_path(path), request.query_string))
 
 
-@blp.route("/<path:path>", methods=["POST", "PUT", "DELETE"])
+@blp.route("/<path:path>", methods=["POST", "PUT", "DELETE"], merge_slashes=False)
 @blp.arguments(ProxyQuerySchema, location="query", unknown=INCLUDE)
 @blp.doc(requestBody=ANY_JSON_BODY, responses={"200": MAGENTO_ANSWER})
 @upstream_errors

@@ -1,7 +1,8 @@
 """Helpers shared by the /api/task and /api/voting route modules: caller identity, engine, error docs."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import Engine
 

@@ -61,7 +61,7 @@ def normalise(path: str) -> str:
 
     Raises NotFound for dot segments: `V1/../..` would leave Magento's REST area with our admin token.
     """
-    route = apply_prefix_rule(path)
+    route = apply_prefix_rule(path).rstrip("/")
     if any(unquote(part).strip() in (".", "..") for part in route.split("/")):
         raise NotFound("Dot segments are not allowed in a Magento route.")
     return route

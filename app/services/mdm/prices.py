@@ -112,7 +112,9 @@ def build_prices_query(query: PriceQuery) -> tuple[Select, Select]:
     if query.category:
         conditions.append(produits.c.Categorie == query.category)
     filtered = base.where(*conditions)
-    page = (filtered.add_columns(produits.c.Code_MDM.label("sku"), cur.c.Tarif.label("price"))
+    # COUNT(*) OVER () gives totalCount in the same pass (the expensive part is ranking the tariffs).
+    page = (filtered.add_columns(produits.c.Code_MDM.label("sku"), cur.c.Tarif.label("price"),
+                                 func.count(literal_column("*")).over().label("total"))
             .order_by(produits.c.Code_MDM).offset(query.offset))
     if query.limit is not None:
         page = page.limit(query.limit)
@@ -139,10 +141,13 @@ def fetch_prices(engine: Engine, query: PriceQuery) -> PricePage:
     page, count = build_prices_query(query)
     with sql.connect(engine) as conn:
         with observed("mdm.prices"):
-            rows = [{"sku": sku, "price": _as_number(price)} for sku, price in conn.execute(page)]
-        if query.offset == 0 and (query.limit is None or len(rows) < query.limit):
-            total = len(rows)  # the whole result is on this page: skip the second scan
-        else:
+            result = conn.execute(page).all()
+        rows = [{"sku": sku, "price": _as_number(price)} for sku, price, _total in result]
+        if result:
+            total = int(result[0][2])
+        elif query.offset == 0 and query.limit != 0:
+            total = 0
+        else:  # past the last page, or limit=0 (count only): no row carried the count
             with observed("mdm.prices_count"):
                 total = int(conn.execute(count).scalar_one())
     return PricePage(rows=rows, total_count=total)

@@ -50,6 +50,13 @@ class StockRun:
     lease_seconds: float
     full: bool
     pool: ThreadPoolExecutor
+    app: Any = None  # the Flask app: pool threads push its context (the client's shared token store needs it)
+
+    def submit(self, fn: Any, *args: Any) -> Any:
+        def call() -> Any:
+            with self.app.app_context():
+                return fn(*args)
+        return self.pool.submit(call)
 
 
 def run_stock_job(ctx: JobContext) -> JobOutcome:
@@ -74,8 +81,14 @@ def run_stock_job(ctx: JobContext) -> JobOutcome:
     with ThreadPoolExecutor(parallel * inflight, thread_name_prefix=f"job{ctx.job_id}-push") as pool, \
             ThreadPoolExecutor(parallel, thread_name_prefix=f"job{ctx.job_id}-source") as sources:
         run = StockRun(ctx, mdm, current_app.extensions["app_db"], client, sizer, patience, inflight,
-                       settings.sync_lease_seconds, bool(params.get("full")), pool)
-        futures = {store.code_source: sources.submit(_push_source_safely, run, store) for store in stores}
+                       settings.sync_lease_seconds, bool(params.get("full")), pool,
+                       current_app._get_current_object())  # type: ignore[attr-defined]
+        app = run.app
+
+        def source_task(store: StoreSource) -> dict[str, Any]:
+            with app.app_context():
+                return _push_source_safely(run, store)
+        futures = {store.code_source: sources.submit(source_task, store) for store in stores}
         for code, future in futures.items():
             result["sources"][code] = future.result()
     if sizer.limit_seen:
@@ -128,7 +141,7 @@ def _push_source(run: StockRun, store: StoreSource) -> dict[str, Any]:
                 break
             after = page[-1][0].code_mdm
             batches = chunks(page, max(1, -(-len(page) // run.inflight)))
-            for part in [f.result() for f in [run.pool.submit(_push_batch, run, store, b) for b in batches]]:
+            for part in [f.result() for f in [run.submit(_push_batch, run, store, b) for b in batches]]:
                 for key in tally:
                     tally[key] += part[key]
         ctx.mark(store.code_source, status="done")

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine, asc, case, desc, func, insert, select
 from app.adapters import sql
 from app.adapters.appdb_tables import voting_categories, voting_features
 from app.errors import InvalidInput
-from app.services.voting.records import PRIORITIES, STATUSES, fetch_feature, feature_dict, feature_select, utcnow
+from app.services.voting.records import PRIORITIES, STATUSES, feature_dict, feature_select, fetch_feature, utcnow
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100

@@ -6,12 +6,27 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, func, select
 
-from app.adapters.appdb_tables import (VOTE_TYPES, VOTING_PRIORITIES, VOTING_STATUSES, feature_comments,
-                                       voting_categories, voting_features)
+from app.adapters.appdb_tables import (
+    VOTE_TYPES,
+    VOTING_PRIORITIES,
+    VOTING_STATUSES,
+    feature_comments,
+    voting_categories,
+    voting_features,
+)
 from app.errors import NotFound
 
-__all__ = ["STATUSES", "PRIORITIES", "VOTE_TYPES", "utcnow", "aware", "feature_select", "feature_dict",
-           "fetch_feature", "UNCATEGORIZED"]
+__all__ = [
+    "PRIORITIES",
+    "STATUSES",
+    "UNCATEGORIZED",
+    "VOTE_TYPES",
+    "aware",
+    "feature_dict",
+    "feature_select",
+    "fetch_feature",
+    "utcnow",
+]
 
 STATUSES = VOTING_STATUSES
 PRIORITIES = VOTING_PRIORITIES
@@ -20,14 +35,14 @@ UNCATEGORIZED = "Uncategorized"
 
 def utcnow() -> dt.datetime:
     """Naive UTC: what the portable DATETIME columns store."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def aware(value: dt.datetime | None) -> dt.datetime | None:
     """Stored naive UTC -> aware UTC, so the API renders an explicit offset."""
     if value is None or value.tzinfo is not None:
         return value
-    return value.replace(tzinfo=dt.timezone.utc)
+    return value.replace(tzinfo=dt.UTC)
 
 
 def feature_select() -> Select:
