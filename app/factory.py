@@ -1,6 +1,7 @@
 """The application factory: `create_app()` and the small register_* steps it is made of."""
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
 
 from app import telemetry  # noqa: F401  (first: sets PROMETHEUS_MULTIPROC_DIR before prometheus_client loads)
@@ -23,7 +24,6 @@ from app.services import resilience
 from app.services import magento as magento_service
 from config import ROOT_DIR, Settings, load_settings
 
-UNMETERED = r"^/api/(health|metrics)(/|$)"
 
 
 def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -79,7 +79,7 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     app.config.update(COMPRESS_LEVEL=6, COMPRESS_MIN_SIZE=1024)
     compress.init_app(app)
     metrics = PrometheusMetrics(None, path=None, registry=CollectorRegistry(), group_by="url_rule",
-                                defaults_prefix="techno_etl", excluded_paths=[UNMETERED])
+                                defaults_prefix="techno_etl", excluded_paths=[rf"^{re.escape(p)}(/|$)" for p in middleware.OPS_PATH_PREFIXES])
     metrics.init_app(app)
     app.extensions["prometheus"] = metrics
     app.extensions["api"] = Api(app)
@@ -110,7 +110,7 @@ def _init_rate_limiter(app: Flask, settings: Settings) -> None:
         RATELIMIT_HEADER_REMAINING="RateLimit-Remaining",
         RATELIMIT_HEADER_RESET="RateLimit-Reset",
         RATELIMIT_KEY_PREFIX="techno-etl-rl",
-        RATELIMIT_DEFAULTS_EXEMPT_WHEN=lambda: request.path.startswith(("/api/health", "/api/metrics")),
+        RATELIMIT_DEFAULTS_EXEMPT_WHEN=lambda: request.path.startswith(middleware.OPS_PATH_PREFIXES),
     )
     limiter = make_limiter()
     limiter.init_app(app)

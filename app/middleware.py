@@ -12,7 +12,8 @@ from app.telemetry import WORKER_REQUESTS
 
 access_log = logging.getLogger("techno_etl.access")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_QUIET_PATHS = ("/api/health", "/api/metrics")
+# Probes and metrics: not rate-limited, not metered, logged at DEBUG when they succeed.
+OPS_PATH_PREFIXES = ("/api/health", "/api/metrics")
 
 
 def _start_request() -> None:
@@ -29,7 +30,7 @@ def _finish_request(response: Response) -> Response:
         response.headers.pop("Retry-After", None)
     WORKER_REQUESTS.inc()
     duration_ms = round((time.perf_counter() - g.get("start", time.perf_counter())) * 1000, 2)
-    level = logging.DEBUG if request.path.startswith(_QUIET_PATHS) and response.status_code < 400 else logging.INFO
+    level = logging.DEBUG if request.path.startswith(OPS_PATH_PREFIXES) and response.status_code < 400 else logging.INFO
     if access_log.isEnabledFor(level):
         access_log.log(level, "%s %s %s", request.method, request.path, response.status_code, extra={
             "method": request.method, "path": request.path, "status": response.status_code,

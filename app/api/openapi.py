@@ -22,11 +22,13 @@ from typing import Any, TypeVar
 from apispec import BasePlugin
 from flask_smorest import Blueprint
 
+from app.middleware import OPS_PATH_PREFIXES
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 OPERATION_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # Mirrors RATELIMIT_DEFAULTS_EXEMPT_WHEN in app/factory.py; tests/contract checks that they agree.
-RATE_LIMIT_EXEMPT_PREFIXES = ("/api/health", "/api/metrics")
+RATE_LIMIT_EXEMPT_PREFIXES = OPS_PATH_PREFIXES
 PASSTHROUGH_KEY = "x-passthrough-query"
 
 # Status -> response component (flask-smorest registers one per HTTPStatus, with our ErrorSchema).

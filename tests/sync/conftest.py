@@ -104,9 +104,17 @@ def sync_overrides(shop_url: str, tmp_path: Path, mdm_file: Path, **extra: Any) 
 
 @pytest.fixture
 def sync_app(make_app, shop: Shop, tmp_path: Path, mdm_file: Path):
+    from app.services import jobs
+
+    built = []
+
     def build(**extra: Any):
-        return make_app(**sync_overrides(shop.url, tmp_path, mdm_file, **extra))
-    return build
+        app = make_app(**sync_overrides(shop.url, tmp_path, mdm_file, **extra))
+        built.append(app)
+        return app
+    yield build
+    for app in built:  # no job thread may outlive its test
+        jobs.get_runner(app).stop(timeout=5)
 
 
 def run_job(app, kind: str, params: dict[str, Any]):
@@ -140,3 +148,8 @@ def acknowledged_mismatches(mdm: Engine, shop: Shop) -> list[Any]:
         if not changed and magento.get((sku, MAGENTO_SOURCE[code])) != float(max(0, qty or 0)):
             bad.append((sku, code, qty, magento.get((sku, MAGENTO_SOURCE[code]))))
     return bad
+
+
+@pytest.fixture
+def client_for():
+    return lambda app: app.test_client()

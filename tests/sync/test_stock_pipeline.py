@@ -3,7 +3,6 @@ strict input limits, an outage the job waits out."""
 from __future__ import annotations
 
 import threading
-import time
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
@@ -138,8 +137,9 @@ def test_two_runs_of_one_source_never_push_at_the_same_time(sync_app, shop, mdm)
         first = jobs.submit("stocks", {"sources": ["5"], "merge": False})
         wait_until(lambda: store.lock_holder(app.extensions["app_db"], "stock-source:5") == first, timeout=10)
         second = jobs.submit("stocks", {"sources": ["5"], "merge": False})
-        time.sleep(0.3)
-        assert jobs.get_job(second).progress["sources"]["5"]["status"] == "waiting-lock"
+        wait_until(lambda: jobs.get_job(second).progress.get("sources", {}).get("5", {}).get("status")
+                   == "waiting-lock", timeout=5)
+        assert jobs.get_job(first).status == "running"
         wait_until(lambda: jobs.get_job(second).finished, timeout=30)
         assert jobs.get_job(first).status == jobs.get_job(second).status == "succeeded"
     assert threading.active_count() < 50

@@ -1,0 +1,94 @@
+"""Magento proxy cost: a cached proxy GET through the full stack vs the bare Flask hello app (same Gunicorn
+settings, same run), and the overhead an uncached proxy GET adds over calling the sandbox directly.
+
+    python bench/bench_magento.py [--seconds 10] [--connections 32] [--samples 300]
+
+Needs `wrk` and Redis on 127.0.0.1:6379 (the production-like settings of bench_http.py). The sandbox runs
+in this process (threaded werkzeug server); both uncached paths reach the same sandbox, so the
+difference is what the backend adds (auth, routing, cache lookup and store, client, JSON re-encoding).
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.bench_http import PRODUCTION_LIKE, wrk  # noqa: E402
+from magento_sandbox import SandboxOptions, start_sandbox_thread  # noqa: E402
+from tests.support.servers import TOKENS, GunicornServer  # noqa: E402
+
+ADMIN = {"username": "admin", "password": "sandbox123"}
+CACHED_PATH = "/api/magento/store/storeConfigs"
+LIST_QUERY = "searchCriteria[pageSize]=20&searchCriteria[currentPage]=1&fieldName=name"
+
+
+def throughput(base_url: str, path: str, seconds: int, connections: int) -> tuple[float, float]:
+    first = httpx.get(base_url + path, headers={"Authorization": f"Bearer {TOKENS['viewer']}"}, timeout=30)
+    if first.status_code != 200:  # fills the cache once, before the concurrent load
+        raise RuntimeError(f"{path}: HTTP {first.status_code} {first.text[:300]}")
+    wrk(base_url + path, 2, connections, TOKENS["viewer"])  # warm-up
+    return wrk(base_url + path, seconds, connections, TOKENS["viewer"])
+
+
+def latencies(url: str, headers: dict[str, str], samples: int) -> list[float]:
+    """Sequential GETs with a unique extra parameter each, so none is served from a cache (ms)."""
+    out = []
+    with httpx.Client(headers=headers, timeout=30) as client:
+        for i in range(samples + 20):
+            start = time.perf_counter()
+            resp = client.get(f"{url}?{LIST_QUERY}&bench={time.time_ns()}-{i}")
+            elapsed = (time.perf_counter() - start) * 1000
+            if resp.status_code != 200:
+                raise RuntimeError(f"{url}: HTTP {resp.status_code} {resp.text[:200]}")
+            if i >= 20:  # the first ones warm connections, the token and the code paths
+                out.append(elapsed)
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--samples", type=int, default=300)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+    sandbox = start_sandbox_thread("127.0.0.1", 0, options=SandboxOptions(
+        products=500, consumer_delay_s=None, admin_username=ADMIN["username"], admin_password=ADMIN["password"]))
+    try:
+        env = {**PRODUCTION_LIKE, "GUNICORN_THREADS": "4", "MAGENTO_URL": sandbox.url,
+               "MAGENTO_USERNAME": ADMIN["username"], "MAGENTO_PASSWORD": ADMIN["password"]}
+        with GunicornServer(workers=2, env=env) as full:
+            cached = throughput(full.base_url, CACHED_PATH, args.seconds, args.connections)
+            proxied = latencies(full.base_url + "/api/magento/products", full.headers("viewer"), args.samples)
+        with GunicornServer(workers=2, env=env, app="bench.hello_app:app") as bare:
+            hello = throughput(bare.base_url, "/api/test", args.seconds, args.connections)
+        token = httpx.post(f"{sandbox.url}/rest/V1/integration/admin/token", json=ADMIN, timeout=10).json()
+        direct = latencies(f"{sandbox.url}/rest/default/V1/products", {"Authorization": f"Bearer {token}"},
+                           args.samples)
+    finally:
+        sandbox.stop()
+    ratio = cached[0] / hello[0]
+    print(f"{'GET':38} {'rps':>8} {'p99':>9}")
+    print(f"{'bare hello /api/test':38} {hello[0]:8.0f} {hello[1]:8.1f}ms")
+    print(f"{'full stack ' + CACHED_PATH + ' (cached)':38} {cached[0]:8.0f} {cached[1]:8.1f}ms")
+    print(f"cached proxy / hello ratio: {ratio:.2f} [goal >= 0.6: {'met' if ratio >= 0.6 else 'MISSED'}]")
+    print(f"uncached products search (pageSize 20), {args.samples} sequential GETs:")
+    for name, values in (("sandbox directly", direct), ("through the proxy", proxied)):
+        print(f"  {name:18} median {statistics.median(values):6.2f} ms  p95 {pct(values, 95):6.2f} ms")
+    print(f"  overhead: median +{statistics.median(proxied) - statistics.median(direct):.2f} ms, "
+          f"p95 +{pct(proxied, 95) - pct(direct, 95):.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
