@@ -51,11 +51,10 @@ SKIPPED = {
                                   "its validation is covered by tests/contract/test_validation.py",
 }
 # The rate limit would turn the run into a stream of 429s; its envelope is tested in tests/foundation.
-# The MDM database is an empty SQLite file here, so only the app's own database gates readiness
-# (GunicornServer waits for /api/health/ready); the MDM check still runs and reports in /detailed.
+# The MDM database is a small seeded SQLite file, so the MDM routes answer with data.
 # Magento is the local sandbox (a thread in this process), so the Magento routes run for real; one
 # attempt per call keeps a refused or faulty call from spending the retry budget on every example.
-SERVER_ENV = {"RATE_LIMIT_ENABLED": "false", "HEALTH_CRITICAL": "app_database", "MAGENTO_RETRY_MAX_ATTEMPTS": "1"}
+SERVER_ENV = {"RATE_LIMIT_ENABLED": "false", "MAGENTO_RETRY_MAX_ATTEMPTS": "1"}
 SANDBOX_ADMIN = ("admin", "sandbox123")
 
 
@@ -199,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         server = GunicornServer(workers=2, env={**SERVER_ENV, "MAGENTO_URL": shop.url,
                                                 "MAGENTO_USERNAME": SANDBOX_ADMIN[0],
                                                 "MAGENTO_PASSWORD": SANDBOX_ADMIN[1]})
+        seed_mdm(server.env["MDM_DATABASE_URL"], args.seed)
         try:
             server.start(timeout=90)  # a loaded CI box boots two workers slowly
             figure = fuzz(server.base_url, args.examples, args.seed)
@@ -207,6 +207,19 @@ def main(argv: list[str] | None = None) -> int:
             shop.stop()
     report(figure, args.examples, args.seed, time.monotonic() - started)
     return 1 if figure.failures else 0
+
+
+def seed_mdm(url: str, seed: int) -> None:
+    """A small deterministic MDM data set, so grids, prices and the MERGE run on real rows."""
+    from app.adapters import sql
+    from app.adapters.mdm.tables import mdm_engine
+    from app.services.mdm.seed import seed_demo_data
+
+    engine = mdm_engine(sql.create_engine_for(url, name="mdm"))
+    try:
+        seed_demo_data(engine, products=300, seed=seed)
+    finally:
+        engine.dispose()
 
 
 if __name__ == "__main__":

@@ -149,7 +149,6 @@ def test_unreachable_mdm_database_leaves_magento_traffic_unaffected(sandbox_url,
     with LivenessStartedServer(workers=2, threads=4, env=_env(sandbox_url, mdm_url)) as server:
         loads = _loads(server)
         loads["magento"] = Load(server.base_url + MAGENTO_ROUTE, server.headers("viewer"), clients=2, interval=0.05)
-        loads["inventory"].clients = 4
         loads["inventory"] = Load(loads["inventory"].url, loads["inventory"].headers, clients=4, interval=0.05)
         started = time.monotonic()
         for load in loads.values():

@@ -35,7 +35,7 @@ from collections.abc import Callable
 
 from app.services.resilience.breaker import (BreakerOpen, BreakerSnapshot, CircuitBreaker, CircuitOpen,
                                              DependencyCircuitOpen)
-from app.services.resilience.bulkhead import Bulkhead, BulkheadFull
+from app.services.resilience.bulkhead import Bulkhead, BulkheadFull, BulkheadRefusal, DatabaseBusy
 from app.services.resilience.setup import Resilience, get_resilience, init_app
 from app.services.resilience.state import CLOSED, HALF_OPEN, OPEN
 
@@ -74,6 +74,7 @@ def wait_until_closed(upstream: str, timeout: float, *, poll: float = 1.0,
 
 __all__ = [
     "CLOSED", "HALF_OPEN", "OPEN", "UPSTREAMS", "BreakerOpen", "BreakerSnapshot", "Bulkhead", "BulkheadFull",
+    "BulkheadRefusal", "DatabaseBusy",
     "CircuitBreaker", "CircuitOpen", "DependencyCircuitOpen", "Resilience", "breaker_snapshot", "breaker_state",
     "get_resilience", "init_app", "wait_until_closed",
 ]

@@ -9,6 +9,12 @@ for good) and over a counter in SQLite (same leak unless every holder is tracked
 drops a flock when its holder dies, however it dies, so a crashed worker never shrinks the bulkhead.
 Taking a slot is at most N non-blocking syscalls; a caller that finds none free polls every few
 milliseconds until its wait (BULKHEAD_WAIT) ends, then the call is refused with a 503 and Retry-After.
+
+A waiting caller holds a Gunicorn thread too, so waiters are bounded per process (`max_waiting`): beyond
+it a call is refused at once. Measured (docs/resilience.md): without the bound, cap + waiters took all
+four threads of a worker and health requests queued for the whole 0.5 s wait. A thread already holding a
+slot passes through again (nested calls: a token fetch, a query inside a query's block) instead of
+deadlocking on its own slot.
 """
 from __future__ import annotations
 
@@ -20,7 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from app.errors import UpstreamUnavailable
+from app.errors import AppError, DependencyUnavailable, UpstreamUnavailable
 from app.services.resilience.breaker import BREAKER_REJECTED
 from app.telemetry import gauge
 
@@ -29,8 +35,16 @@ BULKHEAD_IN_FLIGHT = gauge("bulkhead_in_flight", "Upstream calls holding a bulkh
 _POLL = 0.005
 
 
-class BulkheadFull(UpstreamUnavailable):
+class BulkheadRefusal:
+    """Marker of "refused by a bulkhead": no call was made, so it says nothing about the upstream's health."""
+
+
+class BulkheadFull(UpstreamUnavailable, BulkheadRefusal):
     """503 upstream_unavailable: too many calls to the upstream are already in flight."""
+
+
+class DatabaseBusy(DependencyUnavailable, BulkheadRefusal):
+    """503 dependency_unavailable: too many sessions of this worker wait on the database already."""
 
 
 class HostSlots:
@@ -110,20 +124,35 @@ class HostSlots:
 class Bulkhead:
     """Per-process and per-host caps for one upstream; `slot()` wraps a call."""
 
-    def __init__(self, name: str, per_process: int, per_host: int, wait: float, directory: str) -> None:
+    def __init__(self, name: str, per_process: int, per_host: int, wait: float, directory: str | None = None,
+                 max_waiting: int | None = None, label: str | None = None, database: bool = False) -> None:
         self.name = name
+        self.database = database  # refusals are DependencyUnavailable, as app/adapters/sql.py promises
+        self.label = label or name.capitalize()
         self.per_process = per_process
         self.per_host = per_host
         self.wait = wait
+        self.max_waiting = max_waiting
         self._process = threading.BoundedSemaphore(per_process) if per_process else None
-        self._host = HostSlots(directory, name, per_host) if per_host else None
+        self._host = HostSlots(directory or ".", name, per_host) if per_host else None
+        self._waiting = 0
+        self._waiting_lock = threading.Lock()
+        self._depth = threading.local()
 
     @contextmanager
     def slot(self) -> Iterator[None]:
         """Hold a slot for the block; raises BulkheadFull after waiting up to `wait` seconds."""
+        depth = getattr(self._depth, "n", 0)
+        if depth:  # this thread already holds a slot: a nested call must not wait for itself
+            self._depth.n = depth + 1
+            try:
+                yield
+            finally:
+                self._depth.n = depth
+            return
         deadline = time.monotonic() + self.wait
-        if self._process is not None and not self._process.acquire(timeout=self.wait):
-            raise self._full("worker")
+        if self._process is not None and not self._process.acquire(blocking=False):
+            self._wait_for(self._process)
         try:
             index = None
             if self._host is not None:
@@ -131,9 +160,11 @@ class Bulkhead:
                 if index is None:
                     raise self._full("host")
             BULKHEAD_IN_FLIGHT.labels(self.name).inc()
+            self._depth.n = 1
             try:
                 yield
             finally:
+                self._depth.n = 0
                 BULKHEAD_IN_FLIGHT.labels(self.name).dec()
                 if index is not None:
                     self._host.release(index)  # type: ignore[union-attr]
@@ -141,10 +172,25 @@ class Bulkhead:
             if self._process is not None:
                 self._process.release()
 
+    def _wait_for(self, semaphore: threading.BoundedSemaphore) -> None:
+        with self._waiting_lock:
+            if self.max_waiting is not None and self._waiting >= self.max_waiting:
+                raise self._full("worker")  # enough threads wait already: keep the rest for other requests
+            self._waiting += 1
+        try:
+            if not semaphore.acquire(timeout=self.wait):
+                raise self._full("worker")
+        finally:
+            with self._waiting_lock:
+                self._waiting -= 1
+
     def host_in_use(self) -> int:
         return self._host.in_use() if self._host is not None else 0
 
-    def _full(self, scope: str) -> BulkheadFull:
+    def _full(self, scope: str) -> AppError:
         BREAKER_REJECTED.labels(self.name, f"bulkhead_{scope}").inc()
-        return BulkheadFull(self.name, f"too many concurrent {self.name.capitalize()} calls", retry_after=1,
-                            details={"upstream": self.name, "bulkhead": scope})
+        message = f"too many concurrent {self.label} calls"
+        if self.database:
+            return DatabaseBusy(self.name, message, headers={"Retry-After": "1"},
+                                details={"dependency": self.name, "bulkhead": scope})
+        return BulkheadFull(self.name, message, retry_after=1, details={"upstream": self.name, "bulkhead": scope})

@@ -1,14 +1,17 @@
 """Wiring of breakers and bulkheads into the app: which upstreams, their stores, guards, health and metrics.
 
-Upstreams: "magento" (breaker + bulkhead, installed with MagentoClient.set_guard), "mdm_database" and
-"app_database" (breakers, installed with app.adapters.sql.install_guard on the engines named "mdm" and
-"app_database").
+Upstreams: "magento" (breaker + per-worker and per-host bulkhead, installed with MagentoClient.set_guard),
+"mdm_database" (breaker + per-worker bulkhead) and "app_database" (breaker), both installed with
+app.adapters.sql.install_guard on the engines named "mdm" and "app_database".
+
+The MDM bulkhead exists because the Gunicorn test showed it is needed: with the MDM connect hanging,
+grid requests held every thread until the breaker opened and Magento traffic queued behind them.
 """
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -18,7 +21,7 @@ from app.adapters import sql
 from app.errors import DependencyUnavailable, UpstreamHTTPError, UpstreamTimeout, UpstreamUnavailable
 from app.services.resilience.breaker import (BreakerOpen, CircuitBreaker, database_open_error,
                                              magento_open_error)
-from app.services.resilience.bulkhead import Bulkhead, BulkheadFull
+from app.services.resilience.bulkhead import Bulkhead, BulkheadRefusal
 from app.services.resilience.state import CLOSED, HALF_OPEN, BreakerPolicy
 from app.services.resilience.store import BreakerStore, FallbackStore, LocalStore, RedisStore
 
@@ -63,7 +66,7 @@ class Resilience:
 
 def classify_magento(exc: BaseException) -> bool | None:
     """Timeouts, unreachable and 5xx count; a 4xx is Magento answering (not an outage); our refusals are neither."""
-    if isinstance(exc, (BreakerOpen, BulkheadFull)):
+    if isinstance(exc, (BreakerOpen, BulkheadRefusal)):
         return None
     if isinstance(exc, UpstreamHTTPError):
         return exc.status >= 500
@@ -74,7 +77,7 @@ def classify_magento(exc: BaseException) -> bool | None:
 
 def classify_database(exc: BaseException) -> bool | None:
     """sql.translate_errors turns unreachable/timed out/dropped into DependencyUnavailable; bugs stay bugs."""
-    if isinstance(exc, BreakerOpen):
+    if isinstance(exc, (BreakerOpen, BulkheadRefusal)):
         return None
     if isinstance(exc, DependencyUnavailable):
         return True
@@ -88,9 +91,25 @@ def make_store(settings: Any, redis_client: Any) -> BreakerStore:
     return FallbackStore(RedisStore(redis_client), local, probe_interval=settings.cache_probe_interval)
 
 
-def per_worker_cap(settings: Any) -> int:
-    """MAGENTO_MAX_CONCURRENT_PER_WORKER, or half the gthread threads: the rest stay for probes and grids."""
-    return settings.magento_max_concurrent_per_worker or max(1, settings.gunicorn_threads // 2)
+def per_worker_cap(settings: Any, configured: int | None = None) -> int:
+    """The configured cap, or half the gthread threads: the rest stay for probes, grids and metrics."""
+    cap = settings.magento_max_concurrent_per_worker if configured is None else configured
+    return cap or max(1, settings.gunicorn_threads // 2)
+
+
+def max_waiting(settings: Any, cap: int) -> int:
+    """Callers allowed to wait for a slot per worker: at least one thread is always left for other requests."""
+    return max(1, settings.gunicorn_threads - cap - 1)
+
+
+def _chain(*guards: Callable[[], AbstractContextManager[Any]]) -> Callable[[], AbstractContextManager[None]]:
+    @contextmanager
+    def guarded() -> Iterator[None]:
+        with ExitStack() as stack:
+            for guard in guards:  # in order: an open breaker refuses before any bulkhead wait
+                stack.enter_context(guard())
+            yield
+    return guarded
 
 
 def init_app(app: Flask) -> None:
@@ -109,16 +128,25 @@ def init_app(app: Flask) -> None:
         res.breakers[MAGENTO] = CircuitBreaker(
             MAGENTO, _policy(settings, magento_budget), res.store, classify=classify_magento,
             open_error=magento_open_error)
-        for name, engine_name in DATABASES.items():
-            breaker = CircuitBreaker(name, _policy(settings, db_budget), res.store, classify=classify_database,
-                                     open_error=database_open_error)
-            res.breakers[name] = breaker
-            sql.install_guard(app, engine_name, breaker.guard)
+        for name in DATABASES:
+            res.breakers[name] = CircuitBreaker(name, _policy(settings, db_budget), res.store,
+                                                classify=classify_database, open_error=database_open_error)
         for name in res.breakers:
             _register_health(app, name, critical=name in DATABASES)
     if settings.bulkheads_enabled:
-        res.bulkheads[MAGENTO] = Bulkhead(MAGENTO, per_worker_cap(settings), settings.magento_max_concurrent_per_host,
-                                          settings.bulkhead_wait, os.path.join(settings.run_dir, "bulkheads"))
+        cap = per_worker_cap(settings)
+        res.bulkheads[MAGENTO] = Bulkhead(MAGENTO, cap, settings.magento_max_concurrent_per_host,
+                                          settings.bulkhead_wait, os.path.join(settings.run_dir, "bulkheads"),
+                                          max_waiting=max_waiting(settings, cap))
+        mdm_cap = per_worker_cap(settings, settings.mdm_max_concurrent_per_worker)
+        res.bulkheads["mdm_database"] = Bulkhead("mdm_database", mdm_cap, 0, settings.bulkhead_wait,
+                                                 max_waiting=max_waiting(settings, mdm_cap), label="MDM database",
+                                                 database=True)
+    for name, engine_name in DATABASES.items():
+        parts = [g for g in (getattr(res.breakers.get(name), "guard", None),
+                             getattr(res.bulkheads.get(name), "slot", None)) if g is not None]
+        if parts:
+            sql.install_guard(app, engine_name, _chain(*parts))
     client = app.extensions.get(MAGENTO_KEY)
     if client is not None and (res.breakers or res.bulkheads):
         client.set_guard(res.magento_guard)
