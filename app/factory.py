@@ -128,10 +128,11 @@ def register_blueprints(app: Flask) -> None:
     from app.api.voting import task_blp as voting_task_blp, voting_blp
     from app.health import blp as health_blp
     from app.metrics import blp as metrics_blp
+    from app.ops import blp as ops_blp
 
     api: Api = app.extensions["api"]
     for blueprint in (health_blp, metrics_blp, core_blp, docs_blp, images_blp, magento_images_blp, mdm_blp, sync_blp, voting_task_blp, voting_blp,
-                      login_blp, magento_blp, dashboard_blp):
+                      login_blp, magento_blp, dashboard_blp, ops_blp):
         api.register_blueprint(blueprint)
     if app.config["SETTINGS"].env == "testing":
         from app.api.testing import blp as testing_blp

@@ -1,52 +1,82 @@
-"""Rate-limit storage on Redis with one round trip per request instead of three.
+"""Rate-limit storage on Redis that keeps the shared counters off the request's critical path.
 
-Flask-Limiter asks the storage three things per request: increment the window counter, then (for the
-RateLimit-* headers) read the counter and its TTL. The counter value is what the increment just
-returned, and a fixed window's expiry does not move, so this storage answers the two reads locally:
-same shared Redis counters and semantics, a third of the network cost.
+Flask-Limiter asks its storage, per request, to increment the client's window counter and then to
+read the counter and its TTL for the RateLimit-* headers: three Redis round trips. This storage keeps
+a per-process view of each counter and writes increments behind to Redis at most every SYNC_INTERVAL
+seconds per key (one INCRBY of everything counted meanwhile), reading the shared total back in the
+same round trip. Each worker therefore sees every other worker's hits with at most SYNC_INTERVAL of
+delay, so a client can exceed its limit by at most what it sends in that interval: an approximation
+that keeps the protection (shared across workers and hosts, surviving restarts) at a fraction of the
+cost. The reads for the headers are answered from the same view.
 """
 from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 
 from limits.storage import RedisStorage
 
+SYNC_INTERVAL = 0.1  # seconds between write-behind flushes of one key's counter
+
+
+@dataclass
+class _Counter:
+    shared: int  # the total in Redis at the last sync (all workers and hosts)
+    pending: int  # hits counted here since then, not yet in Redis
+    synced_at: float  # monotonic time of the last sync
+    window_end: float  # epoch time the fixed window ends
+
 
 class LeanRedisStorage(RedisStorage):
-    """`techno-etl+redis://...`: RedisStorage with the read-after-increment answered locally."""
+    """`techno-etl+redis://...`: RedisStorage with write-behind counters (see the module docstring)."""
 
     STORAGE_SCHEME = ["techno-etl+redis", "techno-etl+rediss"]
 
     def __init__(self, uri: str, **options) -> None:
         super().__init__(uri.replace("techno-etl+", "", 1), **options)
-        self._last = threading.local()
-        self._expiries: dict[str, float] = {}
+        self._counters: dict[str, _Counter] = {}
+        self._lock = threading.Lock()
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
-        value = super().incr(key, expiry, amount)
-        now = time.time()
-        self._last.entry = (key, value, now)
-        if value == amount:  # this increment opened the window: it ends `expiry` seconds from now
-            self._expiries[key] = now + expiry
-            if len(self._expiries) > 10000:  # bounded: forget windows that are over
-                self._expiries = {k: v for k, v in self._expiries.items() if v > now}
-        return value
+        now, wall = time.monotonic(), time.time()
+        with self._lock:
+            counter = self._counters.get(key)
+            if counter is not None and counter.window_end > wall and now - counter.synced_at < SYNC_INTERVAL:
+                counter.pending += amount
+                return counter.shared + counter.pending
+            carried = counter.pending if counter is not None and counter.window_end > wall else 0
+        total = super().incr(key, expiry, carried + amount)  # one round trip: INCRBY + expire-if-new
+        with self._lock:
+            if total == carried + amount:  # this call opened the window: it ends `expiry` from now
+                window_end = wall + expiry
+            elif counter is not None and counter.window_end > wall:
+                window_end = counter.window_end
+            else:
+                window_end = super().get_expiry(key)
+            self._counters[key] = _Counter(total, 0, now, window_end)
+            if len(self._counters) > 20000:  # bounded: forget windows that are over
+                self._counters = {k: c for k, c in self._counters.items() if c.window_end > wall}
+        return total
 
     def get(self, key: str) -> int:
-        entry = getattr(self._last, "entry", None)
-        if entry is not None and entry[0] == key and time.time() - entry[2] < 1.0:
-            return entry[1]
+        counter = self._counters.get(key)
+        if counter is not None and counter.window_end > time.time():
+            return counter.shared + counter.pending
         return super().get(key)
 
     def get_expiry(self, key: str) -> float:
-        cached = self._expiries.get(key)
-        if cached is not None and cached > time.time():
-            return cached
-        expiry = super().get_expiry(key)
-        self._expiries[key] = expiry
-        return expiry
+        counter = self._counters.get(key)
+        if counter is not None and counter.window_end > time.time():
+            return counter.window_end
+        return super().get_expiry(key)
 
     def clear(self, key: str) -> None:
-        self._expiries.pop(key, None)
+        with self._lock:
+            self._counters.pop(key, None)
         super().clear(key)
+
+    def reset(self) -> int | None:
+        with self._lock:
+            self._counters.clear()
+        return super().reset()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from app.cli import data, images, ops, server, voting
+from app.cli import data, images, ops, server, sync, voting
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -11,5 +11,5 @@ def cli() -> None:
     """TECHNO-ETL backend operations."""
 
 
-for module in (data, images, ops, server, voting):  # data first: voting joins its `db` group
+for module in (data, images, ops, server, voting, sync):  # data first: voting joins its `db` group
     module.register(cli)

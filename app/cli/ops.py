@@ -100,22 +100,47 @@ def monit(pidfile: str | None, interval: float, once: bool) -> None:
 
 
 @click.command()
-def routes() -> None:
+@click.option("--markdown", is_flag=True, help="A Markdown table with each route's summary (the README's).")
+def routes(markdown: bool) -> None:
     """List every route with its methods and the role it needs."""
     from app import create_app
     from app.security import required_role_for
 
     app = create_app()
+    if markdown:
+        click.echo("| Method | Path | Role | What it does |\n|---|---|---|---|")
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         view = app.view_functions[rule.endpoint]
+        summary = ((view.__doc__ or "").strip().splitlines() or [""])[0]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            role = required_role_for(view, method)
-            click.echo(f"{method:7} {rule.rule:55} {getattr(role, 'value', role)}")
+            role = getattr(required_role_for(view, method), "value", required_role_for(view, method))
+            if markdown:
+                click.echo(f"| {method} | `{rule.rule}` | {role} | {summary} |")
+            else:
+                click.echo(f"{method:7} {rule.rule:55} {role}")
 
 
 @click.group()
 def config() -> None:
     """Inspect the configuration."""
+
+
+@config.command("table")
+def config_table() -> None:
+    """The configuration table of the README (every variable, its default, its meaning), in Markdown."""
+    from config.settings import ROOT, SETTINGS
+
+    click.echo("| Variable | Default | Meaning |\n|---|---|---|")
+    for setting in SETTINGS:
+        default = setting.default
+        if isinstance(default, (list, tuple)):
+            default = ",".join(":".join(map(str, d)) if isinstance(d, tuple) else str(d) for d in default)
+        elif isinstance(default, dict):
+            default = ",".join(f"{k}:{v}" for k, v in default.items())
+        default = str(default).replace(str(ROOT), ".")
+        per_env = ", ".join(f"{env}: {value}" for env, value in setting.per_env.items() if not setting.secret)
+        extra = f" ({per_env})" if per_env else ""
+        click.echo(f"| `{setting.env}` | `{default}`{extra} | {setting.help}{' Secret.' if setting.secret else ''} |")
 
 
 @config.command("check")

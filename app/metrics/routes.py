@@ -13,11 +13,13 @@ from app.metrics.schemas import (
     MetricsSchema,
     PerformanceSchema,
     SyncSectionSchema,
+    WorkerTableSchema,
 )
 from app.security import Role, require_role
 from app.services import metrics_summary as ms
 from app.services.cache import get_cache
-from app.telemetry import collect_registry
+from app.services.worker_table import live_worker_rows
+from app.telemetry import collect_registry, multiproc_dir
 
 blp = ApiBlueprint("metrics", __name__, url_prefix="/api/metrics", description="Metrics")
 
@@ -79,3 +81,18 @@ def sync():
     section = ms.sections(current_app, ms.samples()).get("sync", {})
     # Every key present: marshmallow reads a missing "items" key as the dict's own .items method.
     return {"timestamp": _now(), "jobs": {}, "items": {}, "lastSuccess": {}, "schedule": [], **section}
+
+
+@blp.route("/workers", methods=["GET"])
+@blp.response(200, WorkerTableSchema)
+@talisman(force_https=False)
+@require_role(Role.VIEWER)
+def workers():
+    """The live worker table (like `pm2 monit`): pid, age, requests, CPU %, memory of worker + pool."""
+    settings = current_app.config["SETTINGS"]
+    master, rows = live_worker_rows(settings.run_dir, multiproc_dir())
+    return {"timestamp": _now(), "masterPid": master, "underGunicorn": master is not None,
+            "memoryLimitMb": round(settings.max_worker_memory / 1024 ** 2, 1),
+            "workers": [{**row, "ageSeconds": round(row["ageSeconds"], 1), "cpuPercent": round(row["cpuPercent"], 1),
+                         "memoryMb": round(row["memoryMb"], 1)} for row in rows],
+            "recycles": ms.worker_summary(ms.samples())["recycles"]}

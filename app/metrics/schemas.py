@@ -87,3 +87,21 @@ class SyncSectionSchema(Schema):
     avgDuration = fields.Float(allow_none=True)
     durationP95 = fields.Float(allow_none=True)
     batchLatency = fields.Dict()
+
+
+class WorkerRowSchema(Schema):
+    pid = fields.Integer()
+    ageSeconds = fields.Float()
+    requests = fields.Integer()
+    cpuPercent = fields.Float()
+    memoryMb = fields.Float(metadata={"description": "USS of the worker plus its image pool, MiB"})
+    poolProcesses = fields.Integer()
+
+
+class WorkerTableSchema(Schema):
+    timestamp = fields.String()
+    masterPid = fields.Integer(allow_none=True, metadata={"description": "null when not under Gunicorn"})
+    underGunicorn = fields.Boolean()
+    memoryLimitMb = fields.Float(metadata={"description": "MAX_WORKER_MEMORY: a worker above it is recycled"})
+    workers = fields.List(fields.Nested(WorkerRowSchema))
+    recycles = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "by reason"})

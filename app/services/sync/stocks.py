@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
@@ -51,6 +52,19 @@ class StockRun:
     full: bool
     pool: ThreadPoolExecutor
     app: Any = None  # the Flask app: pool threads push its context (the client's shared token store needs it)
+    slots: int = 1  # calls in flight for the whole job (parallel sources x in-flight per source)
+    active: int = 0  # sources being pushed now
+    _lock: Any = field(default_factory=threading.Lock)
+
+    def share(self) -> int:
+        """Batches one source may have in flight now: its own share, or more when fewer sources remain
+        (work-conserving: the last sources of a run use the slots the finished ones freed)."""
+        with self._lock:
+            return max(self.inflight, self.slots // max(1, self.active))
+
+    def enter(self, delta: int) -> None:
+        with self._lock:
+            self.active += delta
 
     def submit(self, fn: Any, *args: Any) -> Any:
         def call() -> Any:
@@ -82,7 +96,7 @@ def run_stock_job(ctx: JobContext) -> JobOutcome:
             ThreadPoolExecutor(parallel, thread_name_prefix=f"job{ctx.job_id}-source") as sources:
         run = StockRun(ctx, mdm, current_app.extensions["app_db"], client, sizer, patience, inflight,
                        settings.sync_lease_seconds, bool(params.get("full")), pool,
-                       current_app._get_current_object())  # type: ignore[attr-defined]
+                       current_app._get_current_object(), parallel * inflight)  # type: ignore[attr-defined]
         app = run.app
 
         def source_task(store: StoreSource) -> dict[str, Any]:
@@ -123,6 +137,15 @@ def _push_source_safely(run: StockRun, store: StoreSource) -> dict[str, Any]:
 def _push_source(run: StockRun, store: StoreSource) -> dict[str, Any]:
     ctx, code = run.ctx, int(store.code_source)
     lock = f"stock-source:{code}"
+    run.enter(+1)
+    try:
+        return _push_locked(run, store, lock)
+    finally:
+        run.enter(-1)
+
+
+def _push_locked(run: StockRun, store: StoreSource, lock: str) -> dict[str, Any]:
+    ctx, code = run.ctx, int(store.code_source)
     while not job_store.acquire_lock(run.appdb, lock, ctx.job_id, ctx.owner, run.lease_seconds):
         ctx.mark(store.code_source, status="waiting-lock")  # another run pushes this source: keep order
         ctx.sleep(1.0)
@@ -134,13 +157,14 @@ def _push_source(run: StockRun, store: StoreSource) -> dict[str, Any]:
         after: str | None = None
         while True:
             ctx.checkpoint()
-            limit = min(5000, run.sizer.size * run.inflight)
+            share = run.share()
+            limit = min(5000, run.sizer.size * share)
             page = patiently(ctx, lambda: _rows(run.mdm, code, after, limit, run.full), run.patience,
                              upstream="mdm")
             if not page:
                 break
             after = page[-1][0].code_mdm
-            batches = chunks(page, max(1, -(-len(page) // run.inflight)))
+            batches = chunks(page, max(1, -(-len(page) // share)))
             for part in [f.result() for f in [run.submit(_push_batch, run, store, b) for b in batches]]:
                 for key in tally:
                     tally[key] += part[key]
