@@ -148,6 +148,8 @@ def error_response(status: int, code: str, message: str, details: dict[str, Any]
     resp.status_code = status
     for key, value in (headers or {}).items():
         resp.headers[key] = value
+    if "Retry-After" in resp.headers and _has_request():
+        g.retry_after = resp.headers["Retry-After"]  # the limiter rewrites it; middleware restores ours
     return resp
 
 

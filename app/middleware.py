@@ -25,8 +25,12 @@ def _start_request() -> None:
 
 def _finish_request(response: Response) -> Response:
     response.headers["X-Request-ID"] = getattr(g, "request_id", "")
-    if response.status_code not in (429, 503):
-        # Flask-Limiter sends Retry-After on every response; it only means something on 429/503.
+    # Flask-Limiter sets Retry-After on every response (its window's reset). Keep it on its own 429s;
+    # an error of ours that set one (an open breaker's seconds to half-open) gets ours back; drop it elsewhere.
+    own = g.get("retry_after")
+    if own is not None:
+        response.headers["Retry-After"] = own
+    elif response.status_code != 429:
         response.headers.pop("Retry-After", None)
     WORKER_REQUESTS.inc()
     duration_ms = round((time.perf_counter() - g.get("start", time.perf_counter())) * 1000, 2)

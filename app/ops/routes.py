@@ -26,6 +26,7 @@ ASSETS: dict[str, str] = {
     "charts.js": "text/javascript",
     "panels.js": "text/javascript",
     "ops.js": "text/javascript",
+    "favicon.svg": "image/svg+xml",
 }
 _TEXT = {"schema": {"type": "string"}}
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.sandbox import ADMIN
 from tests.support.servers import ROOT, TOKENS, GunicornServer, wait_until
 
 SCREENSHOT = ROOT / "docs" / "ops-page.png"
@@ -59,10 +60,12 @@ def test_workers_endpoint_under_gunicorn_lists_the_live_workers():
 
 @pytest.mark.slow
 @pytest.mark.timeout(90)
-def test_ops_page_in_chromium_shows_every_panel_live(chromium, redis_url, seeded_mdm, traffic):
+def test_ops_page_in_chromium_shows_every_panel_live(chromium, redis_url, seeded_mdm, sandbox_url, traffic):
     from playwright.sync_api import sync_playwright
 
-    env = {"REDIS_URL": redis_url, "MDM_DATABASE_URL": seeded_mdm}
+    env = {"REDIS_URL": redis_url, "MDM_DATABASE_URL": seeded_mdm, "MAGENTO_URL": sandbox_url,
+           "MAGENTO_USERNAME": ADMIN["username"], "MAGENTO_PASSWORD": ADMIN["password"],
+           "GUNICORN_GRACEFUL_TIMEOUT": "5"}
     with GunicornServer(workers=2, env=env) as server, traffic(server.base_url, TRAFFIC) as load:
         job = httpx.post(server.base_url + "/api/mdm/inventory/sync-all-stocks", headers=server.headers("operator"))
         assert job.status_code in (200, 202), job.text
@@ -95,7 +98,8 @@ def test_ops_page_in_chromium_shows_every_panel_live(chromium, redis_url, seeded
                 lat = [float(v) for v in read("#lat-now").split(" / ")]
                 assert 0 < lat[0] <= lat[1] <= lat[2]
                 assert int(read("#sync-total")) >= 1
-                assert page.locator("#job-rows tr").count() >= 1
+                wait_until(lambda: "succeeded" in page.inner_text("#job-rows"), timeout=20)
+                assert int(read("#sync-success")) >= 1
                 assert page.locator("#schedule-rows tr").count() == 3
                 assert read("#images-busy") == "0" and read("#images-queued") == "0"
                 assert not errors, errors

@@ -11,11 +11,11 @@ import pytest
 
 from app.adapters.magento import MagentoClient, MagentoConfig, RetryPolicy
 from app.errors import UpstreamHTTPError, UpstreamTimeout, UpstreamUnavailable
+from app.services.metrics_summary import samples, total
 from app.services.resilience.breaker import CircuitOpen
 from app.services.resilience.setup import Resilience
 from app.services.resilience.state import CLOSED, HALF_OPEN, OPEN
 from app.services.resilience.store import FallbackStore, LocalStore, RedisStore
-from app.services.metrics_summary import samples, total
 from tests.resilience.helpers import Clock, child_hammer_failures, child_open_breaker, fail_once, make_breaker
 
 SPAWN = multiprocessing.get_context("spawn")  # no fork of a threaded pytest process
@@ -137,8 +137,9 @@ def test_each_transition_is_counted_once_across_processes(store_path) -> None:
 
 
 def test_redis_store_shares_state_and_falls_back_when_redis_dies(tmp_path) -> None:
-    from tests.support.servers import RedisServer
     import redis
+
+    from tests.support.servers import RedisServer
 
     try:
         server = RedisServer().start()

@@ -1,8 +1,19 @@
 """The I/O-free state machine: every transition as a pure function of (record, time)."""
 from __future__ import annotations
 
-from app.services.resilience.state import (CLOSED, HALF_OPEN, OPEN, Admission, BreakerPolicy, BreakerRecord,
-                                           admit, after_failure, after_success, effective_state, release_probe)
+from app.services.resilience.state import (
+    CLOSED,
+    HALF_OPEN,
+    OPEN,
+    Admission,
+    BreakerPolicy,
+    BreakerRecord,
+    admit,
+    after_failure,
+    after_success,
+    effective_state,
+    release_probe,
+)
 
 POLICY = BreakerPolicy(failure_threshold=3, reset_timeout=10.0, probe_lease=5.0)
 PASS = Admission(True)

@@ -38,9 +38,9 @@ class LivenessStartedServer(GunicornServer):
         try:
             wait_until(lambda: httpx.get(self.base_url + "/api/health", timeout=1).status_code == 200, timeout)
             wait_until(lambda: len(self.worker_pids()) >= int(self.env["WEB_CONCURRENCY"]), timeout=timeout)
-        except TimeoutError:
+        except TimeoutError as exc:
             self.stop()
-            raise RuntimeError(f"gunicorn did not start:\n{self.log()}")
+            raise RuntimeError(f"gunicorn did not start:\n{self.log()}") from exc
         return self
 
 
@@ -163,7 +163,8 @@ def test_unreachable_mdm_database_leaves_magento_traffic_unaffected(sandbox_url,
     inventory = loads["inventory"].samples
     opened = next(s.at + s.seconds for s in inventory if _is_breaker_503(s))
     magento = loads["magento"].samples
-    figures = {"magentoP99ms": round(p99(magento) * 1000, 1), "healthP99ms": round(p99(loads["health"].samples) * 1000, 1),
+    figures = {"magentoP99ms": round(p99(magento) * 1000, 1),
+               "healthP99ms": round(p99(loads["health"].samples) * 1000, 1),
                "readyP99ms": round(p99(loads["ready"].samples) * 1000, 1),
                "inventoryP99msAfterOpen": round(p99([s for s in inventory if s.at > opened]) * 1000, 1),
                "secondsToOpen": round(opened - started, 2), "inventoryStatuses": _count(inventory),

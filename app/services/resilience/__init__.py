@@ -33,8 +33,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from app.services.resilience.breaker import (BreakerOpen, BreakerSnapshot, CircuitBreaker, CircuitOpen,
-                                             DependencyCircuitOpen)
+from app.services.resilience.breaker import (
+    BreakerOpen,
+    BreakerSnapshot,
+    CircuitBreaker,
+    CircuitOpen,
+    DependencyCircuitOpen,
+)
 from app.services.resilience.bulkhead import Bulkhead, BulkheadFull, BulkheadRefusal, DatabaseBusy
 from app.services.resilience.setup import Resilience, get_resilience, init_app
 from app.services.resilience.state import CLOSED, HALF_OPEN, OPEN

@@ -15,13 +15,23 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from app.errors import AppError, DependencyUnavailable, UpstreamUnavailable
-from app.services.resilience.state import (CLOSED, STATE_VALUES, Admission, BreakerPolicy, BreakerRecord,
-                                           admit, after_failure, after_success, effective_state,
-                                           release_probe, retry_after)
+from app.services.resilience.state import (
+    CLOSED,
+    STATE_VALUES,
+    Admission,
+    BreakerPolicy,
+    BreakerRecord,
+    admit,
+    after_failure,
+    after_success,
+    effective_state,
+    release_probe,
+    retry_after,
+)
 from app.services.resilience.store import BreakerStore
 from app.telemetry import counter, gauge
 
@@ -86,7 +96,7 @@ class BreakerSnapshot:
     backend: str
 
     def as_dict(self) -> dict[str, Any]:
-        changed = (datetime.fromtimestamp(self.last_transition, timezone.utc).isoformat(timespec="seconds")
+        changed = (datetime.fromtimestamp(self.last_transition, UTC).isoformat(timespec="seconds")
                    if self.last_transition else None)
         return {"state": self.state, "failures": self.failures, "openedCount": self.opened_count,
                 "retryAfter": round(self.retry_after, 1), "lastTransition": changed,
@@ -118,7 +128,8 @@ class CircuitBreaker:
         except BaseException as exc:
             verdict = self.classify(exc)
             if verdict is True:
-                self._record(lambda r, now: after_failure(r, now, self.policy, admission, _reason(exc)))
+                reason = _reason(exc)
+                self._record(lambda r, now: after_failure(r, now, self.policy, admission, reason))
             elif verdict is False:
                 self._record(lambda r, now: after_success(r, now, admission))
             elif admission.probe:

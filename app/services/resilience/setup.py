@@ -19,8 +19,7 @@ from flask import Flask, current_app
 
 from app.adapters import sql
 from app.errors import DependencyUnavailable, UpstreamHTTPError, UpstreamTimeout, UpstreamUnavailable
-from app.services.resilience.breaker import (BreakerOpen, CircuitBreaker, database_open_error,
-                                             magento_open_error)
+from app.services.resilience.breaker import BreakerOpen, CircuitBreaker, database_open_error, magento_open_error
 from app.services.resilience.bulkhead import Bulkhead, BulkheadRefusal
 from app.services.resilience.state import CLOSED, HALF_OPEN, BreakerPolicy
 from app.services.resilience.store import BreakerStore, FallbackStore, LocalStore, RedisStore
@@ -151,32 +150,6 @@ def init_app(app: Flask) -> None:
     if client is not None and (res.breakers or res.bulkheads):
         client.set_guard(res.magento_guard)
     register_section(app, "breakers", res.metrics_section)
-    _keep_retry_after(app)
-
-
-def _keep_retry_after(app: Flask) -> None:
-    """Keep the Retry-After of our 503s: Flask-Limiter (headers on) overwrites it with its window's reset.
-
-    The limiter sets max(ours, seconds to the end of its 15-minute window) on every response, so an open
-    breaker's "retry in 12 s" went out as "retry in 900 s". The first hook runs before the limiter's
-    (registered later), the second after every other (registered first). The lasting fix belongs in
-    app/middleware.py; this keeps the breaker's contract meanwhile.
-    """
-    from flask import Response, g
-
-    def remember(response: Response) -> Response:
-        if response.status_code == 503 and "Retry-After" in response.headers:
-            g.own_retry_after = response.headers["Retry-After"]
-        return response
-
-    def restore(response: Response) -> Response:
-        own = g.get("own_retry_after")
-        if own is not None and response.status_code == 503:
-            response.headers["Retry-After"] = own
-        return response
-
-    app.after_request(remember)
-    app.after_request_funcs.setdefault(None, []).insert(0, restore)  # after_request runs in reverse order
 
 
 def _policy(settings: Any, call_budget: float) -> BreakerPolicy:
