@@ -81,9 +81,10 @@ def post_fork(server, worker):
 
 def post_worker_init(worker):
     from app import lifecycle
-    from app.telemetry import WORKER_STARTED
+    from app.telemetry import WORKER_MEMORY_LIMIT, WORKER_STARTED
 
     WORKER_STARTED.set(time.time())
+    WORKER_MEMORY_LIMIT.set(_settings.max_worker_memory)
     previous = signal.getsignal(signal.SIGTERM)
 
     def drain_then_stop(signum, frame):
@@ -165,6 +166,9 @@ class _MemoryGuard:
             return
         with self.lock:
             used = tree_uss(self.proc.pid)
+            from app.telemetry import WORKER_MEMORY
+
+            WORKER_MEMORY.set(used)  # for the "near the recycle limit" alert
             if used > self.limit and not self.tripped:
                 self.tripped = True
                 self.worker.log.warning("worker %s uses %d MiB (worker + pool) > limit %d MiB: recycling",

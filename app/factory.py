@@ -19,9 +19,11 @@ from app.extensions import Api, compress, cors, make_limiter, talisman
 from app.logging import configure_logging
 from app.services import cache as cache_service
 from app.services import health as health_service
-from app.services.sync import setup as sync_service
-from app.services import resilience
 from app.services import magento as magento_service
+from app.services import resilience
+from app.services.images import setup as images_service
+from app.services.mdm import setup as mdm_service
+from app.services.sync import setup as sync_service
 from config import ROOT_DIR, Settings, load_settings
 
 
@@ -73,13 +75,14 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     )
     _init_rate_limiter(app, settings)
     security.init_app(app)
-    cors.init_app(app, resources={r"/api/*": {"origins": settings.cors_origins}},
-                  supports_credentials=False, always_send=False, expose_headers=["X-Request-ID", "RateLimit-Limit",
-                                                              "RateLimit-Remaining", "RateLimit-Reset"])
+    cors.init_app(app, resources={r"/api/*": {"origins": settings.cors_origins}}, supports_credentials=False,
+                  always_send=False,
+                  expose_headers=["X-Request-ID", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"])
     app.config.update(COMPRESS_LEVEL=6, COMPRESS_MIN_SIZE=1024)
     compress.init_app(app)
+    unmetered = [rf"^{re.escape(prefix)}(/|$)" for prefix in middleware.OPS_PATH_PREFIXES]
     metrics = PrometheusMetrics(None, path=None, registry=CollectorRegistry(), group_by="url_rule",
-                                defaults_prefix="techno_etl", excluded_paths=[rf"^{re.escape(p)}(/|$)" for p in middleware.OPS_PATH_PREFIXES])
+                                defaults_prefix="techno_etl", excluded_paths=unmetered)
     metrics.init_app(app)
     app.extensions["prometheus"] = metrics
     app.extensions["api"] = Api(app)
@@ -87,8 +90,10 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     cache_service.init_app(app)
     health_service.init_app(app)
     appdb.init_app(app)
+    mdm_service.init_app(app)  # MDM engine, store mapping, `database` health check
     magento_adapter.init_app(app)
     sync_service.init_app(app)  # jobs, runner/scheduler (lazy, in workers), health check, metrics section
+    images_service.init_app(app)  # image pool (lazy, per worker), its health check, the batch job kind
     resilience.init_app(app)  # after the Magento client: installs the breaker and bulkhead as its guard
     magento_service.init_app(app)
 

@@ -52,3 +52,7 @@ WORKER_RECYCLES = counter("worker_recycles_total", "Gunicorn workers recycled, b
 WORKER_REQUESTS = gauge("worker_requests", "Requests served by each live worker.", mode="liveall")
 WORKER_STARTED = gauge("worker_start_time_seconds", "Start time of each live worker.", mode="liveall")
 
+# Set by gunicorn.conf.py's memory guard (each idle check measures the worker + pool USS anyway), so
+# Prometheus can alert before the recycle limit is reached, not only count recycles after it.
+WORKER_MEMORY = gauge("worker_memory_bytes", "USS of each live worker plus its image pool.", mode="liveall")
+WORKER_MEMORY_LIMIT = gauge("worker_memory_limit_bytes", "MAX_WORKER_MEMORY: the recycle limit.", mode="livemax")

@@ -25,3 +25,13 @@ class OpenSchema(Schema):
     class Meta:
         unknown = "include"
 
+
+
+class JobAcceptedSchema(Schema):
+    """The reply of an endpoint that started a background job (app/api/jobs.py)."""
+
+    success = fields.Boolean(required=True)
+    jobId = fields.Integer(required=True)
+    status = fields.String(required=True)
+    statusUrl = fields.String(required=True)
+    message = fields.String()

@@ -82,6 +82,7 @@ def test_ops_page_in_chromium_shows_every_panel_live(chromium, redis_url, seeded
                 for panel in PANELS:
                     page.wait_for_selector(f"#panel-{panel}[data-state=live]", timeout=20_000)
                 # Three polls with traffic in between: the charts have points and a non-zero rate.
+                wait_until(lambda: "succeeded" in page.inner_text("#job-rows"), timeout=20)
                 # (polled from Python: wait_for_function would eval a string, which the page's CSP forbids)
                 wait_until(lambda: int(page.get_attribute("#chart-rate", "data-points") or 0) >= 3
                            and _number(page.inner_text("#rate-now")) > 0, timeout=20)
@@ -98,7 +99,6 @@ def test_ops_page_in_chromium_shows_every_panel_live(chromium, redis_url, seeded
                 lat = [float(v) for v in read("#lat-now").split(" / ")]
                 assert 0 < lat[0] <= lat[1] <= lat[2]
                 assert int(read("#sync-total")) >= 1
-                wait_until(lambda: "succeeded" in page.inner_text("#job-rows"), timeout=20)
                 assert int(read("#sync-success")) >= 1
                 assert page.locator("#schedule-rows tr").count() == 3
                 assert read("#images-busy") == "0" and read("#images-queued") == "0"

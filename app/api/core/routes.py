@@ -23,4 +23,4 @@ class SmokeSchema(Schema):
 def smoke_test():
     """Check that the API answers and the caller's token is accepted."""
     return {"success": True, "message": "TECHNO-ETL API is working",
-            "timestamp": dt.datetime.now(dt.timezone.utc).isoformat()}
+            "timestamp": dt.datetime.now(dt.UTC).isoformat()}

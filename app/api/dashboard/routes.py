@@ -23,7 +23,7 @@ blp = ApiBlueprint("dashboard", __name__, url_prefix="/api/dashboard", descripti
 
 def _envelope(data: Any, cached: bool) -> dict[str, Any]:
     return {"success": True, "data": data, "cached": cached,
-            "timestamp": dt.datetime.now(dt.timezone.utc).isoformat()}
+            "timestamp": dt.datetime.now(dt.UTC).isoformat()}
 
 
 def _upstream_errors(func: Any) -> Any:

@@ -10,13 +10,17 @@ from flask import current_app, request, send_file
 
 from app.api.blueprint import ApiBlueprint
 from app.api.images.schemas import (
+    BatchJsonSchema,
     ProcessJsonSchema,
     ProcessResultSchema,
 )
+from app.api.images.uploads import read_batch, read_request
+from app.api.jobs import job_reply, requested_by
+from app.api.schemas import JobAcceptedSchema
 from app.errors import PayloadTooLarge
-from app.api.images.uploads import read_request
 from app.security import Role, require_role
 from app.services.images import ImageResult
+from app.services.images.batch_job import submit_batch
 from app.services.images.setup import current_limits
 from workers.pool import get_image_pool
 
@@ -76,3 +80,24 @@ def process_image(args):
         return _zip(result, stem.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "image")
     outputs = [{**o.as_dict(), "data": base64.b64encode(o.data).decode("ascii")} for o in result.outputs]
     return {"success": True, "source": result.source.as_dict(), "outputs": outputs}
+
+
+@blp.route("/batch", methods=["POST"])
+@blp.arguments(BatchJsonSchema)
+@blp.response(202, JobAcceptedSchema, description="queued: poll statusUrl; outputs are listed in the job")
+@blp.alt_response(200, schema=JobAcceptedSchema, description="finished within `wait`")
+@blp.doc(requestBody={"content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["files"],
+    "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                   "sizes": {"type": "string", "description": "JSON list or 1200,600,300"},
+                   "format": {"type": "string"}, "quality": {"type": "integer"}}}}}})
+@require_role(Role.OPERATOR)
+def batch(args):
+    """Many images -> a background job writing square variants under IMAGE_OUTPUT_DIR; 202 + job id.
+
+    Each file is checked when the job runs (a bad one is reported in the job, the others still land).
+    """
+    files, options = read_batch(args)
+    job_id = submit_batch(files, sizes=options["sizes"], format=options["format"], quality=options["quality"],
+                          requested_by=requested_by())
+    return job_reply(job_id, 0)

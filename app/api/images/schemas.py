@@ -86,3 +86,24 @@ class ProcessResultSchema(Schema):
     success = fields.Boolean(required=True)
     source = fields.Nested(SourceSchema)
     outputs = fields.List(fields.Nested(OutputSchema))
+
+
+class BatchImageSchema(Schema):
+    name = fields.String(load_default=None, validate=validate.Length(max=255))
+    data = fields.String(required=True, metadata={"description": "base64 image bytes (a data: URL is accepted)"})
+
+
+class BatchJsonSchema(Schema):
+    """JSON body of POST /api/images/batch (or multipart: several `files` parts plus these fields)."""
+
+    images = fields.List(fields.Nested(BatchImageSchema), validate=validate.Length(min=1, max=100))
+    sizes = JsonList(fields.Integer(validate=validate.Range(min=1, max=MAX_OUTPUT_SIDE)),
+                     load_default=lambda: [1200, 600, 300, 150], validate=validate.Length(min=1, max=MAX_TARGETS))
+    format = fields.String(load_default="JPEG", validate=validate.OneOf(["JPEG", "PNG", "WEBP", "AVIF"]))
+    quality = fields.Integer(load_default=90, validate=validate.Range(min=1, max=100))
+
+
+class BatchFormSchema(Schema):
+    sizes = BatchJsonSchema._declared_fields["sizes"]
+    format = BatchJsonSchema._declared_fields["format"]
+    quality = BatchJsonSchema._declared_fields["quality"]

@@ -69,3 +69,31 @@ def read_upload(args: dict[str, Any]) -> bytes:
     if len(data) > limit:
         raise PayloadTooLarge(f"The image is larger than the {limit} bytes allowed.")
     return data
+
+
+def read_batch(args: dict[str, Any]) -> tuple[list[tuple[str, bytes]], dict[str, Any]]:
+    """The (name, bytes) of every image of a batch and its options, from JSON or multipart `files` parts."""
+    from app.api.images.schemas import BatchFormSchema
+
+    limit = current_limits().max_bytes
+    if request.mimetype == "multipart/form-data":
+        uploads = request.files.getlist("files") or request.files.getlist("file")
+        if not uploads:
+            raise InvalidInput("The request is invalid.", details={"files": ["Missing data for required field."]})
+        if len(uploads) > 100:
+            raise InvalidInput("At most 100 images per batch.", details={"files": ["too many files (max 100)"]})
+        try:
+            options = BatchFormSchema().load(request.form.to_dict())
+        except ValidationError as exc:
+            raise InvalidInput("The request is invalid.", details=exc.messages) from exc
+        files = [(upload.filename or f"image-{i}", upload.read(limit + 1)) for i, upload in enumerate(uploads, 1)]
+    else:
+        if not args.get("images"):
+            raise InvalidInput("The request is invalid.", details={"images": ["Missing data for required field."]})
+        files = [(item.get("name") or f"image-{i}", b64decode(item["data"], f"images.{i - 1}.data"))
+                 for i, item in enumerate(args["images"], 1)]
+        options = {k: args[k] for k in ("sizes", "format", "quality")}
+    too_big = [name for name, data in files if len(data) > limit]
+    if too_big:
+        raise PayloadTooLarge(f"{', '.join(too_big[:5])}: larger than the {limit} bytes allowed per image.")
+    return files, options

@@ -6,41 +6,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app
 
 from app.api.blueprint import ApiBlueprint
-from app.api.sync.schemas import (JobAcceptedSchema, JobEnvelopeSchema, JobListArgsSchema, JobListSchema,
-                                  PriceRowSchema, PriceSyncSchema, SourceBodySchema, SourceCodeBodySchema,
-                                  WaitArgsSchema)
+from app.api.jobs import job_reply, requested_by
+from app.api.sync.schemas import (
+    JobAcceptedSchema,
+    JobEnvelopeSchema,
+    JobListArgsSchema,
+    JobListSchema,
+    PriceRowSchema,
+    PriceSyncSchema,
+    SourceBodySchema,
+    SourceCodeBodySchema,
+    WaitArgsSchema,
+)
 from app.errors import InvalidInput, NotFound
-from app.security import Role, current_principal, require_role
+from app.security import Role, require_role
 from app.services import jobs
 from app.services.mdm.setup import get_sources
 
 blp = ApiBlueprint("sync", __name__, url_prefix="/api", description="Sync jobs: prices and stocks to Magento")
-FINAL = ("succeeded", "partial", "failed")
-
-
-def _requested_by() -> str | None:
-    principal = current_principal()
-    return principal.subject if principal else None
-
-
-def _accepted(job_id: int, wait: float) -> tuple[dict[str, Any], int]:
-    """Wait up to `wait` seconds for the job; 200 with its result when it ended, else 202 with the status URL."""
-    if wait > 0:
-        jobs.get_runner().wait_local(job_id, wait)
-    record = jobs.get_job(job_id)
-    assert record is not None
-    body: dict[str, Any] = {"success": record.status in ("succeeded", "partial", "pending", "running", "waiting"),
-                            "jobId": job_id, "status": record.status,
-                            "statusUrl": url_for("sync.job", job_id=job_id),
-                            "message": record.message or f"job {job_id} {record.status}"}
-    if record.status in FINAL:
-        body.update(record.result or {})
-        body["success"] = record.status != "failed"
-        return body, 200
-    return body, 202
 
 
 @blp.route("/mdm/sync/prices", methods=["POST"])
@@ -54,9 +40,9 @@ def sync_prices(args: dict[str, Any], rows: list[dict[str, Any]] | None):
     items = [{"sku": r["sku"], "price": r["price"]} for r in rows] if rows else None
     if items is not None and len(items) > 100_000:
         raise InvalidInput("At most 100000 prices per request.")
-    job_id = jobs.submit("prices", {"items": items}, requested_by=_requested_by())
+    job_id = jobs.submit("prices", {"items": items}, requested_by=requested_by())
     wait = args["wait"] if args.get("wait") is not None else current_app.config["SETTINGS"].sync_request_wait
-    return _accepted(job_id, wait)
+    return job_reply(job_id, wait)
 
 
 @blp.route("/mdm/sync/source", methods=["POST"])
@@ -70,8 +56,8 @@ def sync_source(args: dict[str, Any], source: dict[str, Any]):
     code = source["code_source"].lstrip("0") or "0"
     if not any(s.code_source == code and s.magentoSource for s in get_sources()):
         raise InvalidInput(f"Unknown or unmapped source {code}.", details={"code_source": ["unknown source"]})
-    job_id = jobs.submit("stocks", {"sources": [code], "merge": False}, requested_by=_requested_by())
-    return _accepted(job_id, args.get("wait") or 0)
+    job_id = jobs.submit("stocks", {"sources": [code], "merge": False}, requested_by=requested_by())
+    return job_reply(job_id, args.get("wait") or 0)
 
 
 @blp.route("/mdm/inventory/sync-all-stocks", methods=["POST"])
@@ -81,8 +67,8 @@ def sync_source(args: dict[str, Any], source: dict[str, Any]):
 @require_role(Role.OPERATOR)
 def sync_all_stocks(args: dict[str, Any]):
     """The whole stock pipeline: MERGE, push every source, acknowledge what Magento accepted."""
-    job_id = jobs.submit("stocks", {"sources": None, "merge": True}, requested_by=_requested_by())
-    return _accepted(job_id, args.get("wait") or 0)
+    job_id = jobs.submit("stocks", {"sources": None, "merge": True}, requested_by=requested_by())
+    return job_reply(job_id, args.get("wait") or 0)
 
 
 @blp.route("/mdm/sync/success", methods=["POST"])
@@ -95,8 +81,8 @@ def sync_success(args: dict[str, Any], body: dict[str, Any] | None):
     """Acknowledge changed rows already confirmed in Magento (same quantity and status); never blind."""
     code = (body or {}).get("sourceCode")
     job_id = jobs.submit("stocks.acknowledge", {"sources": [str(code)] if code is not None else None},
-                         requested_by=_requested_by())
-    return _accepted(job_id, args.get("wait") or 0)
+                         requested_by=requested_by())
+    return job_reply(job_id, args.get("wait") or 0)
 
 
 @blp.route("/sync/jobs", methods=["GET"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from app.adapters.appdb_tables import JOB_STATUSES
+from app.api.schemas import JobAcceptedSchema  # noqa: F401  (re-exported for the sync routes)
 
 MAX_PRICE_ROWS = 100_000
 
@@ -41,14 +42,6 @@ class SourceCodeBodySchema(Schema):
         unknown = EXCLUDE
 
     sourceCode = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
-
-
-class JobAcceptedSchema(Schema):
-    success = fields.Boolean(required=True)
-    jobId = fields.Integer(required=True)
-    status = fields.String(required=True)
-    statusUrl = fields.String(required=True)
-    message = fields.String()
 
 
 class PriceResultSchema(Schema):

@@ -27,6 +27,9 @@ def init_app(app: Flask) -> None:
                          web_workers=settings.web_concurrency or None)
     register_check(app, "image_pool", image_pool_check, critical=False, component_type="component",
                    measurement="utilization")
+    from app.services.images import batch_job
+
+    batch_job.init_app(app)
 
 
 def current_limits() -> ImageLimits:

@@ -17,6 +17,7 @@ from flask import current_app
 from app.adapters.magento import get_magento_client
 from app.errors import AppError, UpstreamHTTPError
 from app.services.jobs import JobContext, JobOutcome
+from app.services.magento.proxy import invalidate as invalidate_magento_reads
 from app.services.mdm.prices import PriceQuery, fetch_prices
 from app.services.mdm.setup import business_today, get_mdm_engine, price_window_days
 from app.services.sync import metrics
@@ -66,6 +67,8 @@ def run_price_job(ctx: JobContext) -> JobOutcome:
               "bulkId": bulk_ids[0] if bulk_ids else None, "bulkIds": bulk_ids, "results": results,
               "message": message}
     status = "succeeded" if failed == 0 else ("partial" if successful else "failed")
+    if successful:
+        invalidate_magento_reads("products")  # cached proxy reads and charts show the new prices
     return JobOutcome(status, result, message)
 
 

@@ -26,6 +26,7 @@ from app.errors import AppError, UpstreamHTTPError
 from app.services.jobs import JobContext, JobOutcome
 from app.services.jobs import store as job_store
 from app.services.jobs.context import JobStopped
+from app.services.magento.proxy import invalidate as invalidate_magento_reads
 from app.services.mdm.setup import get_mdm_engine, get_sources, invalidate_mdm_cache
 from app.services.mdm.sources import StoreSource
 from app.services.mdm.stock import ChangedRow, acknowledge, changed_rows, merge_stock_changes
@@ -108,6 +109,7 @@ def run_stock_job(ctx: JobContext) -> JobOutcome:
     if sizer.limit_seen:
         _learned_limits[base] = sizer.limit_seen
     invalidate_mdm_cache()
+    invalidate_magento_reads("inventory")  # cached proxy reads, stock charts and dashboard
     result.update(batchSize=sizer.size, inputLimit=sizer.limit_seen)
     return _outcome(ctx, result)
 

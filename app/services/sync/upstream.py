@@ -1,9 +1,8 @@
 """Patience with upstreams: retry what escaped the client's own retries, and wait (job status `waiting`)
 while Magento or the MDM database is unavailable or its circuit breaker is open, instead of burning retries.
 
-The circuit breakers live in app/services/resilience (issue 10). This module only asks them, through
-`breaker_retry_after`, whether a call would be refused right now; when that module is absent it relies on
-the UpstreamUnavailable (with retry_after) the client raises, which is also what an open breaker raises.
+The circuit breakers live in app/services/resilience (issue 10): `breaker_retry_after` asks them whether a
+call would be refused right now, so a job waits for the breaker instead of spending its retries on refusals.
 """
 from __future__ import annotations
 
@@ -16,9 +15,12 @@ from typing import Any, TypeVar
 
 from app.errors import DependencyUnavailable, UpstreamHTTPError, UpstreamTimeout, UpstreamUnavailable
 from app.services.jobs.context import JobContext
+from app.services.resilience import OPEN, breaker_snapshot
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# Job-level upstream names -> breaker names.
+BREAKER_NAMES = {"magento": "magento", "mdm": "mdm_database"}
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
@@ -38,23 +40,11 @@ class Patience:
 
 
 def breaker_retry_after(upstream: str) -> float | None:
-    """Seconds until the upstream's breaker lets calls through, or None (closed, half-open or unknown)."""
-    try:
-        from app.services import resilience  # type: ignore[attr-defined]
-    except ImportError:
+    """Seconds until the upstream's breaker lets calls through, or None when calls may go now."""
+    snapshot = breaker_snapshot(BREAKER_NAMES.get(upstream, upstream))
+    if snapshot is None or snapshot.state != OPEN:
         return None
-    probe = getattr(resilience, "breaker_state", None)
-    if probe is None:
-        return None
-    try:
-        state = probe(upstream)
-    except Exception:  # noqa: BLE001 - a broken breaker lookup must not stop a sync
-        return None
-    name = state if isinstance(state, str) else getattr(state, "state", None)
-    if str(name).lower() != "open":
-        return None
-    retry_after = getattr(state, "retry_after", None)
-    return float(retry_after) if retry_after is not None else 1.0
+    return max(float(snapshot.retry_after or 0.0), 0.01)
 
 
 def transient_upstream(exc: BaseException) -> str | None:

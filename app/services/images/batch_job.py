@@ -1,0 +1,76 @@
+"""Image batches as background jobs (kind `images.batch`): many uploads in, variants written to disk.
+
+The endpoint stores the uploads under IMAGE_OUTPUT_DIR/batch-<token>/input/ before it enqueues the job,
+so the job's parameters are only that directory and the options: a job resumed by another worker
+(after a recycle or a crash) finds its inputs on disk, and skips the files whose outputs already exist.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+
+from app.services import jobs
+from app.services.images.batch import process_paths
+from app.services.images.setup import current_limits
+
+KIND = "images.batch"
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def stage_inputs(output_dir: str, files: Iterable[tuple[str, bytes]]) -> Path:
+    """Write the uploads to a new batch directory; returns it. Names are made safe and unique."""
+    batch = Path(output_dir) / f"batch-{secrets.token_hex(6)}"
+    inputs = batch / "input"
+    inputs.mkdir(parents=True)
+    used: set[str] = set()
+    for index, (name, data) in enumerate(files, 1):
+        safe = _SAFE.sub("-", Path(name or f"image-{index}").name).strip("-.") or f"image-{index}"
+        while safe in used:
+            safe = f"{index}-{safe}"
+        used.add(safe)
+        (inputs / safe).write_bytes(data)
+    return batch
+
+
+def run_batch(ctx: jobs.JobContext) -> jobs.JobOutcome:
+    """Process every staged input not yet done; record per-file outputs or errors."""
+    params = ctx.params
+    batch = Path(params["directory"])
+    inputs = sorted((batch / "input").iterdir())
+    out = batch / "output"
+    ctx.set_total("images", len(inputs))
+    results: list[dict[str, Any]] = []
+
+    def progress(done: int, total: int, result: Any) -> None:
+        ctx.advance("images")
+        if result.error:
+            ctx.error(file=Path(result.path).name, code=result.error, message=result.message)
+        ctx.checkpoint()  # stop here if the lease was lost or the worker is stopping
+
+    for result in process_paths(inputs, out, params["sizes"], progress, quality=params["quality"],
+                                format=params["format"], limits=current_limits()):
+        results.append({"file": Path(result.path).name, "outputs": [Path(p).name for p in result.outputs],
+                        "error": result.error, "message": result.message})
+    failed = sum(1 for r in results if r["error"])
+    ctx.count(accepted=len(results) - failed, rejected=failed)
+    status = "succeeded" if not failed else ("partial" if failed < len(results) else "failed")
+    message = f"{len(results) - failed} of {len(results)} images processed"
+    return jobs.JobOutcome(status, {"directory": str(batch), "outputDirectory": str(out), "files": results,
+                                    "message": message}, message)
+
+
+def submit_batch(files: list[tuple[str, bytes]], *, sizes: list[int], format: str, quality: int,
+                 requested_by: str | None) -> int:
+    """Stage the uploads and enqueue the job; returns its id."""
+    batch = stage_inputs(current_app.config["SETTINGS"].image_output_dir, files)
+    return jobs.submit(KIND, {"directory": str(batch), "sizes": sizes, "format": format, "quality": quality,
+                              "count": len(files)}, requested_by=requested_by)
+
+
+def init_app(app: Flask) -> None:
+    jobs.register_kind(app, KIND, run_batch)
