@@ -330,7 +330,9 @@ def load_settings(env: str | None = None, environ: Mapping[str, str] | None = No
             values[setting.attr] = overrides.pop(setting.env)
             continue
         raw = source.get(setting.env)
-        if raw is None or raw == "":
+        # An empty value means "use the default", except for text settings, where "" is a value
+        # (e.g. SYNC_SCHEDULE_STOCKS="" turns that schedule off).
+        if raw is None or (raw == "" and setting.parse is not str):
             value = setting.default_for(env)
             if setting.env == "CACHE_TTLS":
                 value = dict(value)

@@ -14,3 +14,12 @@ $PY -m pytest "$@"
 # override the defaults.
 echo "== schema fuzzing (schemathesis)"
 $PY -m tests.contract.fuzz
+
+# ---------------------------------------------------------------------------------------------------
+# Dependency health (issue 9): known vulnerabilities in requirements.txt (pip-audit, PyPI's advisory
+# data; exceptions justified in pyproject.toml [tool.dependency-audit]; fails under CI when PyPI is
+# unreachable), then unused / missing / transitive imports (deptry; exceptions in [tool.deptry]).
+echo "== dependency audit (pip-audit)"
+$PY scripts/audit_dependencies.py
+echo "== dependency declarations (deptry)"
+.venv/bin/deptry .

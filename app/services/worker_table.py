@@ -59,7 +59,8 @@ def serving_master_pid(run_dir: str) -> int | None:
     return pid if pid == os.getppid() else None
 
 
-def live_worker_rows(run_dir: str, metrics_dir: str, cpu_sample: float = 0.1) -> tuple[int | None, list[dict[str, Any]]]:
+def live_worker_rows(run_dir: str, metrics_dir: str,
+                     cpu_sample: float = 0.1) -> tuple[int | None, list[dict[str, Any]]]:
     """(master pid or None, rows): the running Gunicorn's workers, or this process alone without Gunicorn."""
     master = serving_master_pid(run_dir)
     if master is not None:

@@ -123,3 +123,8 @@ def test_settings_read_sizes_lists_and_secrets_are_masked():
     assert settings.max_worker_memory == 512 * 1024 ** 2
     assert settings.cors_origins == ["https://a", "https://b"]
     assert settings.as_dict()["MAGENTO_PASSWORD"] == "****"
+
+
+def test_an_empty_text_setting_is_a_value_but_an_empty_number_is_the_default():
+    settings = load_settings("development", {"SYNC_SCHEDULE_STOCKS": "", "PORT": ""})
+    assert settings.sync_schedule_stocks == "" and settings.port == 5000

@@ -58,7 +58,7 @@ class Traffic:
                     self.sent += 1
                 self.stop_event.wait(0.05)
 
-    def __enter__(self) -> "Traffic":
+    def __enter__(self) -> Traffic:
         self.thread.start()
         return self
 

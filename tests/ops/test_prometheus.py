@@ -99,11 +99,12 @@ def test_real_prometheus_scrapes_the_app_with_a_token_and_loads_the_rules(promet
             wait_until(target_up, timeout=30, interval=0.5)
 
             def series() -> list[str]:
-                result = httpx.get(f"{api}/query", params={"query": 'count by (__name__) ({__name__=~"techno_etl_.+"})'},
-                                   timeout=2).json()["data"]["result"]
+                query = 'count by (__name__) ({__name__=~"techno_etl_.+"})'
+                result = httpx.get(f"{api}/query", params={"query": query}, timeout=2).json()["data"]["result"]
                 return [r["metric"]["__name__"] for r in result]
 
-            names = wait_until(lambda: "techno_etl_http_request_total" in series() and series(), timeout=30, interval=0.5)
+            names = wait_until(lambda: "techno_etl_http_request_total" in series() and series(),
+                               timeout=30, interval=0.5)
             assert {"techno_etl_worker_requests", "techno_etl_cache_fallback_active"} <= set(names)
             groups = httpx.get(f"{api}/rules", timeout=2).json()["data"]["groups"]
             rules = {rule["name"]: rule for group in groups for rule in group["rules"]}

@@ -41,7 +41,10 @@ def test_a_job_whose_worker_is_killed_is_resumed_by_another_worker_and_completes
         def job() -> dict:
             return httpx.get(url, headers=server.headers("viewer"), timeout=5).json()["data"]
 
-        wait_until(lambda: job()["progress"].get("done", 0) > 100, timeout=20)
+        try:
+            wait_until(lambda: job()["progress"].get("done", 0) > 100, timeout=20)
+        except TimeoutError:
+            raise AssertionError(f"{job()}\n{server.log()[-3000:]}") from None
         owner = job()["leaseOwner"]
         victim = int(owner.split(":")[1])
         assert victim in server.worker_pids()

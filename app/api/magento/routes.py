@@ -30,7 +30,7 @@ from app.api.magento.schemas import (
     SalesRowSchema,
 )
 from app.api.openapi import passthrough_query
-from app.api.schemas import ErrorSchema
+from app.api.schemas import ErrorSchema, OpenSchema
 from app.security import Role, require_role
 from app.services.magento import analytics, products, proxy
 
@@ -44,7 +44,11 @@ blp = ApiBlueprint("magento", __name__, url_prefix=PREFIX,
 
 
 def upstream_errors(func: F) -> F:
-    """Document the 503/504 a Magento outage gives (the envelope, never invented data)."""
+    """Document Magento's own 400/404 bodies passed through, and the 503/504 envelope of an outage."""
+    func = blp.alt_response(404, schema=OpenSchema, description="Magento's own error body ({message, parameters}) "
+                            "passed through, or the envelope for a route Magento never saw")(func)
+    func = blp.alt_response(400, schema=OpenSchema, description="Magento's own error body passed through "
+                            "(its status kept), or the envelope for input refused here")(func)
     func = blp.alt_response(504, schema=ErrorSchema, description="Magento did not answer in time")(func)
     return blp.alt_response(503, schema=ErrorSchema, description="Magento is unreachable or refused us")(func)
 

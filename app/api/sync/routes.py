@@ -96,7 +96,7 @@ def job_list(args: dict[str, Any]):
             "limit": args["limit"], "offset": args["offset"]}
 
 
-@blp.route("/sync/jobs/<int:job_id>", methods=["GET"])
+@blp.route("/sync/jobs/<int(max=2147483647):job_id>", methods=["GET"])
 @blp.response(200, JobEnvelopeSchema)
 @require_role(Role.VIEWER)
 def job(job_id: int):
