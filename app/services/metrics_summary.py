@@ -103,9 +103,9 @@ def cache_summary(data: dict, status: dict[str, Any]) -> dict[str, Any]:
 
 
 def database_summary(data: dict) -> dict[str, Any]:
-    queries = total(data, "techno_etl_db_queries_total")
-    errors = total(data, "techno_etl_db_query_errors_total")
-    hist = histogram_summary(data, "techno_etl_db_query_duration_seconds")
+    queries = total(data, "techno_etl_database_queries_total")
+    errors = total(data, "techno_etl_database_query_errors_total")
+    hist = histogram_summary(data, "techno_etl_database_query_duration_seconds")
     return {"queries": int(queries), "errors": int(errors),
             "errorRate": round(errors / queries, 4) if queries else 0.0,
             "avgResponseTime": _ms(hist["avg"]), "p95ResponseTime": _ms(hist["p95"])}

@@ -67,3 +67,19 @@ def test_detailed_results_are_cached_briefly(make_app, auth):
     for _ in range(3):
         client.get("/api/health/detailed", headers=auth("viewer"))
     assert len(calls) == 1
+
+
+def test_json_metrics_count_database_queries(make_app, auth, tmp_path):
+    from app.adapters import sql
+    from app.adapters.mdm.tables import mdm_engine
+    from app.services.mdm.seed import seed_demo_data
+
+    url = f"sqlite:///{tmp_path / 'mdm.sqlite3'}"
+    engine = mdm_engine(sql.create_engine_for(url, name="mdm"))
+    seed_demo_data(engine, products=50)
+    engine.dispose()
+    client = make_app(MDM_DATABASE_URL=url).test_client()
+    before = client.get("/api/metrics", headers=auth("viewer")).get_json()["database"]["queries"]
+    assert client.get("/api/mdm/inventory?pageSize=5", headers=auth("viewer")).status_code == 200
+    after = client.get("/api/metrics", headers=auth("viewer")).get_json()["database"]
+    assert after["queries"] > before and after["avgResponseTime"] is not None

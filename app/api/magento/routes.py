@@ -43,12 +43,17 @@ blp = ApiBlueprint("magento", __name__, url_prefix=PREFIX,
                    description="Magento: dashboard charts, product routes and the authenticated proxy")
 
 
-def upstream_errors(func: F) -> F:
-    """Document Magento's own 400/404 bodies passed through, and the 503/504 envelope of an outage."""
+def passthrough_errors(func: F) -> F:
+    """Document Magento's own 400/404 bodies, passed through with their status (not our envelope)."""
+    func = blp.doc(**{"x-passthrough-errors": [400, 404]})(func)
     func = blp.alt_response(404, schema=OpenSchema, description="Magento's own error body ({message, parameters}) "
                             "passed through, or the envelope for a route Magento never saw")(func)
-    func = blp.alt_response(400, schema=OpenSchema, description="Magento's own error body passed through "
+    return blp.alt_response(400, schema=OpenSchema, description="Magento's own error body passed through "
                             "(its status kept), or the envelope for input refused here")(func)
+
+
+def upstream_errors(func: F) -> F:
+    """Document the 503/504 a Magento outage gives (the envelope, never invented data)."""
     func = blp.alt_response(504, schema=ErrorSchema, description="Magento did not answer in time")(func)
     return blp.alt_response(503, schema=ErrorSchema, description="Magento is unreachable or refused us")(func)
 
@@ -90,6 +95,7 @@ _chart("/inventory/status", InventoryRowSchema, analytics.inventory_status,
             "attribute": {"type": "string"}, "value": {"type": "number"}}}},
         {"type": "object"}]}}}}})
 @upstream_errors
+@passthrough_errors
 @passthrough_query("searchCriteria[...] and other parameters are forwarded to Magento unchanged.")
 @require_role(Role.VIEWER)
 def product_attributes(_args: dict[str, Any]):
@@ -103,6 +109,7 @@ def product_attributes(_args: dict[str, Any]):
 @blp.arguments(ChartQuerySchema, location="query", unknown=INCLUDE)
 @blp.response(200, ProductCategoriesSchema)
 @upstream_errors
+@passthrough_errors
 @passthrough_query(CHART_QUERY_NOTE)
 @require_role(Role.VIEWER)
 def product_categories(_args: dict[str, Any], product_id: int):
@@ -114,6 +121,7 @@ def product_categories(_args: dict[str, Any], product_id: int):
 @blp.arguments(CategoryIdsSchema)
 @blp.response(200, ProductCategoriesSchema)
 @upstream_errors
+@passthrough_errors
 @require_role(Role.ADMIN)
 def set_product_categories(args: dict[str, Any], product_id: int):
     """Replace the product's category links (Magento's product category_links); answers the new list."""
@@ -124,6 +132,7 @@ def set_product_categories(args: dict[str, Any], product_id: int):
 @blp.arguments(ChartQuerySchema, location="query", unknown=INCLUDE)
 @blp.response(200, AdditionalAttributesSchema)
 @upstream_errors
+@passthrough_errors
 @passthrough_query(CHART_QUERY_NOTE)
 @require_role(Role.VIEWER)
 def product_additional_attributes(_args: dict[str, Any], product_id: int):
@@ -163,6 +172,7 @@ def _proxied(result: proxy.ProxyResult) -> Response:
 @blp.arguments(ProxyQuerySchema, location="query", unknown=INCLUDE)
 @blp.doc(responses={"200": MAGENTO_ANSWER})
 @upstream_errors
+@passthrough_errors
 @passthrough_query("searchCriteria[...] and any other parameter are forwarded to Magento byte for byte.")
 @require_role(PROXY_ROLES)
 def proxy_read(_args: dict[str, Any], path: str):
@@ -174,6 +184,7 @@ def proxy_read(_args: dict[str, Any], path: str):
 @blp.arguments(ProxyQuerySchema, location="query", unknown=INCLUDE)
 @blp.doc(requestBody=ANY_JSON_BODY, responses={"200": MAGENTO_ANSWER})
 @upstream_errors
+@passthrough_errors
 @passthrough_query("Query parameters are forwarded to Magento byte for byte.")
 @require_role(PROXY_ROLES)
 def proxy_write(_args: dict[str, Any], path: str):
