@@ -6,13 +6,14 @@ could not reload the code.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from flask import Flask
 
 
-def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | None = None) -> "Flask":
+def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app for APP_ENV (or `config_name`); see app.factory.create_app."""
     from app.factory import create_app as _create_app
 

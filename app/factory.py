@@ -2,15 +2,20 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from app import telemetry  # noqa: F401  (first: sets PROMETHEUS_MULTIPROC_DIR before prometheus_client loads)
 from flask import Flask, request
 from prometheus_client import CollectorRegistry
 from prometheus_flask_exporter import PrometheusMetrics
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import lifecycle, middleware, security
+from app import (
+    lifecycle,
+    middleware,
+    security,
+    telemetry,  # noqa: F401  (first: sets PROMETHEUS_MULTIPROC_DIR before prometheus_client loads)
+)
 from app.adapters import appdb
 from app.adapters import magento as magento_adapter
 from app.adapters import redis as redis_adapter
@@ -25,7 +30,6 @@ from app.services.images import setup as images_service
 from app.services.mdm import setup as mdm_service
 from app.services.sync import setup as sync_service
 from config import ROOT_DIR, Settings, load_settings
-
 
 
 def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -127,10 +131,12 @@ def register_blueprints(app: Flask) -> None:
     from app.api.docs import blp as docs_blp
     from app.api.images import blp as images_blp
     from app.api.images.magento_routes import blp as magento_images_blp
-    from app.api.magento import blp as magento_blp, login_blp
+    from app.api.magento import blp as magento_blp
+    from app.api.magento import login_blp
     from app.api.mdm import blp as mdm_blp
     from app.api.sync import blp as sync_blp
-    from app.api.voting import task_blp as voting_task_blp, voting_blp
+    from app.api.voting import task_blp as voting_task_blp
+    from app.api.voting import voting_blp
     from app.health import blp as health_blp
     from app.metrics import blp as metrics_blp
     from app.ops import blp as ops_blp

@@ -135,7 +135,10 @@ def configure_logging(settings: Any) -> None:
             handler.close()
     context = ContextFilter(settings.env)
     formatter = json_formatter() if settings.log_format == "json" else text_formatter()
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    # Production writes files only by default: a second copy of every line on stderr doubles the cost
+    # of logging (set LOG_STDERR=true, or LOG_FILES=false, for journald or a container's log driver).
+    to_stderr = settings.log_stderr or not settings.log_files
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)] if to_stderr else []
     if settings.log_files:
         handlers.append(DailyFileHandler(settings.log_dir, "techno-etl"))
         handlers.append(DailyFileHandler(settings.log_dir, "errors", logging.WARNING))

@@ -10,8 +10,9 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request
 from flask_smorest import Blueprint

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "testing", "production")
@@ -133,6 +134,8 @@ SETTINGS: list[Setting] = [
       per_env={"development": "text"}),
     S("LOG_DIR", str, str(ROOT / "logs"), "Directory of the log files (one file per process and day)."),
     S("LOG_FILES", _bool, True, "Write log files under LOG_DIR besides stderr.", per_env={"testing": False}),
+    S("LOG_STDERR", _bool, True, "Also write logs to stderr (journald, containers); off when files are enough.",
+      per_env={"production": False}),
     S("LOG_RETENTION_DAYS", _positive_int, 14, "Days of log files kept; older ones are deleted at start."),
     S("MAX_CONTENT_LENGTH", _bytes, 15 * 1024 ** 2, "Largest accepted request body (bytes or 15M)."),
     S("PROXY_FIX_HOPS", _positive_int, 0, "Number of trusted reverse proxies (X-Forwarded-*)."),

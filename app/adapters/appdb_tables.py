@@ -4,7 +4,20 @@ Areas append their tables here; every change also gets a revision in migrations/
 """
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import mysql
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(column_0_label)s",
@@ -20,19 +33,6 @@ metadata = MetaData(naming_convention={
 # Owned by app/services/voting/. Timestamps are naive UTC (portable across SQLite, PostgreSQL, MariaDB);
 # MariaDB gets microsecond DATETIME so "recent activity" orders reliably.
 # ---------------------------------------------------------------------------------------------------------
-from sqlalchemy import (
-    CheckConstraint,
-    Column,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-)
-from sqlalchemy.dialects import mysql
 
 VOTING_STATUSES = ("proposed", "approved", "in_progress", "completed", "rejected", "on_hold")
 VOTING_PRIORITIES = ("low", "medium", "high")

@@ -26,8 +26,8 @@ def process(paths: tuple[str, ...], out_dir: str | None, sizes: str, fmt: str, q
 
     try:
         size_list = [int(s) for s in sizes.split(",") if s.strip()]
-    except ValueError:
-        raise click.BadParameter("sizes must be integers, e.g. 1200,600,300", param_hint="--sizes")
+    except ValueError as exc:
+        raise click.BadParameter("sizes must be integers, e.g. 1200,600,300", param_hint="--sizes") from exc
     app = create_app()
     target = out_dir or app.config["SETTINGS"].image_output_dir
     console = Console()

@@ -48,7 +48,7 @@ def _base() -> dict:
     settings = current_app.config["SETTINGS"]
     return {"version": lifecycle.VERSION, "serviceId": "techno-etl-backend", "environment": settings.env,
             "port": settings.port, "uptime": round(lifecycle.uptime(), 1),
-            "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+            "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
 
 
 @blp.route("", methods=["GET"])

@@ -12,9 +12,11 @@ import os
 import shutil
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from flask import Flask, current_app
 
@@ -109,7 +111,7 @@ def _timed(fn: Callable[[], CheckResult]) -> tuple[CheckResult, float]:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def register_check(app: Flask, name: str, fn: Callable[[], CheckResult], *, critical: bool | None = None,

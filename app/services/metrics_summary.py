@@ -8,7 +8,8 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from app import lifecycle
 from app.telemetry import collect_registry

@@ -4,7 +4,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from magento_sandbox import SandboxOptions, start_sandbox_thread

@@ -5,8 +5,6 @@ every test folder: tests/support/sandbox.py. Here: `rest`, `admin_token`/`api` (
 client on /rest/V1/)."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 

@@ -10,8 +10,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import psutil
@@ -65,7 +66,7 @@ class GunicornServer:
         self.proc: subprocess.Popen | None = None
         self.log_path = self.tmp / "gunicorn.log"
 
-    def start(self, timeout: float = 30.0) -> "GunicornServer":
+    def start(self, timeout: float = 30.0) -> GunicornServer:
         self._log = open(self.log_path, "wb")
         cmd = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", *([self.app] if self.app else [])]
         self.proc = subprocess.Popen(cmd, cwd=ROOT,
@@ -74,9 +75,9 @@ class GunicornServer:
             wait_until(lambda: httpx.get(self.base_url + "/api/health/ready", timeout=1).status_code == 200,
                        timeout=timeout)
             wait_until(lambda: len(self.worker_pids()) >= int(self.env["WEB_CONCURRENCY"]), timeout=timeout)
-        except TimeoutError:
+        except TimeoutError as exc:
             self.stop()
-            raise RuntimeError(f"gunicorn did not start:\n{self.log()}")
+            raise RuntimeError(f"gunicorn did not start:\n{self.log()}") from exc
         return self
 
     def worker_pids(self) -> list[int]:
@@ -112,7 +113,7 @@ class GunicornServer:
         if getattr(self, "_log", None):
             self._log.close()
 
-    def __enter__(self) -> "GunicornServer":
+    def __enter__(self) -> GunicornServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -128,7 +129,7 @@ class RedisServer:
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "RedisServer":
+    def start(self) -> RedisServer:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed")
@@ -144,7 +145,7 @@ class RedisServer:
             self.proc.kill()
             self.proc.wait()
 
-    def __enter__(self) -> "RedisServer":
+    def __enter__(self) -> RedisServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

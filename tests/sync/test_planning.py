@@ -3,8 +3,15 @@ from __future__ import annotations
 
 import pytest
 
-from app.services.sync.planning import (BatchSizer, LimitExceeded, Rejected, chunks, classify_refusal,
-                                        push_isolating, source_item)
+from app.services.sync.planning import (
+    BatchSizer,
+    LimitExceeded,
+    Rejected,
+    chunks,
+    classify_refusal,
+    push_isolating,
+    source_item,
+)
 
 
 class FakeShop:

@@ -5,7 +5,6 @@ from tests.support.servers import wait_until
 from tests.sync.conftest import acknowledged_mismatches, mark_all_changed, run_job
 
 
-
 def simple_skus(shop, count: int = 40) -> list[str]:
     """SKUs the sandbox holds as simple products (configurables take no base price)."""
     out = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.adapters.magento.routes import async_bulk_route, segment
 
@@ -26,8 +26,10 @@ class BulkAccepted:
 class MagentoResources:
     """Operations on top of `request(method, path, *, params, json_body, store, upsert, authenticated)`."""
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:  # provided by MagentoClient
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by MagentoClient, the class this mixin is combined with
+        def request(self, method: str, path: str, **kwargs: Any) -> Any: ...
+
+        def _token_call(self, username: str, password: str, *, upsert: bool) -> str: ...
 
     # -- searchCriteria lists --------------------------------------------------------------------
     def search(self, path: str, criteria: Mapping[str, Any] | None = None, *,
@@ -110,6 +112,3 @@ class MagentoResources:
         """Check a person's own Magento credentials (the login route): never cached, never retried
         on an answer; wrong credentials raise UpstreamHTTPError(401)."""
         return self._token_call(username, password, upsert=False)
-
-    def _token_call(self, username: str, password: str, *, upsert: bool) -> str:  # MagentoClient's
-        raise NotImplementedError

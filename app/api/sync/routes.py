@@ -42,7 +42,12 @@ def sync_prices(args: dict[str, Any], rows: list[dict[str, Any]] | None):
         raise InvalidInput("At most 100000 prices per request.")
     job_id = jobs.submit("prices", {"items": items}, requested_by=requested_by())
     wait = args["wait"] if args.get("wait") is not None else current_app.config["SETTINGS"].sync_request_wait
-    return job_reply(job_id, wait)
+    body, status = job_reply(job_id, wait)
+    if status == 202:  # still running: the fields the frontend reads, saying so (the outcome is in the job)
+        body = {"method": "job", "successful": 0, "failed": 0, "bulkId": None, "results": [], **body,
+                "message": f"Price sync of {len(items) if items else 'MDM'} prices queued as job {job_id}; "
+                           f"follow it at {body['statusUrl']}"}
+    return body, status
 
 
 @blp.route("/mdm/sync/source", methods=["POST"])

@@ -54,7 +54,7 @@ class PriceResultSchema(Schema):
 
 
 class PriceSyncSchema(JobAcceptedSchema):
-    method = fields.String(metadata={"description": "bulk, base-prices or bulk+base-prices"})
+    method = fields.String(metadata={"description": "bulk, base-prices, bulk+base-prices, or job (still running)"})
     successful = fields.Integer()
     failed = fields.Integer()
     total = fields.Integer()

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from app.services.images import ImageLimits, Output
 from app.services.images.operations import ImageResult

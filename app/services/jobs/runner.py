@@ -136,7 +136,7 @@ class JobRunner:
         self.stopping.set()
         self._wake.set()
         deadline = time.monotonic() + timeout
-        for job_id, (_ctx, thread) in list(self._running.items()):
+        for _ctx, thread in list(self._running.values()):
             thread.join(max(0.0, deadline - time.monotonic()))
         for job_id in self.running_ids():  # stuck in a long call: give the lease back anyway
             store.release(self.engine, job_id, self.owner, message="worker stopped; job re-queued",

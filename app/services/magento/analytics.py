@@ -87,7 +87,7 @@ def attributes() -> list[dict[str, Any]]:
 def sales_window(now: dt.datetime | None = None) -> tuple[list[str], list[dict[str, Any]]]:
     """(the months of the chart, the orders created in them)."""
     months = max(1, current_app.config["SETTINGS"].magento_sales_months)
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     periods = charts.month_periods(now, months)
     start = f"{periods[0]}-01 00:00:00"
 

@@ -28,7 +28,7 @@ LIST_ROUTES = {"orders": "V1/orders", "products": "V1/products", "customers": "V
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def cached(key: str, producer: Callable[[], Any]) -> tuple[Any, bool]:

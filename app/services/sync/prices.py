@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-
 from typing import Any
 
 from flask import current_app

@@ -33,13 +33,13 @@ def run_acknowledge_job(ctx: JobContext) -> JobOutcome:
         code, after = int(store.code_source), None
         while True:
             ctx.checkpoint()
-            rows = patiently(ctx, lambda: changed_rows(mdm, code, after=after, limit=LOOKUP_CHUNK), patience,
+            rows = patiently(ctx, lambda code=code, after=after: changed_rows(mdm, code, after=after, limit=LOOKUP_CHUNK), patience,
                              upstream="mdm")
             if not rows:
                 break
             after = rows[-1].code_mdm
-            in_magento = patiently(ctx, lambda: _magento_items(client, [r.code_mdm for r in rows],
-                                                               store.magentoSource), patience)
+            in_magento = patiently(ctx, lambda rows=rows, store=store: _magento_items(
+                client, [r.code_mdm for r in rows], store.magentoSource), patience)
             matching = []
             for row in rows:
                 expected = source_item(row.code_mdm, store.magentoSource, row.qte_stock)
@@ -47,7 +47,7 @@ def run_acknowledge_job(ctx: JobContext) -> JobOutcome:
                 if actual is not None and float(actual.get("quantity") or 0) == expected["quantity"] \
                         and int(actual.get("status") or 0) == expected["status"]:
                     matching.append(row)
-            result = patiently(ctx, lambda: acknowledge(mdm, matching), patience, upstream="mdm")
+            result = patiently(ctx, lambda matching=matching: acknowledge(mdm, matching), patience, upstream="mdm")
             confirmed += result.acknowledged
             pending += len(rows) - result.acknowledged
             ctx.advance(store.code_source, len(rows))

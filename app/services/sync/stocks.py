@@ -10,9 +10,9 @@ changed for the next run. Transient failures and outages are handled by `patient
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,7 +137,7 @@ def _push_source_safely(run: StockRun, store: StoreSource) -> dict[str, Any]:
 
 
 def _push_source(run: StockRun, store: StoreSource) -> dict[str, Any]:
-    ctx, code = run.ctx, int(store.code_source)
+    code = int(store.code_source)
     lock = f"stock-source:{code}"
     run.enter(+1)
     try:
@@ -161,7 +161,7 @@ def _push_locked(run: StockRun, store: StoreSource, lock: str) -> dict[str, Any]
             ctx.checkpoint()
             share = run.share()
             limit = min(5000, run.sizer.size * share)
-            page = patiently(ctx, lambda: _rows(run.mdm, code, after, limit, run.full), run.patience,
+            page = patiently(ctx, lambda after=after, limit=limit: _rows(run.mdm, code, after, limit, run.full), run.patience,
                              upstream="mdm")
             if not page:
                 break
