@@ -5,7 +5,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask
 from prometheus_client import CollectorRegistry
 from prometheus_flask_exporter import PrometheusMetrics
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -119,7 +119,6 @@ def _init_rate_limiter(app: Flask, settings: Settings) -> None:
         RATELIMIT_HEADER_REMAINING="RateLimit-Remaining",
         RATELIMIT_HEADER_RESET="RateLimit-Reset",
         RATELIMIT_KEY_PREFIX="techno-etl-rl",
-        RATELIMIT_DEFAULTS_EXEMPT_WHEN=lambda: request.path.startswith(middleware.OPS_PATH_PREFIXES),
     )
     limiter = make_limiter()
     limiter.init_app(app)
@@ -141,9 +140,14 @@ def register_blueprints(app: Flask) -> None:
     from app.metrics import blp as metrics_blp
     from app.ops import blp as ops_blp
 
+    for limiter in app.extensions.get("limiter", ()):
+        # Probes and metrics are never rate-limited (middleware.OPS_PATH_PREFIXES); exempting the
+        # blueprints also skips the limiter's per-request work for them.
+        limiter.exempt(health_blp)
+        limiter.exempt(metrics_blp)
     api: Api = app.extensions["api"]
-    for blueprint in (health_blp, metrics_blp, core_blp, docs_blp, images_blp, magento_images_blp, mdm_blp, sync_blp, voting_task_blp, voting_blp,
-                      login_blp, magento_blp, dashboard_blp, ops_blp):
+    for blueprint in (health_blp, metrics_blp, core_blp, docs_blp, ops_blp, images_blp, magento_images_blp,
+                      mdm_blp, sync_blp, voting_task_blp, voting_blp, login_blp, magento_blp, dashboard_blp):
         api.register_blueprint(blueprint)
     if app.config["SETTINGS"].env == "testing":
         from app.api.testing import blp as testing_blp
