@@ -105,9 +105,15 @@ def _prepare_data(env: dict[str, str]) -> None:
 @click.option("--port", default=None, type=int, help="Default SANDBOX_PORT (8081).")
 @click.option("--mdm-url", default=None, help="Seed the shop's SKUs from this MDM database (default MDM_DATABASE_URL).")
 @click.option("--strict-limits", is_flag=True, help="Refuse arrays > 20 and pageSize > 300, like a strict shop.")
-def sandbox(host: str, port: int | None, mdm_url: str | None, strict_limits: bool) -> None:
+@click.option("--verbose", is_flag=True, help="Log every request the sandbox answers.")
+def sandbox(host: str, port: int | None, mdm_url: str | None, strict_limits: bool, verbose: bool) -> None:
     """Run the Magento sandbox (development, demos, tests). Credentials: SANDBOX_ADMIN_USERNAME/PASSWORD."""
+    import logging
+
     from magento_sandbox import SandboxOptions, run_sandbox
+
+    if not verbose:  # the quick start shares one terminal with Gunicorn: keep the sandbox quiet
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     settings = _settings_or_exit()
     options = SandboxOptions(strict_limits=True) if strict_limits else None
