@@ -8,6 +8,17 @@ from pathlib import Path
 import psutil
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (signal 0 probes without touching it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
+
+
 def tree_uss(pid: int | None = None) -> int:
     """USS of a process plus its children (a worker and its image pool), in bytes.
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.errors import PayloadTooLarge
+from app.procinfo import pid_alive
 from app.services.images.limits import DEFAULT_LIMITS, ImageLimits
 from app.services.images.operations import ImageResult, process
 from app.services.images.watermark import Watermark
@@ -64,21 +65,11 @@ def _watch_owner(owner_pid: int) -> None:
         if pidfd is not None:
             select.select([pidfd], [], [])  # readable once the owner has exited
         else:
-            while _alive(owner_pid):
+            while pid_alive(owner_pid):
                 time.sleep(1.0)
         os.kill(os.getpid(), signal.SIGKILL)
 
     threading.Thread(target=watch, name="image-pool-owner-watchdog", daemon=True).start()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _peak_rss_bytes() -> int:

@@ -1,20 +1,9 @@
 """The `image_pool` health check: is this worker's pool up, and how loaded is it."""
 from __future__ import annotations
 
-import os
-
+from app.procinfo import pid_alive
 from app.services.health import CheckResult
 from workers.pool import peek_image_pool
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def image_pool_check() -> CheckResult:
@@ -33,7 +22,7 @@ def image_pool_check() -> CheckResult:
     if not stats["started"]:
         return CheckResult("pass", 0, "busy processes", "idle (restarts on next task)", details=details)
     children = stats["children"]
-    alive = [pid for pid in children if _alive(pid)]
+    alive = [pid for pid in children if pid_alive(pid)]
     if not alive:
         return CheckResult("fail", 0, "busy processes", "no live pool process", details=details)
     if len(alive) < stats["size"] or stats["queued"] > 2 * stats["size"]:
