@@ -48,8 +48,13 @@ class ContextFilter(logging.Filter):
         if not hasattr(record, "requestId"):
             record.requestId = _current_request_id()
         for key in list(record.__dict__):
-            if key not in _RESERVED and _SECRET_KEYS.search(key) and key != "requestId":
+            if key in _RESERVED or key == "requestId":
+                continue
+            value = record.__dict__[key]
+            if _SECRET_KEYS.search(key):
                 record.__dict__[key] = "[REDACTED]"
+            elif isinstance(value, (dict, list, tuple)):
+                record.__dict__[key] = redact(value)
         return True
 
 

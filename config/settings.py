@@ -139,9 +139,9 @@ SETTINGS: list[Setting] = [
     S("LOG_RETENTION_DAYS", _positive_int, 14, "Days of log files kept; older ones are deleted at start."),
     S("MAX_CONTENT_LENGTH", _bytes, 15 * 1024 ** 2, "Largest accepted request body (bytes or 15M)."),
     S("PROXY_FIX_HOPS", _positive_int, 0, "Number of trusted reverse proxies (X-Forwarded-*)."),
-    S("SECRET_KEY", str, None, "Signs login-issued access tokens. Required in production.", secret=True,
-      per_env={"development": "dev-only-not-secret", "testing": "testing-only-not-secret"},
-      required_in=("production",)),
+    S("SECRET_KEY", str, None, "Signs login-issued access tokens (logins are off without it). Required in "
+      "production; `manage.py up` generates one into instance/ for development.", secret=True,
+      per_env={"testing": "testing-only-not-secret"}, required_in=("production",)),
     # Auth
     S("API_TOKENS", _tokens, [], "Bearer tokens as role:sha256hex,... (hashes only; `manage.py token create`)."),
     S("LOGIN_ROLES", _role_map, {}, "Role per Magento admin username for login-issued tokens (user:role,...)."),

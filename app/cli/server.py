@@ -30,8 +30,10 @@ def serve(host: str | None, port: int | None) -> None:
     from app import create_app
 
     settings = _settings_or_exit()
-    create_app().run(host=host or "127.0.0.1", port=port or settings.port, debug=settings.env == "development",
-                     use_reloader=False, threaded=True)
+    host = host or "127.0.0.1"
+    # Werkzeug's debugger runs code for whoever reaches it: only on loopback.
+    debug = settings.env == "development" and host in ("127.0.0.1", "localhost", "::1")
+    create_app().run(host=host, port=port or settings.port, debug=debug, use_reloader=False, threaded=True)
 
 
 @click.command()
@@ -41,19 +43,15 @@ def up(no_sandbox: bool) -> None:
     settings = _settings_or_exit()
     env = dict(os.environ)
     env.setdefault("APP_ENV", settings.env)
+    if not settings.secret_key and settings.env != "production":
+        # A key of this installation, never a default shared by every checkout (anyone could sign tokens).
+        env["SECRET_KEY"] = _instance_secret("dev-secret-key", 48)
     if not settings.api_tokens and settings.env != "production":
         from app.security import hash_token
 
-        token_file = ROOT / "instance" / "dev-admin-token"
-        token_file.parent.mkdir(parents=True, exist_ok=True)
-        if not token_file.exists():
-            import secrets
-
-            token_file.write_text(secrets.token_urlsafe(24))
-            token_file.chmod(0o600)
-        token = token_file.read_text().strip()
+        token = _instance_secret("dev-admin-token", 24)
         env["API_TOKENS"] = f"admin:{hash_token(token)}"
-        click.secho(f"Development admin token (from {token_file}): {token}", fg="yellow")
+        click.secho(f"Development admin token (from instance/dev-admin-token): {token}", fg="yellow")
     _prepare_data(env)
     sandbox = None
     if not settings.magento_url and not no_sandbox:
@@ -69,6 +67,18 @@ def up(no_sandbox: bool) -> None:
         if sandbox is not None:
             sandbox.terminate()
             sandbox.wait(timeout=10)
+
+
+def _instance_secret(name: str, nbytes: int) -> str:
+    """A random secret kept in instance/<name> (mode 0600), created on first use."""
+    import secrets
+
+    path = ROOT / "instance" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(nbytes))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def _start_sandbox(settings, env: dict[str, str]) -> subprocess.Popen:

@@ -74,7 +74,10 @@ def readiness():
     registry = get_health()
     report = registry.run(registry.critical_names()) if registry.critical_names() else {"status": "pass", "checks": {}}
     status = "fail" if report["status"] == "fail" else "pass"
-    body = {"status": status, **_base(), "checks": report["checks"]}
+    # Public: statuses only; the outputs (driver errors, hosts) are for /detailed, which needs a token.
+    checks = {key: [{"componentId": e["componentId"], "status": e["status"]} for e in entries]
+              for key, entries in report["checks"].items()}
+    body = {"status": status, **_base(), "checks": checks}
     return _health_reply(body, 503 if status == "fail" else 200)
 
 

@@ -96,7 +96,9 @@ class CacheService:
 
     def _ttl(self, namespace: str, ttl: int | None) -> int:
         ttl = self.settings.ttl(namespace) if ttl is None else ttl
-        if self._on_fallback:  # per-worker copies diverge: keep them short-lived
+        if self._on_fallback and self._primary is not None:
+            # A failover: per-worker copies diverge from Redis and from each other, keep them short-lived.
+            # (Without REDIS_URL the memory cache is the only one, and its TTLs are the configured ones.)
             ttl = min(ttl, self.settings.cache_fallback_max_ttl) if ttl else self.settings.cache_fallback_max_ttl
         return ttl
 

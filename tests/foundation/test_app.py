@@ -128,3 +128,8 @@ def test_settings_read_sizes_lists_and_secrets_are_masked():
 def test_an_empty_text_setting_is_a_value_but_an_empty_number_is_the_default():
     settings = load_settings("development", {"SYNC_SCHEDULE_STOCKS": "", "PORT": ""})
     assert settings.sync_schedule_stocks == "" and settings.port == 5000
+
+
+def test_no_default_secret_key_outside_testing():
+    # A default key would let anyone who reads this repository sign an admin token.
+    assert load_settings("development", {}).secret_key in (None, "")

@@ -145,7 +145,9 @@ def test_the_admin_token_never_reaches_a_client(magento_app, auth, control):
     ]
     refused = [client.post(f"/api/magento/{path}", json=ADMIN, headers=auth("admin"))
                for path in ("V1/integration/admin/token", "rest/V1/integration/admin/token",
-                            "async/bulk/V1/integration/admin/token", "integration/customer/token")]
+                            "async/bulk/V1/integration/admin/token", "integration/customer/token",
+                            "V1/Integration/admin/token", "V1%2Fintegration%2Fadmin%2Ftoken",
+                            "V1/%69ntegration/admin/token")]
     assert [r.status_code for r in refused] == [404] * len(refused), [r.get_json() for r in refused]
     with app.app_context():
         token = app.extensions["cache_service"].get("magento", "admin_token")

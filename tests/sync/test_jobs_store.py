@@ -96,6 +96,16 @@ def test_a_lock_has_one_holder_until_it_expires(appdb):
     assert store.acquire_lock(appdb, "stock-source:1", other, "x", 10, now=NOW + timedelta(seconds=11))
 
 
+def test_a_stale_copy_of_a_resumed_job_neither_reenters_nor_releases_the_lock(appdb):
+    assert store.acquire_lock(appdb, "stock-source:2", 7, "host-a", 10, now=NOW)
+    # host-a lost its lease; the job was resumed by host-b once the lock expired
+    assert store.acquire_lock(appdb, "stock-source:2", 7, "host-b", 10, now=NOW + timedelta(seconds=11))
+    assert not store.acquire_lock(appdb, "stock-source:2", 7, "host-a", 10, now=NOW + timedelta(seconds=12))
+    store.release_lock(appdb, "stock-source:2", 7, "host-a")  # the stale copy's finally: must not free it
+    assert store.lock_holder(appdb, "stock-source:2", now=NOW + timedelta(seconds=12)) == 7
+    assert not store.acquire_lock(appdb, "stock-source:2", 8, "host-c", 10, now=NOW + timedelta(seconds=12))
+
+
 def test_each_due_occurrence_fires_exactly_once_across_racing_schedulers(appdb):
     schedules = [Schedule("prices", "0 */6 * * *", "prices", {"items": None}),
                  Schedule("stocks", "* * * * *", "stocks", {"merge": True})]

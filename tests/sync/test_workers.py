@@ -81,4 +81,5 @@ def test_two_instances_with_the_same_schedule_fire_each_occurrence_once(shop, md
     # no occurrence skipped and none doubled: consecutive due times are exactly one period apart
     assert all(b - a == timedelta(seconds=2) for a, b in zip(dues[1:-1], dues[2:-1]))
     assert len(scheduled_jobs) == len([r for r in runs if r[2] is not None])
-    assert len({r[1].rsplit(":", 1)[0] for r in runs}) >= 2  # several workers took part
+    # Which worker wins each insert is up to the race (one may win them all): that both instances' schedulers
+    # were running is what the health checks above show; exactly-once is what the assertions above show.

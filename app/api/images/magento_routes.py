@@ -4,17 +4,13 @@ Registered before the Magento proxy's catch-all so it is never forwarded as a ra
 """
 from __future__ import annotations
 
-from flask import current_app
 from marshmallow import Schema, fields, validate
 
-from app.adapters.magento import get_magento_client
 from app.api.blueprint import ApiBlueprint
 from app.api.images.uploads import read_upload
 from app.api.schemas import ErrorSchema
 from app.security import Role, require_role
-from app.services.images.setup import current_limits
-from app.services.images.upload import DEFAULT_ROLES, upload_product_image
-from workers.pool import get_image_pool
+from app.services.images.upload import DEFAULT_ROLES, upload_to_magento
 
 blp = ApiBlueprint("magento_images", __name__, url_prefix="/api/magento/products",
                    description="Product images uploaded to Magento")
@@ -51,9 +47,7 @@ class UploadedSchema(Schema):
 def upload_image(args, sku: str):
     """Resize to 1200x1200 on white (JPEG q90) and add it to the product's media gallery with its roles."""
     data = read_upload(args)
-    result = upload_product_image(get_magento_client(), get_image_pool(), sku, data, width=args["width"],
-                                  height=args["height"], quality=args["quality"], label=args.get("label"),
-                                  position=args["position"], roles=args["roles"], limits=current_limits(),
-                                  timeout=current_app.extensions["images"]["task_timeout"])
+    result = upload_to_magento(sku, data, width=args["width"], height=args["height"], quality=args["quality"],
+                               label=args.get("label"), position=args["position"], roles=args["roles"])
     return {"success": True, "sku": sku, "entryId": result.entry_id, "width": result.output.width,
             "height": result.output.height, "bytes": len(result.output.data), "source": result.source}

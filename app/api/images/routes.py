@@ -6,7 +6,7 @@ import io
 import zipfile
 from typing import Any
 
-from flask import current_app, request, send_file
+from flask import request, send_file
 
 from app.api.blueprint import ApiBlueprint
 from app.api.images.schemas import (
@@ -20,9 +20,8 @@ from app.api.schemas import JobAcceptedSchema
 from app.errors import PayloadTooLarge
 from app.security import Role, require_role
 from app.services.images import ImageResult
-from app.services.images.batch_job import submit_batch
-from app.services.images.setup import current_limits
-from workers.pool import get_image_pool
+from app.services.images.batch_job import safe_file_name, submit_batch
+from app.services.images.setup import current_limits, process_upload
 
 blp = ApiBlueprint("images", __name__, url_prefix="/api/images",
                    description="Product images: resize, optimize, thumbnail, convert, variants")
@@ -73,11 +72,10 @@ def process_image(args):
     limits = current_limits()
     if len(data) > limits.max_bytes:
         raise PayloadTooLarge(f"The image is larger than the {limits.max_bytes} bytes allowed.")
-    result = get_image_pool().process(data, _operations(options), watermark=watermark, limits=limits,
-                                      timeout=current_app.extensions["images"]["task_timeout"])
+    result = process_upload(data, _operations(options), watermark)
     if options.get("response") == "zip":
-        stem = (args.get("filename") or getattr(request.files.get("file"), "filename", None) or "image")
-        return _zip(result, stem.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "image")
+        name = args.get("filename") or getattr(request.files.get("file"), "filename", None)
+        return _zip(result, safe_file_name(name, "image").rsplit(".", 1)[0] or "image")
     outputs = [{**o.as_dict(), "data": base64.b64encode(o.data).decode("ascii")} for o in result.outputs]
     return {"success": True, "source": result.source.as_dict(), "outputs": outputs}
 

@@ -22,6 +22,12 @@ KIND = "images.batch"
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+def safe_file_name(name: str | None, fallback: str) -> str:
+    """A client-supplied file name reduced to [A-Za-z0-9._-] without directories (no traversal, no zip-slip)."""
+    safe = _SAFE.sub("-", Path(name or "").name).strip("-.")
+    return safe or fallback
+
+
 def stage_inputs(output_dir: str, files: Iterable[tuple[str, bytes]]) -> Path:
     """Write the uploads to a new batch directory; returns it. Names are made safe and unique."""
     batch = Path(output_dir) / f"batch-{secrets.token_hex(6)}"
@@ -29,7 +35,7 @@ def stage_inputs(output_dir: str, files: Iterable[tuple[str, bytes]]) -> Path:
     inputs.mkdir(parents=True)
     used: set[str] = set()
     for index, (name, data) in enumerate(files, 1):
-        safe = _SAFE.sub("-", Path(name or f"image-{index}").name).strip("-.") or f"image-{index}"
+        safe = safe_file_name(name, f"image-{index}")
         while safe in used:
             safe = f"{index}-{safe}"
         used.add(safe)

@@ -34,3 +34,14 @@ def init_app(app: Flask) -> None:
 
 def current_limits() -> ImageLimits:
     return current_app.extensions["images"]["limits"]
+
+
+def process_upload(data: bytes, operations: list[dict], watermark=None):
+    """Run operations on one uploaded image in this worker's pool, with the configured limits and timeout.
+
+    Raises the image errors (400/413/415) for bad input, ImageTaskTimeout (504) when it takes too long.
+    """
+    from workers.pool import get_image_pool
+
+    return get_image_pool().process(data, operations, watermark=watermark, limits=current_limits(),
+                                    timeout=current_app.extensions["images"]["task_timeout"])

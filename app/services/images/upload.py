@@ -57,3 +57,15 @@ def upload_product_image(client: Any, pool: Any, sku: str, data: bytes, *, width
     output = result.outputs[0]
     entry_id = client.upload_media(sku, media_entry(sku, output, label=label, position=position, roles=roles))
     return UploadResult(entry_id=entry_id, output=output, source=result.source.as_dict())
+
+
+def upload_to_magento(sku: str, data: bytes, **options: Any) -> UploadResult:
+    """`upload_product_image` with this app's Magento client, image pool, limits and task timeout."""
+    from flask import current_app
+
+    from app.adapters.magento import get_magento_client
+    from app.services.images.setup import current_limits
+    from workers.pool import get_image_pool
+
+    return upload_product_image(get_magento_client(), get_image_pool(), sku, data, limits=current_limits(),
+                                timeout=current_app.extensions["images"]["task_timeout"], **options)

@@ -76,6 +76,7 @@ class JobRunner:
         self._lock = threading.Lock()
         self._running: dict[int, tuple[JobContext | None, threading.Thread]] = {}
         self._done: dict[int, threading.Event] = {}
+        self._renewed: dict[int, float] = {}  # job id -> monotonic time of its last renewed lease
         self._loop_thread: threading.Thread | None = None
         self._beat_thread: threading.Thread | None = None
 
@@ -169,8 +170,16 @@ class JobRunner:
                                            state=ctx.snapshot()):
                         log.warning("job %s: lease lost, stopping it", job_id, extra={"job_id": job_id})
                         ctx.lost.set()
+                    else:
+                        self._renewed[job_id] = time.monotonic()
                 except Exception:  # the lease has lease_seconds of slack: try again next beat
                     log.warning("job %s: heartbeat failed", job_id, exc_info=True)
+                    # Past most of the lease without a renewal, another host may already have reaped and
+                    # claimed the job: stop before pushing anything more (the new owner redoes the work).
+                    since = time.monotonic() - self._renewed.get(job_id, time.monotonic())
+                    if since > 0.8 * self.config.lease_seconds:
+                        log.warning("job %s: lease not renewed for %.1f s, stopping it", job_id, since)
+                        ctx.lost.set()
 
     # -- one job -----------------------------------------------------------------------------------
     def _spawn(self, record: store.JobRecord) -> None:
@@ -191,6 +200,7 @@ class JobRunner:
         with self._lock:
             thread = self._running.get(record.id, (None, threading.current_thread()))[1]
             self._running[record.id] = (ctx, thread)
+            self._renewed[record.id] = time.monotonic()  # claimed just now: the lease is fresh
             self._done.setdefault(record.id, threading.Event())
         RUNNING.labels(record.kind).inc()
         started = time.monotonic()
@@ -213,6 +223,7 @@ class JobRunner:
             RUNNING.labels(record.kind).dec()
             with self._lock:
                 self._running.pop(record.id, None)
+                self._renewed.pop(record.id, None)
                 event = self._done.pop(record.id, None)
             if event is not None:
                 event.set()

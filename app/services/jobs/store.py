@@ -249,12 +249,17 @@ def fail_queued(engine: Engine, job_id: int, message: str, *, now: datetime | No
 # -- locks: one holder per name (e.g. one pipeline run per stock source) ---------------------------------
 def acquire_lock(engine: Engine, name: str, job_id: int, owner: str, seconds: float, *,
                  now: datetime | None = None) -> bool:
-    """Take `name` for the job (re-entrant for the same job); expires with the job's lease."""
+    """Take `name` for the job (re-entrant for the same job run by the same owner); expires with the lease.
+
+    Keyed on (job, owner): a resumed job and a stale copy of it on a host that lost its lease share the
+    job id, and the stale copy must neither re-enter nor release the new owner's lock.
+    """
     now = now or utcnow()
     until = now + timedelta(seconds=seconds)
     with sql.begin(engine) as conn:
         taken = conn.execute(update(job_locks).where(
-            job_locks.c.name == name, or_(job_locks.c.expires_at < now, job_locks.c.job_id == job_id))
+            job_locks.c.name == name,
+            or_(job_locks.c.expires_at < now, and_(job_locks.c.job_id == job_id, job_locks.c.owner == owner)))
             .values(job_id=job_id, owner=owner, expires_at=until)).rowcount
     if taken == 1:
         return True
@@ -266,9 +271,10 @@ def acquire_lock(engine: Engine, name: str, job_id: int, owner: str, seconds: fl
         return False  # a live holder exists (or won the insert race)
 
 
-def release_lock(engine: Engine, name: str, job_id: int) -> None:
+def release_lock(engine: Engine, name: str, job_id: int, owner: str) -> None:
     with sql.begin(engine) as conn:
-        conn.execute(delete(job_locks).where(job_locks.c.name == name, job_locks.c.job_id == job_id))
+        conn.execute(delete(job_locks).where(job_locks.c.name == name, job_locks.c.job_id == job_id,
+                                             job_locks.c.owner == owner))
 
 
 def lock_holder(engine: Engine, name: str, *, now: datetime | None = None) -> int | None:

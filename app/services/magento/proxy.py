@@ -96,7 +96,8 @@ def _cache_key(route: str, raw_query: bytes) -> str:
 def _refuse_token_routes(route: str) -> None:
     # POST V1/integration/admin/token would hand a Magento admin token to the caller: the login routes
     # answer with our own token instead; every other integration/* route is refused the same way.
-    if route.split("/")[1:2] == ["integration"] or route.startswith("async/bulk/V1/integration"):
+    segments = [part.casefold() for part in unquote(route).split("/") if part]
+    if "integration" in segments:
         raise NotFound("This Magento route is not available through the proxy; log in with POST /api/auth/login.")
 
 

@@ -13,6 +13,7 @@ from flask import current_app
 
 from app.adapters.magento import get_magento_client
 from app.services.jobs import JobContext, JobOutcome
+from app.services.jobs import store as job_store
 from app.services.mdm.setup import get_mdm_engine, get_sources, invalidate_mdm_cache
 from app.services.mdm.stock import acknowledge, changed_rows
 from app.services.sync.planning import source_item
@@ -29,32 +30,51 @@ def run_acknowledge_job(ctx: JobContext) -> JobOutcome:
     wanted = {str(c) for c in ctx.params.get("sources") or []}
     stores = [s for s in get_sources() if s.magentoSource and (not wanted or s.code_source in wanted)]
     confirmed = pending = 0
+    appdb = current_app.extensions["app_db"]
     for store in stores:
-        code, after = int(store.code_source), None
-        while True:
-            ctx.checkpoint()
-            rows = patiently(ctx, lambda code=code, after=after: changed_rows(mdm, code, after=after, limit=LOOKUP_CHUNK), patience,
-                             upstream="mdm")
-            if not rows:
-                break
-            after = rows[-1].code_mdm
-            in_magento = patiently(ctx, lambda rows=rows, store=store: _magento_items(
-                client, [r.code_mdm for r in rows], store.magentoSource), patience)
-            matching = []
-            for row in rows:
-                expected = source_item(row.code_mdm, store.magentoSource, row.qte_stock)
-                actual = in_magento.get(row.code_mdm.casefold())
-                if actual is not None and float(actual.get("quantity") or 0) == expected["quantity"] \
-                        and int(actual.get("status") or 0) == expected["status"]:
-                    matching.append(row)
-            result = patiently(ctx, lambda matching=matching: acknowledge(mdm, matching), patience, upstream="mdm")
-            confirmed += result.acknowledged
-            pending += len(rows) - result.acknowledged
-            ctx.advance(store.code_source, len(rows))
+        # The same per-source lock as the push: a push in flight for this source could otherwise land an
+        # older quantity after this job acknowledged the row at the newer one (a lost update).
+        lock = f"stock-source:{store.code_source}"
+        while not job_store.acquire_lock(appdb, lock, ctx.job_id, ctx.owner, settings.sync_lease_seconds):
+            ctx.mark(store.code_source, status="waiting-lock")
+            ctx.sleep(1.0)
+        try:
+            done, unconfirmed = _confirm_source(ctx, mdm, client, store, patience)
+        finally:
+            job_store.release_lock(appdb, lock, ctx.job_id, ctx.owner)
+        confirmed += done
+        pending += unconfirmed
     invalidate_mdm_cache()
     ctx.count(acknowledged=confirmed, unconfirmed=pending)
     message = f"{confirmed} rows confirmed in Magento and acknowledged; {pending} still differ and stay changed"
     return JobOutcome("succeeded", {"acknowledged": confirmed, "unconfirmed": pending}, message)
+
+
+def _confirm_source(ctx: JobContext, mdm: Any, client: Any, store: Any, patience: Patience) -> tuple[int, int]:
+    """Acknowledge the source's changed rows whose quantity and status Magento already has."""
+    confirmed = pending = 0
+    code, after = int(store.code_source), None
+    while True:
+        ctx.checkpoint()
+        rows = patiently(ctx, lambda after=after: changed_rows(mdm, code, after=after, limit=LOOKUP_CHUNK),
+                         patience, upstream="mdm")
+        if not rows:
+            break
+        after = rows[-1].code_mdm
+        in_magento = patiently(ctx, lambda rows=rows: _magento_items(
+            client, [r.code_mdm for r in rows], store.magentoSource), patience)
+        matching = []
+        for row in rows:
+            expected = source_item(row.code_mdm, store.magentoSource, row.qte_stock)
+            actual = in_magento.get(row.code_mdm.casefold())
+            if actual is not None and float(actual.get("quantity") or 0) == expected["quantity"] \
+                    and int(actual.get("status") or 0) == expected["status"]:
+                matching.append(row)
+        result = patiently(ctx, lambda matching=matching: acknowledge(mdm, matching), patience, upstream="mdm")
+        confirmed += result.acknowledged
+        pending += len(rows) - result.acknowledged
+        ctx.advance(store.code_source, len(rows))
+    return confirmed, pending
 
 
 def _magento_items(client: Any, skus: list[str], source_code: str) -> dict[str, dict[str, Any]]:

@@ -161,8 +161,8 @@ def _push_locked(run: StockRun, store: StoreSource, lock: str) -> dict[str, Any]
             ctx.checkpoint()
             share = run.share()
             limit = min(5000, run.sizer.size * share)
-            page = patiently(ctx, lambda after=after, limit=limit: _rows(run.mdm, code, after, limit, run.full), run.patience,
-                             upstream="mdm")
+            page = patiently(ctx, lambda after=after, limit=limit: _rows(run.mdm, code, after, limit, run.full),
+                             run.patience, upstream="mdm")
             if not page:
                 break
             after = page[-1][0].code_mdm
@@ -173,7 +173,7 @@ def _push_locked(run: StockRun, store: StoreSource, lock: str) -> dict[str, Any]
         ctx.mark(store.code_source, status="done")
         return {"status": "done", "total": total, **tally}
     finally:
-        job_store.release_lock(run.appdb, lock, ctx.job_id)
+        job_store.release_lock(run.appdb, lock, ctx.job_id, ctx.owner)
 
 
 def _push_batch(run: StockRun, store: StoreSource, rows: list[tuple[ChangedRow, bool]]) -> dict[str, int]:
