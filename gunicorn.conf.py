@@ -47,7 +47,8 @@ pidfile = os.path.join(_settings.run_dir, "gunicorn.pid")
 proc_name = "techno-etl"
 accesslog = None  # the app writes JSON access lines with the request id
 errorlog = "-"
-loglevel = _settings.log_level.lower()
+# Gunicorn's own DEBUG dumps its whole configuration at start: INFO is enough for the server itself.
+loglevel = "info" if _settings.log_level == "DEBUG" else _settings.log_level.lower()
 reload = _settings.env == "development" and os.environ.get("GUNICORN_RELOAD", "") == "1"
 raw_env = [f"APP_ENV={_settings.env}"]
 
