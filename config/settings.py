@@ -270,6 +270,7 @@ SETTINGS: list[Setting] = [
     S("IMAGE_MAX_PIXELS", _positive_int, 50_000_000, "Largest decoded image (width x height): bomb guard."),
     S("IMAGE_MAX_SIDE", _positive_int, 16383, "Longest accepted image side in pixels."),
     S("IMAGE_OUTPUT_DIR", str, str(ROOT / "instance" / "images"), "Where batch and CLI image outputs go."),
+    S("IMAGE_BATCH_RETENTION_DAYS", _positive_int, 7, "Days a finished batch directory is kept (0 = forever)."),
 ]
 del S
 

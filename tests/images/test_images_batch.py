@@ -40,8 +40,8 @@ def test_batch_job_writes_variants_and_reports_bad_files(make_app, auth, tmp_pat
     files = {f["file"]: f for f in job["result"]["files"]}
     assert files["front.jpg"]["outputs"] == ["front_300x300.jpg", "front_100x100.jpg"]
     assert files["notes.txt"]["error"] == "unsupported_media_type"
-    out = Path(job["result"]["outputDirectory"])
-    assert out.parent.parent == tmp_path  # the ../ name cannot escape the batch directory
+    out = tmp_path / job["result"]["outputDirectory"]
+    assert out.parent.parent == tmp_path and out.is_dir()  # the ../ name cannot escape the batch directory
     assert sorted(p.name for p in out.iterdir()) == sorted(
         [*files["front.jpg"]["outputs"], *files["x.png"]["outputs"]])
 
@@ -63,3 +63,18 @@ def test_batch_accepts_multipart_files(make_app, auth, tmp_path):
     assert resp.status_code == 202, resp.get_json()
     job = _wait(client, auth("viewer"), resp.get_json()["jobId"])
     assert job["status"] == "succeeded" and len(job["result"]["files"]) == 2
+
+
+def test_expired_batch_directories_are_pruned(tmp_path):
+    import os
+
+    from app.services.images.batch_job import prune_batches
+
+    old, new = tmp_path / "batch-old", tmp_path / "batch-new"
+    old.mkdir()
+    new.mkdir()
+    past = time.time() - 8 * 86400
+    os.utime(old, (past, past))
+    assert prune_batches(str(tmp_path), 7) == 1
+    assert not old.exists() and new.exists()
+    assert prune_batches(str(tmp_path), 0) == 0

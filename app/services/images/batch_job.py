@@ -1,13 +1,15 @@
 """Image batches as background jobs (kind `images.batch`): many uploads in, variants written to disk.
 
 The endpoint stores the uploads under IMAGE_OUTPUT_DIR/batch-<token>/input/ before it enqueues the job,
-so the job's parameters are only that directory and the options: a job resumed by another worker
+so the job's parameters are only that directory's name and the options: a job resumed by another worker
 (after a recycle or a crash) finds its inputs on disk, and skips the files whose outputs already exist.
 """
 from __future__ import annotations
 
 import re
 import secrets
+import shutil
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -46,7 +48,7 @@ def stage_inputs(output_dir: str, files: Iterable[tuple[str, bytes]]) -> Path:
 def run_batch(ctx: jobs.JobContext) -> jobs.JobOutcome:
     """Process every staged input not yet done; record per-file outputs or errors."""
     params = ctx.params
-    batch = Path(params["directory"])
+    batch = Path(current_app.config["SETTINGS"].image_output_dir) / params["batch"]
     inputs = sorted((batch / "input").iterdir())
     out = batch / "output"
     ctx.set_total("images", len(inputs))
@@ -66,15 +68,31 @@ def run_batch(ctx: jobs.JobContext) -> jobs.JobOutcome:
     ctx.count(accepted=len(results) - failed, rejected=failed)
     status = "succeeded" if not failed else ("partial" if failed < len(results) else "failed")
     message = f"{len(results) - failed} of {len(results)} images processed"
-    return jobs.JobOutcome(status, {"directory": str(batch), "outputDirectory": str(out), "files": results,
-                                    "message": message}, message)
+    # Names relative to IMAGE_OUTPUT_DIR: the job record is readable by viewers, server paths are not theirs.
+    return jobs.JobOutcome(status, {"batch": batch.name, "outputDirectory": f"{batch.name}/output",
+                                    "files": results, "message": message}, message)
+
+
+def prune_batches(output_dir: str, retention_days: int) -> int:
+    """Delete batch directories older than the retention (0 keeps them); returns how many went."""
+    if retention_days <= 0 or not Path(output_dir).is_dir():
+        return 0
+    cutoff = time.time() - retention_days * 86400
+    removed = 0
+    for batch in Path(output_dir).glob("batch-*"):
+        if batch.is_dir() and batch.stat().st_mtime < cutoff:
+            shutil.rmtree(batch, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def submit_batch(files: list[tuple[str, bytes]], *, sizes: list[int], format: str, quality: int,
                  requested_by: str | None) -> int:
-    """Stage the uploads and enqueue the job; returns its id."""
-    batch = stage_inputs(current_app.config["SETTINGS"].image_output_dir, files)
-    return jobs.submit(KIND, {"directory": str(batch), "sizes": sizes, "format": format, "quality": quality,
+    """Stage the uploads and enqueue the job (pruning expired batches first); returns its id."""
+    settings = current_app.config["SETTINGS"]
+    prune_batches(settings.image_output_dir, settings.image_batch_retention_days)
+    batch = stage_inputs(settings.image_output_dir, files)
+    return jobs.submit(KIND, {"batch": batch.name, "sizes": sizes, "format": format, "quality": quality,
                               "count": len(files)}, requested_by=requested_by)
 
 
