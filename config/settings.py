@@ -132,7 +132,7 @@ SETTINGS: list[Setting] = [
       per_env={"development": "DEBUG", "testing": "WARNING"}),
     S("LOG_FORMAT", _choice("json", "text"), "json", "Log line format (text is for people).",
       per_env={"development": "text"}),
-    S("LOG_DIR", str, str(ROOT / "logs"), "Directory of the log files (one file per process and day)."),
+    S("LOG_DIR", str, str(ROOT / "logs"), "Directory of the log files (one file per day, shared by all processes)."),
     S("LOG_FILES", _bool, True, "Write log files under LOG_DIR besides stderr.", per_env={"testing": False}),
     S("LOG_STDERR", _bool, True, "Also write logs to stderr (journald, containers); off when files are enough.",
       per_env={"production": False}),
