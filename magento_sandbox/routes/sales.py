@@ -28,12 +28,17 @@ def list_orders(ctx: Ctx) -> dict:
     return _search(ctx, ctx.state.orders)
 
 
-def get_order(ctx: Ctx, id: str) -> dict:
+def _get_entity(ctx: Ctx, table: dict, id: str) -> dict:
+    """A copy of one order or invoice by id; Magento's 404 body when there is none."""
     with ctx.state.lock:
-        order = ctx.state.orders.get(as_int(id))
-        if order is None:
+        entity = table.get(as_int(id))
+        if entity is None:
             raise MagentoError(404, errors.ENTITY_NOT_FOUND)
-        return copy.deepcopy(order)
+        return copy.deepcopy(entity)
+
+
+def get_order(ctx: Ctx, id: str) -> dict:
+    return _get_entity(ctx, ctx.state.orders, id)
 
 
 def list_invoices(ctx: Ctx) -> dict:
@@ -41,11 +46,7 @@ def list_invoices(ctx: Ctx) -> dict:
 
 
 def get_invoice(ctx: Ctx, id: str) -> dict:
-    with ctx.state.lock:
-        invoice = ctx.state.invoices.get(as_int(id))
-        if invoice is None:
-            raise MagentoError(404, errors.ENTITY_NOT_FOUND)
-        return copy.deepcopy(invoice)
+    return _get_entity(ctx, ctx.state.invoices, id)
 
 
 def search_customers(ctx: Ctx) -> dict:
