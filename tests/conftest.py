@@ -17,7 +17,8 @@ pytest_plugins = ["tests.support.sandbox"]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 SERVICES = {
-    "redis": ("127.0.0.1", 6379, "redis://127.0.0.1:6379/15"),
+    # TEST_REDIS_DB lets parallel test runs on one machine keep out of each other's keys.
+    "redis": ("127.0.0.1", 6379, f"redis://127.0.0.1:6379/{os.environ.get('TEST_REDIS_DB', '15')}"),
     "postgres": ("127.0.0.1", 5432, "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
     "mariadb": ("127.0.0.1", 3306, "mysql+pymysql://root@127.0.0.1:3306/test"),
 }
