@@ -85,8 +85,9 @@ class KeyFetcher:
         """The signing keys by key id. Raises KeySourceUnavailable."""
         doc = self._get_json(self.jwks_url())
         raw = doc.get("keys") if isinstance(doc, dict) else None
+        # Public signing keys only: a symmetric ("oct") key in a published set is never trusted.
         usable = [k for k in raw or () if isinstance(k, dict) and isinstance(k.get("kid"), str)
-                  and k.get("use", "sig") == "sig"]
+                  and k.get("kty") in ("RSA", "EC") and k.get("use", "sig") == "sig"]
         try:
             keys = PyJWKSet(usable).keys  # PyJWT parses each JWK and skips the ones it cannot use
         except PyJWKSetError as exc:
