@@ -123,7 +123,7 @@ def authenticate(token: str, settings: Any, verifier: oidc.OidcVerifier | None =
         return Principal(subject=f"token:{digest[:8]}", role=match, kind="api_token")
     header = oidc.jwt_header(token)
     if header is not None:
-        return _oidc_principal(token, header, verifier)
+        return _oidc_principal(token, header, verifier, digest)
     if settings.secret_key and "." in token:
         try:
             data = _serializer(settings.secret_key).loads(token, max_age=settings.access_token_ttl)
@@ -135,11 +135,12 @@ def authenticate(token: str, settings: Any, verifier: oidc.OidcVerifier | None =
     raise refuse("token_invalid")
 
 
-def _oidc_principal(token: str, header: Mapping[str, Any], verifier: oidc.OidcVerifier | None) -> Principal:
+def _oidc_principal(token: str, header: Mapping[str, Any], verifier: oidc.OidcVerifier | None,
+                    digest: str) -> Principal:
     if verifier is None:
         raise refuse("token_invalid")  # OIDC sign-in is off (AUTH_OIDC_ISSUER empty)
     try:
-        identity = verifier.verify(token, header)
+        identity = verifier.verify(token, header, digest)
     except oidc.KeysUnavailable as exc:
         raise DependencyUnavailable("oidc_keys", "The sign-in provider's keys cannot be fetched right now; "
                                     "try again shortly.", headers={"Retry-After": "30"}) from exc

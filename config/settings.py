@@ -210,6 +210,8 @@ SETTINGS: list[Setting] = [
     S("AUTH_OIDC_JWKS_TTL", _positive_float, 3600.0, "Seconds the issuer's keys are used before being fetched again."),
     S("AUTH_OIDC_JWKS_RETRY", _positive_float, 30.0,
       "Fewest seconds between two key set fetches (an unknown kid or a down key server never causes more)."),
+    S("AUTH_OIDC_CACHE_SIZE", _positive_int, 1024,
+      "Verified ID tokens remembered per worker until their exp (skips the signature check); 0 = off."),
     # HTTP security
     S("CORS_ORIGINS", _list, ["http://localhost:3000", "http://localhost:5173"], "Allowed browser origins."),
     S("FORCE_HTTPS", _bool, False, "Redirect plain HTTP to HTTPS (never on probes or metrics).",

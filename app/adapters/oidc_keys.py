@@ -111,6 +111,7 @@ class KeyCache:
         self._fetched_at = float("-inf")
         self._attempted_at = float("-inf")
         self._lock = threading.Lock()
+        self.generation = 0  # bumped whenever the set of key ids changes (verified-token caches reset)
 
     def key_for(self, kid: str) -> PyJWK | None:
         """The key named `kid`, or None when the issuer does not publish it.
@@ -123,6 +124,13 @@ class KeyCache:
         if keys is None:
             raise NoSigningKeys("no signing keys could be fetched from the issuer")
         return keys.get(kid)
+
+    def fresh_generation(self) -> int:
+        """The key set's generation, after a (rate-limited) refresh when the TTL has run out."""
+        now = self._clock()
+        if self._keys is not None and now - self._fetched_at >= self.ttl:  # none held: nothing to invalidate
+            self._refresh(now)
+        return self.generation
 
     def _refresh(self, now: float) -> Mapping[str, PyJWK] | None:
         with self._lock:  # one fetch at a time; the threads that waited see its result
@@ -137,6 +145,7 @@ class KeyCache:
                             extra={"event": "oidc_keys_unavailable"})
                 return self._keys
             if self._keys is None or set(keys) != set(self._keys):
+                self.generation += 1
                 log.info("OIDC key set loaded: %d keys", len(keys), extra={"event": "oidc_keys_loaded"})
             self._keys, self._fetched_at = keys, self._clock()
             return keys

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import logging
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -78,22 +82,75 @@ def jwt_header(token: str) -> dict[str, Any] | None:
     return header if isinstance(header, dict) and "alg" in header else None
 
 
+class VerifiedTokens:
+    """A small LRU of tokens that passed every check, keyed by their SHA-256, each kept until its `exp`.
+
+    A browser sends the same ID token for up to an hour, so most requests skip the signature check
+    (bench/bench_auth.py). Emptied when the issuer's key set changes, so a withdrawn key stops working.
+    """
+
+    def __init__(self, max_items: int, clock: Any = time.time) -> None:
+        self.max_items = max_items
+        self._clock = clock
+        self._items: OrderedDict[str, tuple[OidcIdentity, float]] = OrderedDict()
+        self._generation = 0
+        self._lock = threading.Lock()
+
+    def get(self, digest: str, generation: int) -> OidcIdentity | None:
+        with self._lock:
+            if generation != self._generation:
+                self._items.clear()
+                self._generation = generation
+                return None
+            entry = self._items.get(digest)
+            if entry is None:
+                return None
+            if self._clock() >= entry[1]:
+                del self._items[digest]
+                return None
+            self._items.move_to_end(digest)
+            return entry[0]
+
+    def put(self, digest: str, identity: OidcIdentity, expires: float, generation: int) -> None:
+        if not self.max_items:
+            return
+        with self._lock:
+            if generation != self._generation:
+                self._items.clear()
+                self._generation = generation
+            self._items[digest] = (identity, expires)
+            self._items.move_to_end(digest)
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+
+
 class OidcVerifier:
     """Checks an ID token against the configured issuer and audience and maps it to a role."""
 
-    def __init__(self, issuer: str, audience: str, keys: KeyCache, roles: RoleMap, leeway: float) -> None:
+    def __init__(self, issuer: str, audience: str, keys: KeyCache, roles: RoleMap, leeway: float,
+                 cache_size: int = 1024) -> None:
         self.issuer = issuer
         self.audience = audience
         self.keys = keys
         self.roles = roles
         self.leeway = leeway
+        self.verified = VerifiedTokens(cache_size)
 
-    def verify(self, token: str, header: Mapping[str, Any]) -> OidcIdentity:
-        """The identity and role of a valid ID token.
+    def verify(self, token: str, header: Mapping[str, Any], digest: str | None = None) -> OidcIdentity:
+        """The identity and role of a valid ID token (`digest`: its SHA-256 hex, when already computed).
 
         Raises TokenRejected (reason: token_invalid, token_expired, token_not_yet_valid, email_unverified,
         no_role) or KeysUnavailable.
         """
+        digest = digest or hashlib.sha256(token.encode("utf-8")).hexdigest()
+        cached = self.verified.get(digest, self.keys.fresh_generation())  # a withdrawn key empties the cache
+        if cached is not None:
+            return cached
+        identity, expires = self._verify(token, header)
+        self.verified.put(digest, identity, expires, self.keys.generation)  # the set that just verified it
+        return identity
+
+    def _verify(self, token: str, header: Mapping[str, Any]) -> tuple[OidcIdentity, float]:
         alg, kid = header.get("alg"), header.get("kid")
         if alg not in ALGORITHMS:
             raise TokenRejected("token_invalid", f"algorithm {str(alg)[:16]!r} refused")
@@ -116,7 +173,7 @@ class OidcVerifier:
         role = self.roles.role_for(email)
         if role is None:
             raise TokenRejected("no_role", "no role for this identity", subject)
-        return OidcIdentity(subject=subject, role=role)
+        return OidcIdentity(subject=subject, role=role), float(claims["exp"])
 
     def _decode(self, token: str, key: Any, alg: str) -> dict[str, Any]:
         try:
@@ -144,4 +201,4 @@ def build_verifier(settings: Any) -> OidcVerifier | None:
     keys = KeyCache(fetcher.fetch, ttl=settings.auth_oidc_jwks_ttl, min_interval=settings.auth_oidc_jwks_retry)
     roles = RoleMap(emails=settings.auth_oidc_roles, default=settings.auth_oidc_default_role)
     return OidcVerifier(settings.auth_oidc_issuer, settings.auth_oidc_audience, keys, roles,
-                        leeway=settings.auth_oidc_leeway)
+                        leeway=settings.auth_oidc_leeway, cache_size=settings.auth_oidc_cache_size)

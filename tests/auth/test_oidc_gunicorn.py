@@ -26,17 +26,17 @@ def test_oidc_tokens_under_gunicorn_through_a_key_server_outage():
         token = issuer.mint("alice@example.com")
         for _ in range(4):
             resp = _get(server, token)
-            assert resp.status_code == 503 and resp.json()["details"] == {"dependency": "oidc_keys"}
+            assert resp.status_code == 503 and resp.json()["details"] == {"dependency": "oidc_keys"}, resp.text
             assert _get(server, TOKENS["viewer"]).status_code == 200  # API tokens do not care
         issuer.start()  # same port: the key server is back
-        wait_until(lambda: all(_get(server, token).status_code == 200 for _ in range(6)), timeout=20)
+        wait_until(lambda: all(_get(server, token).status_code == 200 for _ in range(6)), timeout=30)
         issuer.stop()  # warm: the keys the workers hold keep working
         ok = [_get(server, issuer.mint("alice@example.com")) for _ in range(10)]
-        assert [r.status_code for r in ok] == [200] * 10
+        assert [r.status_code for r in ok] == [200] * 10, [r.text for r in ok if r.status_code != 200][:2]
         assert all(r.headers["Cache-Control"] == "no-store" for r in ok)
         expired = issuer.mint("alice@example.com", iat=int(time.time()) - 7200, exp=int(time.time()) - 3600)
         refused = _get(server, expired)
-        assert refused.status_code == 401 and refused.json()["details"] == {"reason": "token_expired"}
+        assert refused.status_code == 401 and refused.json()["details"] == {"reason": "token_expired"}, refused.text
         log = server.log()
-        assert "alice@example.com" in log and '"authKind": "oidc"' in log
+        assert "alice@example.com" in log and '"authKind": "oidc"' in log, log[-3000:]
         assert expired not in log and token not in log

@@ -254,3 +254,35 @@ def test_oversized_and_garbage_bearer_values_are_a_401_never_a_500(oidc_app, iss
                   base64.urlsafe_b64encode(b'["alg"]').decode().rstrip("=") + ".e30.x"):
         resp = client.get("/api/test", headers=bearer(value))
         assert resp.status_code == 401, (value[:40], resp.status_code)
+
+
+def test_a_remembered_token_stops_working_at_its_exp(oidc_app, issuer):
+    client = oidc_app(AUTH_OIDC_LEEWAY=0.0).test_client()
+    token = bearer(issuer.mint(exp=int(time.time()) + 2))
+    assert client.get("/api/test", headers=token).status_code == 200
+    assert client.get("/api/test", headers=token).status_code == 200  # from the verified-token cache
+    time.sleep(3)
+    refused(client.get("/api/test", headers=token), "token_expired")
+
+
+def test_a_remembered_token_stops_working_when_its_key_is_withdrawn(oidc_app, issuer):
+    client = oidc_app(AUTH_OIDC_JWKS_TTL=0.0, AUTH_OIDC_JWKS_RETRY=0.0).test_client()
+    token = bearer(issuer.mint())
+    assert client.get("/api/test", headers=token).status_code == 200
+    assert client.get("/api/test", headers=token).status_code == 200
+    issuer.rotate()  # the old key is no longer published
+    refused(client.get("/api/test", headers=token), "token_invalid")
+    assert client.get("/api/test", headers=bearer(issuer.mint())).status_code == 200
+
+
+def test_the_verified_token_cache_skips_the_signature_check(oidc_app, issuer, monkeypatch):
+    flask_app = oidc_app()
+    client = flask_app.test_client()
+    token = bearer(issuer.mint())
+    assert client.get("/api/test", headers=token).status_code == 200
+    import app.services.oidc as oidc_service
+    monkeypatch.setattr(oidc_service.jwt, "decode", lambda *a, **k: pytest.fail("signature checked again"))
+    assert client.get("/api/test", headers=token).status_code == 200
+    no_cache = oidc_app(AUTH_OIDC_CACHE_SIZE=0).test_client()
+    with pytest.raises(pytest.fail.Exception):
+        no_cache.get("/api/test", headers=token)
