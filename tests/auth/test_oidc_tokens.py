@@ -286,3 +286,18 @@ def test_the_verified_token_cache_skips_the_signature_check(oidc_app, issuer, mo
     no_cache = oidc_app(AUTH_OIDC_CACHE_SIZE=0).test_client()
     with pytest.raises(pytest.fail.Exception):
         no_cache.get("/api/test", headers=token)
+
+
+def test_every_log_line_of_an_authenticated_request_names_the_caller(app):
+    from flask import g
+
+    from app.logging import ContextFilter
+    from app.security import Principal, Role
+    context = ContextFilter("testing")
+    with app.test_request_context("/api/test"):
+        outside = logging.makeLogRecord({"msg": "before auth"})
+        context.filter(outside)
+        g.principal = Principal(subject="alice@example.com", role=Role.VIEWER, kind="oidc")
+        inside = logging.makeLogRecord({"msg": "a service line"})
+        context.filter(inside)
+    assert not hasattr(outside, "identity") and inside.identity == "alice@example.com"
