@@ -96,8 +96,11 @@ def _attempt(username: str, password: str, settings: Any) -> LoginResult:
         LOGIN_ATTEMPTS.labels("refused").inc()  # the reserved slot stays taken
         log.info("login refused", extra={"failures": reservation.count})
         raise
-    except UpstreamUnavailable:
-        budget.give_back(key)  # Magento was not reached (or down): it counted nothing, neither do we
+    except (UpstreamUnavailable, UpstreamHTTPError) as exc:
+        if isinstance(exc, UpstreamUnavailable) or exc.status >= 500:
+            # Not reached, or down (5xx): Magento records a failure only when it rejects the credentials,
+            # so neither do we. A timeout keeps its slot: Magento may have judged that attempt.
+            budget.give_back(key)
         raise
     if reservation.count > 1:
         budget.clear(key)
