@@ -3,6 +3,9 @@ together while Redis fails (the count and the window survive the outage)."""
 from __future__ import annotations
 
 import multiprocessing
+import os
+import subprocess
+import sys
 import threading
 import uuid
 
@@ -18,7 +21,7 @@ from app.services.magento.login_budget import (
     budget_id,
     normalise_username,
 )
-from tests.support.servers import RedisServer, free_port
+from tests.support.servers import ROOT, RedisServer, free_port
 
 LIMIT, WINDOW = 3, 1800
 
@@ -189,3 +192,17 @@ def test_without_a_reachable_redis_the_host_store_alone_decides(tmp_path):
     dead = redis.Redis(port=free_port(), socket_timeout=0.2, socket_connect_timeout=0.2)
     budget = LoginBudget(HostBudget(str(tmp_path / "b.sqlite3")), RedisBudget(dead))
     assert [budget.reserve("k", LIMIT, WINDOW).allowed for _ in range(4)] == [True, True, True, False]
+
+
+def test_manage_login_unblock_forgets_every_spelling_of_a_username(tmp_path):
+    store = HostBudget(str(tmp_path / "run" / "breakers.sqlite3"))
+    for _ in range(4):
+        store.reserve(budget_id("alice"), LIMIT, WINDOW)
+    env = {**os.environ, "APP_ENV": "testing", "RUN_DIR": str(tmp_path / "run"), "REDIS_URL": "",
+           "APP_DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}",
+           "MDM_DATABASE_URL": f"sqlite:///{tmp_path / 'm.sqlite3'}"}
+    done = subprocess.run([sys.executable, "manage.py", "login", "unblock", " ALICE "], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "forgotten" in done.stdout
+    assert store.reserve(budget_id("alice"), LIMIT, WINDOW)[0].count == 1
