@@ -57,13 +57,13 @@ def test_other_names_keep_their_own_budget_and_non_latin_names_are_not_collapsed
 def test_host_budget_counts_refuses_past_the_limit_and_keeps_its_window(tmp_path):
     clock = Clock()
     store = HostBudget(str(tmp_path / "b.sqlite3"), clock=clock)
-    results = [store.reserve("k", LIMIT, WINDOW)[0] for _ in range(5)]
+    results = [store.reserve("k", LIMIT, WINDOW) for _ in range(5)]
     assert [r.allowed for r in results] == [True, True, True, False, False]
     assert [r.count for r in results] == [1, 2, 3, 4, 5]
     clock.now += 1000  # refused attempts never extend the window
-    assert store.reserve("k", LIMIT, WINDOW)[0].retry_after == WINDOW - 1000
+    assert store.reserve("k", LIMIT, WINDOW).retry_after == WINDOW - 1000
     clock.now += WINDOW - 1000
-    fresh = store.reserve("k", LIMIT, WINDOW)[0]
+    fresh = store.reserve("k", LIMIT, WINDOW)
     assert fresh.allowed and fresh.count == 1 and fresh.retry_after == WINDOW
 
 
@@ -72,11 +72,11 @@ def test_host_budget_clear_and_give_back(tmp_path):
     for _ in range(3):
         store.reserve("k", LIMIT, WINDOW)
     store.give_back("k")
-    assert store.reserve("k", LIMIT, WINDOW)[0].count == 3
+    assert store.reserve("k", LIMIT, WINDOW).count == 3
     store.clear("k")
-    assert store.reserve("k", LIMIT, WINDOW)[0].count == 1
+    assert store.reserve("k", LIMIT, WINDOW).count == 1
     store.give_back("unknown")  # nothing to give back: no row appears
-    assert store.reserve("unknown", LIMIT, WINDOW)[0].count == 1
+    assert store.reserve("unknown", LIMIT, WINDOW).count == 1
 
 
 def _reserve_many(path: str, n: int, out) -> None:
@@ -86,7 +86,7 @@ def _reserve_many(path: str, n: int, out) -> None:
 
     def one() -> None:
         barrier.wait()
-        allowed.append(store.reserve("burst", LIMIT, WINDOW)[0].allowed)
+        allowed.append(store.reserve("burst", LIMIT, WINDOW).allowed)
 
     threads = [threading.Thread(target=one) for _ in range(n)]
     for t in threads:
@@ -150,6 +150,24 @@ def test_redis_budget_burst_from_many_threads_gets_exactly_the_limit(redis_clien
     assert sum(allowed) == LIMIT
 
 
+def test_both_stores_together_never_let_more_than_the_limit_through_a_burst(redis_client, tmp_path):
+    key = f"test-{uuid.uuid4().hex}"
+    budget = LoginBudget(HostBudget(str(tmp_path / "b.sqlite3")), RedisBudget(redis_client))
+    barrier, allowed = threading.Barrier(20), []
+
+    def one() -> None:
+        barrier.wait()
+        allowed.append(budget.reserve(key, LIMIT, WINDOW).allowed)
+
+    threads = [threading.Thread(target=one) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(allowed) <= LIMIT
+    assert budget.reserve(key, LIMIT, WINDOW).count == 21  # every attempt was counted in both
+
+
 def test_redis_down_mid_window_keeps_the_count_and_the_full_window(tmp_path):
     """Two failures with Redis up, then Redis dies: the third is allowed, the fourth refused, and the
     refusal's Retry-After is the configured window's remainder (not a 60 s fallback TTL)."""
@@ -205,4 +223,4 @@ def test_manage_login_unblock_forgets_every_spelling_of_a_username(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "forgotten" in done.stdout
-    assert store.reserve(budget_id("alice"), LIMIT, WINDOW)[0].count == 1
+    assert store.reserve(budget_id("alice"), LIMIT, WINDOW).count == 1

@@ -70,7 +70,9 @@ def test_a_burst_of_wrong_logins_never_locks_a_magento_account(sandbox_url, cont
             t.join()
         statuses += [_wrong_login(server.base_url, names[i % len(names)], 100 + i) for i in range(14)]
         assert len(statuses) == 44 and set(statuses) <= {401, 429}, statuses
-        assert statuses.count(401) <= 2 * BUDGET  # a budget per account, whatever the spelling
+        # A budget per account, whatever the spelling. With Redis, concurrent attempts may reach the host
+        # store and Redis in different orders, and then fewer get through (never more).
+        assert statuses.count(401) <= 2 * BUDGET
 
         reached = control.get("auth").json()
         admin, person = reached.get("admin", {}), reached.get("alice", {})
@@ -78,7 +80,9 @@ def test_a_burst_of_wrong_logins_never_locks_a_magento_account(sandbox_url, cont
               f"{statuses.count(401)} x 401, {statuses.count(429)} x 429; reached the sandbox: "
               f"integration user {admin.get('refused', 0)}, person {person.get('requests', 0)}")
         assert admin.get("refused", 0) == 0  # the integration user's wrong passwords never left the backend
-        assert 1 <= person["requests"] <= BUDGET < SANDBOX_LOCKOUT and not person["locked"]
+        assert person.get("requests", 0) <= BUDGET < SANDBOX_LOCKOUT and not person.get("locked")
+        if not redis_env["REDIS_URL"]:  # one exact count: the budget is used, not more, not less
+            assert person["requests"] == BUDGET
 
         old = set(server.worker_pids())
         server.signal(signal.SIGHUP)  # fresh workers: each fetches a fresh admin token from Magento

@@ -22,7 +22,7 @@ import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from redis.exceptions import RedisError
 
@@ -63,8 +63,7 @@ end
 return 0
 """
 _PRUNE_EVERY = 60.0
-BUSY_TIMEOUT = 5.0  # seconds a reservation waits for the host file's write lock (held ~1 ms per attempt)
-T = TypeVar("T")
+BUSY_TIMEOUT = 5.0  # seconds a reservation waits for the host file's write lock (one UPSERT holds it)
 
 
 def normalise_username(raw: str) -> str:
@@ -113,24 +112,14 @@ class HostBudget:
         self._clock = clock  # wall clock: shared by every process of the host
         self._next_prune = 0.0
 
-    def reserve(self, key: str, limit: int, window: int,
-                also: Callable[[], T] | None = None) -> tuple[Reservation, T | None]:
-        """Take a slot; `also` (the Redis reservation) runs inside the same write transaction, so every
-        attempt of this host takes its two slots in the same order and the two counts agree."""
+    def reserve(self, key: str, limit: int, window: int) -> Reservation:
         now = self._clock()
         conn = self._db.conn()
-        conn.execute("BEGIN IMMEDIATE")  # the host-wide write lock, until COMMIT
-        try:
-            count, expires_at = conn.execute(_RESERVE_SQL, {"key": key, "now": now, "expires": now + window}).fetchone()
-            extra = also() if also is not None else None
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        count, expires_at = conn.execute(_RESERVE_SQL, {"key": key, "now": now, "expires": now + window}).fetchone()
         if now >= self._next_prune:  # expired rows of usernames never seen again
             self._next_prune = now + _PRUNE_EVERY
             conn.execute("DELETE FROM login_failures WHERE expires_at <= ?", (now,))
-        return _reservation(count, expires_at - now, limit), extra
+        return _reservation(count, expires_at - now, limit)
 
     def give_back(self, key: str) -> None:
         self._db.conn().execute(_GIVE_BACK_SQL, (key, self._clock()))
@@ -164,11 +153,13 @@ class RedisBudget:
 class LoginBudget:
     """The host store always, Redis too when configured and answering: a slot must be free in both.
 
-    The Redis increment runs inside the host store's write transaction, so on one host both counters
-    see the attempts in the same order (otherwise two stores could each refuse a different attempt and
-    fewer than `limit` would get through). While Redis fails (and for `probe_interval` seconds after each
-    failure) only the host store decides, with the same window; it already holds this host's count from
-    before the outage, and after one it still refuses what Redis (restarted empty) would allow.
+    Each count is exact in its store, so neither lets more than `limit` attempts through. Concurrent
+    attempts on one username may reach the two stores in different orders, and then fewer than `limit`
+    get through: deliberate, since holding the host file's lock across a Redis call would stall every
+    login (and breaker update) of the host behind a slow Redis. While Redis fails (and for
+    `probe_interval` seconds after each failure) only the host store decides, with the same window; it
+    holds this host's count from before the outage, and after one it still refuses what Redis
+    (restarted empty) would allow.
     """
 
     def __init__(self, host: HostBudget, shared: RedisBudget | None = None, probe_interval: float = 5.0,
@@ -187,11 +178,11 @@ class LoginBudget:
 
         Raises DependencyUnavailable (503) when the host file cannot be written: no slot, no Magento call."""
         try:
-            local, shared = self.host.reserve(
-                key, limit, window, also=lambda: self._shared(lambda store: store.reserve(key, limit, window)))
+            local = self.host.reserve(key, limit, window)
         except sqlite3.Error as exc:
             log.error("login budget: host store failed (%s)", exc, extra={"error": type(exc).__name__})
             raise DependencyUnavailable("login_budget", "Logins are unavailable for a moment; try again.") from exc
+        shared = self._shared(lambda store: store.reserve(key, limit, window))
         if shared is None:
             return local
         refusing = [r.retry_after for r in (local, shared) if not r.allowed]
