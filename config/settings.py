@@ -194,8 +194,13 @@ SETTINGS: list[Setting] = [
     S("ACCESS_TOKEN_TTL", _positive_int, 8 * 3600, "Lifetime (s) of login-issued access tokens."),
     S("LOGIN_RATE_LIMIT", str, "10 per minute", "Login attempts allowed per client address (Flask-Limiter syntax)."),
     S("LOGIN_MAX_FAILURES", _positive_int, 3,
-      "Failed logins per username before the backend stops asking Magento (below Magento's lockout of 6)."),
-    S("LOGIN_FAILURE_WINDOW", _positive_int, 1800, "Seconds a username's failed logins are remembered."),
+      "Failed logins per username (any case or spelling) before the backend stops asking Magento; reserved "
+      "before each Magento call. At most 3 keeps Magento below its lockout of 6 even when a success races failures."),
+    S("LOGIN_FAILURE_WINDOW", _positive_int, 1800,
+      "Seconds a username's failed logins are remembered (host-wide, and in Redis when set; a Redis outage keeps it)."),
+    S("LOGIN_MIN_SECONDS", _positive_float, 0.5,
+      "Shortest time a login answer takes, whatever the outcome: its timing does not reveal the path taken.",
+      per_env={"testing": 0.0}),
     # OIDC ID tokens (Firebase, Keycloak, Entra ID) as bearer tokens: app/services/oidc.py
     S("AUTH_OIDC_ISSUER", str, "",
       "Issuer of accepted OIDC ID tokens (e.g. https://securetoken.google.com/<project-id>); empty = OIDC off."),

@@ -1,4 +1,4 @@
-"""/__sandbox/ control endpoints (not Magento): faults, consumer step, state and stats for tests, reset."""
+"""/__sandbox/ control endpoints (not Magento): faults, consumer step, state, stats, login counters, reset."""
 from __future__ import annotations
 
 import hmac
@@ -79,6 +79,12 @@ def stats():
 def reset_stats():
     _sandbox().reset_stats()
     return jsonify(_sandbox().stats())
+
+
+@bp.get("/auth")
+def auth_counters():
+    """Admin token requests per account (as Magento's collation matches names): requests, refusals, lock."""
+    return jsonify(_sandbox().tokens.snapshot())
 
 
 @bp.post("/reset")

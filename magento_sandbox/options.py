@@ -27,6 +27,8 @@ class SandboxOptions:
 
     admin_username: str = "admin"
     admin_password: str = "sandbox123"
+    # More admin accounts (username -> password), e.g. people who log in while "admin" runs the syncs.
+    other_admins: dict = field(default_factory=dict)
     token_ttl_s: float = DEFAULT_TOKEN_TTL_S
     lockout_failures: int = DEFAULT_LOCKOUT_FAILURES
     lockout_s: float = DEFAULT_LOCKOUT_S
@@ -57,6 +59,9 @@ class SandboxOptions:
             values["admin_username"] = env["SANDBOX_ADMIN_USERNAME"]
         if env.get("SANDBOX_ADMIN_PASSWORD"):
             values["admin_password"] = env["SANDBOX_ADMIN_PASSWORD"]
+        if env.get("SANDBOX_OTHER_ADMINS"):  # "alice:pw1,bob:pw2"
+            values["other_admins"] = dict(entry.split(":", 1) for entry in env["SANDBOX_OTHER_ADMINS"].split(",")
+                                          if ":" in entry)
         if env.get("SANDBOX_TOKEN_TTL_S"):
             values["token_ttl_s"] = float(env["SANDBOX_TOKEN_TTL_S"])
         if env.get("SANDBOX_STRICT_LIMITS"):

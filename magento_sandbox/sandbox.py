@@ -24,7 +24,8 @@ class Sandbox:
         self.faults = FaultController(default_seed=options.fault_seed)
         self.tokens = TokenStore(
             username=options.admin_username, password=options.admin_password, ttl_s=self.token_ttl_s,
-            lockout_failures=options.lockout_failures, lockout_s=options.lockout_s)
+            lockout_failures=options.lockout_failures, lockout_s=options.lockout_s,
+            other_admins=options.other_admins)
         self.bulks = BulkManager(lambda: self.state, options.consumer_delay_s)
         self._stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()

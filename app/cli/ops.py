@@ -1,4 +1,4 @@
-"""Ops commands: health, monit, routes, config check, token create."""
+"""Ops commands: health, monit, routes, config check, token create, login unblock."""
 from __future__ import annotations
 
 import json
@@ -176,6 +176,25 @@ def token_create(role: str) -> None:
     click.echo("Give the token to its user; configure only the API_TOKENS entry (comma-separated).")
 
 
+@click.group()
+def login() -> None:
+    """The login route's per-username failure budget (LOGIN_MAX_FAILURES in LOGIN_FAILURE_WINDOW)."""
+
+
+@login.command("unblock")
+@click.argument("username")
+def login_unblock(username: str) -> None:
+    """Forget USERNAME's failed logins (every spelling of it) on this host and in Redis."""
+    from app import create_app
+    from app.services.magento.login_budget import budget_id, get_login_budget
+
+    with create_app().app_context():
+        budget = get_login_budget()
+        budget.clear(budget_id(username))
+    click.echo(f"failed logins forgotten for {username.strip()!r} ({budget.backend}); "
+               "unlock the account in Magento too if Magento itself locked it")
+
+
 def register(cli: click.Group) -> None:
-    for command in (health, monit, routes, config, token):
+    for command in (health, monit, routes, config, token, login):
         cli.add_command(command)

@@ -17,10 +17,13 @@ FAST_FAIL = {"MAGENTO_RETRY_MAX_ATTEMPTS": 2, "MAGENTO_RETRY_MAX_TIME": 3.0, "MA
 
 
 @pytest.fixture
-def magento_app(make_app, sandbox_url: str) -> Callable[..., Flask]:
-    """Build an app whose Magento is the freshly reset sandbox; keyword arguments override settings."""
+def magento_app(make_app, sandbox_url: str, tmp_path) -> Callable[..., Flask]:
+    """Build an app whose Magento is the freshly reset sandbox; keyword arguments override settings.
+
+    RUN_DIR is per test: the login failure budgets live in its host file, like the sandbox's lockouts
+    they must not carry over from one test to the next."""
     def factory(**overrides: Any) -> Flask:
-        return make_app(MAGENTO_URL=sandbox_url, **{**SANDBOX_SETTINGS, **overrides})
+        return make_app(MAGENTO_URL=sandbox_url, RUN_DIR=str(tmp_path / "run"), **{**SANDBOX_SETTINGS, **overrides})
     return factory
 
 

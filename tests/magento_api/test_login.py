@@ -6,7 +6,7 @@ import time
 import httpx
 
 from tests.magento_api.conftest import FAST_FAIL
-from tests.support.sandbox import ADMIN
+from tests.support.sandbox import ADMIN, PERSON
 
 WRONG = {"username": ADMIN["username"], "password": "not-the-password"}
 
@@ -65,6 +65,52 @@ def test_other_users_are_checked_by_magento_and_stopped_before_its_lockout(magen
     statuses = [client.post("/api/auth/login", json=someone).status_code for _ in range(6)]
     assert statuses == [401, 401, 429, 429, 429, 429]
     assert sandbox_calls("POST /V1/integration/admin/token") == 3  # below Magento's 6
+
+
+def test_spellings_of_the_integration_user_are_checked_locally_and_share_one_budget(magento_app, control):
+    client = magento_app(LOGIN_RATE_LIMIT="100 per minute").test_client()
+    spellings = ["Admin", " admin", "ADMIN\t", "ＡＤＭＩＮ", "Ädmin", "ad\u200bmin", "admin"]
+    statuses = [client.post("/api/auth/login", json={"username": u, "password": "x"}).status_code for u in spellings]
+    assert statuses == [401, 401, 401, 429, 429, 429, 429]
+    assert control.get("auth").json() == {}  # Magento saw no token request at all
+    blocked = client.post("/api/auth/login", json=ADMIN)  # even the right password waits for the window
+    assert blocked.status_code == 429 and 1700 < int(blocked.headers["Retry-After"]) <= 1800
+
+
+def test_the_integration_user_logs_in_under_any_spelling_and_gets_its_role(magento_app, control):
+    client = magento_app(LOGIN_ROLES={"ADMIN": "admin"}).test_client()
+    body = client.post("/api/auth/login", json={"username": " Admin ", "password": ADMIN["password"]}).get_json()
+    assert body["success"] is True and body["username"] == "admin" and body["role"] == "admin"
+    assert control.get("auth").json() == {}
+
+
+def test_a_person_is_checked_by_magento_and_a_success_clears_the_failures(magento_app, control):
+    client = magento_app(LOGIN_RATE_LIMIT="100 per minute", LOGIN_ROLES={"alice": "operator"}).test_client()
+    wrong = {"username": "ALICE", "password": "nope"}
+    assert [client.post("/api/auth/login", json=wrong).status_code for _ in range(2)] == [401, 401]
+    ok = client.post("/api/auth/login", json={"username": " Alice", "password": PERSON["password"]})
+    assert ok.status_code == 200 and ok.get_json()["role"] == "operator" and ok.get_json()["username"] == "alice"
+    # cleared: three more wrong ones reach Magento before the budget refuses
+    assert [client.post("/api/auth/login", json=wrong).status_code for _ in range(4)] == [401, 401, 401, 429]
+    alice = control.get("auth").json()["alice"]
+    assert alice == {"requests": 6, "refused": 5, "failures": 3, "locked": False}
+
+
+def test_magento_unreachable_gives_the_slot_back(magento_app, fault):
+    client = magento_app(LOGIN_RATE_LIMIT="100 per minute", **FAST_FAIL).test_client()
+    fault(status=503)
+    person = {"username": PERSON["username"], "password": "whatever"}
+    assert [client.post("/api/auth/login", json=person).status_code for _ in range(5)] == [503] * 5
+
+
+def test_every_answer_takes_at_least_the_login_floor(magento_app):
+    client = magento_app(LOGIN_RATE_LIMIT="100 per minute", LOGIN_MIN_SECONDS=0.3).test_client()
+    cases = [ADMIN, {"username": "Admin", "password": "x"}, PERSON, {"username": "nobody", "password": "x"}]
+    for body in cases + [{"username": "nobody", "password": "x"}] * 3:  # the last one is a budget refusal
+        started = time.monotonic()
+        status = client.post("/api/auth/login", json=body).status_code
+        assert time.monotonic() - started >= 0.3, (body, status)
+    assert status == 429
 
 
 def test_login_is_rate_limited_per_client(magento_app):

@@ -12,6 +12,8 @@ import pytest
 from magento_sandbox import SandboxOptions, start_sandbox_thread
 
 ADMIN = {"username": "admin", "password": "sandbox123"}
+# A second admin account: a person who logs in while ADMIN is the backend's integration user.
+PERSON = {"username": "alice", "password": "alice-pw-2024"}
 HTTP_TIMEOUT_S = 5.0
 
 
@@ -19,7 +21,8 @@ HTTP_TIMEOUT_S = 5.0
 def sandbox_server() -> Iterator[str]:
     """Base URL (http://127.0.0.1:<port>) of a live sandbox; the consumer only runs on demand."""
     options = SandboxOptions(products=120, seed=7, consumer_delay_s=None, admin_username=ADMIN["username"],
-                             admin_password=ADMIN["password"])
+                             admin_password=ADMIN["password"],
+                             other_admins={PERSON["username"]: PERSON["password"]})
     server = start_sandbox_thread("127.0.0.1", 0, options=options)
     try:
         yield server.url

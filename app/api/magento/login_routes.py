@@ -1,8 +1,10 @@
 """The login routes: the only API routes open without a token (you log in to get one), tightly rate-limited.
 
-POST /api/auth/login answers `{success, token, tokenType, expiresIn, role, username}`; the frontend's
-existing call, POST /api/magento/integration/admin/token, gets Magento's own answer shape: the token
-as a bare JSON string (our signed token, never Magento's).
+POST /api/auth/login answers `{success, token, tokenType, expiresIn, role, username}` (the username
+normalised: stripped, NFKC, case folded); the frontend's existing call, POST
+/api/magento/integration/admin/token, gets Magento's own answer shape: the token as a bare JSON string
+(our signed token, never Magento's). Both go through app/services/magento/login.py: failure budget
+reserved before Magento is asked, integration user checked locally, a floor on the answer time.
 """
 from __future__ import annotations
 
@@ -35,6 +37,10 @@ login_blp.record_once(_limit_logins)
 
 def _errors(func: Any) -> Any:
     func = login_blp.alt_response(401, schema=ErrorSchema, description="wrong username or password")(func)
+    func = login_blp.alt_response(
+        429, schema=ErrorSchema, headers={"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}},
+        description="too many attempts from this address (LOGIN_RATE_LIMIT), or this username (any spelling) "
+                    "used its LOGIN_MAX_FAILURES failed logins: Magento is not asked until Retry-After")(func)
     func = login_blp.alt_response(503, schema=ErrorSchema, description="Magento is unreachable")(func)
     return login_blp.alt_response(504, schema=ErrorSchema, description="Magento did not answer in time")(func)
 

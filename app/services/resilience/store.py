@@ -1,9 +1,8 @@
 """Where breaker records live so every worker (and every host, with Redis) sees one state.
 
-- `LocalStore`: a small SQLite file in RUN_DIR shared by the workers of a host. WAL mode lets readers run
-  beside the writer; `BEGIN IMMEDIATE` makes each read-modify-write atomic across processes. A read is one
-  indexed SELECT on a per-thread connection (~10-20 us, measured in docs/resilience.md), cheap enough for
-  every upstream call. Connections are per process and thread: SQLite handles must not cross a fork.
+- `LocalStore`: a small SQLite file in RUN_DIR shared by the workers of a host (app/adapters/host_sqlite.py).
+  `BEGIN IMMEDIATE` makes each read-modify-write atomic across processes. A read is one indexed SELECT on a
+  per-thread connection (~10-20 us, measured in docs/resilience.md), cheap enough for every upstream call.
 - `RedisStore`: one key per breaker; updates are WATCH/MULTI/EXEC transactions (retried on conflict), so
   two hosts cannot both open or both probe. Calls use the app's client, whose socket timeouts are
   REDIS_TIMEOUT.
@@ -17,13 +16,12 @@ and its `opened_at` has one-second resolution.
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
-import threading
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from app.adapters.host_sqlite import HostSqlite
 from app.services.resilience.state import BreakerRecord
 
 log = logging.getLogger(__name__)
@@ -50,20 +48,11 @@ class LocalStore:
 
     def __init__(self, path: str, busy_timeout: float = 1.0) -> None:
         self.path = path
-        self.busy_timeout = busy_timeout
-        self._local = threading.local()
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        self._db = HostSqlite(path, "CREATE TABLE IF NOT EXISTS breakers (name TEXT PRIMARY KEY, data TEXT NOT NULL);",
+                              busy_timeout)
 
     def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None or self._local.pid != os.getpid():
-            conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
-                                   check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")  # a lost breaker record after a power cut is harmless
-            conn.execute("CREATE TABLE IF NOT EXISTS breakers (name TEXT PRIMARY KEY, data TEXT NOT NULL)")
-            self._local.conn, self._local.pid = conn, os.getpid()
-        return conn
+        return self._db.conn()
 
     def read(self, name: str) -> BreakerRecord:
         row = self._conn().execute("SELECT data FROM breakers WHERE name = ?", (name,)).fetchone()
