@@ -36,7 +36,7 @@ def redact(value: Any, key: str = "") -> Any:
 
 
 class ContextFilter(logging.Filter):
-    """Adds service, environment, pid and the current request id to every record; redacts extras."""
+    """Adds service, environment, pid, the request id and caller identity to every record; redacts extras."""
 
     def __init__(self, environment: str) -> None:
         super().__init__()
@@ -47,6 +47,10 @@ class ContextFilter(logging.Filter):
         record.environment = self.environment
         if not hasattr(record, "requestId"):
             record.requestId = _current_request_id()
+        if not hasattr(record, "identity"):
+            identity = _current_identity()
+            if identity:  # every line of an authenticated request names its caller
+                record.identity = identity
         for key in list(record.__dict__):
             if key in _RESERVED or key == "requestId":
                 continue
@@ -61,6 +65,14 @@ class ContextFilter(logging.Filter):
 def _current_request_id() -> str | None:
     from flask import g, has_request_context
     return getattr(g, "request_id", None) if has_request_context() else None
+
+
+def _current_identity() -> str | None:
+    from flask import g, has_request_context
+    if not has_request_context():
+        return None
+    principal = getattr(g, "principal", None)
+    return principal.subject if principal is not None else None
 
 
 class DailyFileHandler(logging.Handler):

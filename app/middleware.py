@@ -1,4 +1,4 @@
-"""Per-request plumbing: request ids, the JSON access log, and the per-worker request count."""
+"""Per-request plumbing: request ids, the JSON access log (with the caller's identity), the per-worker request count."""
 from __future__ import annotations
 
 import logging
@@ -36,10 +36,19 @@ def _finish_request(response: Response) -> Response:
     duration_ms = round((time.perf_counter() - g.get("start", time.perf_counter())) * 1000, 2)
     level = logging.DEBUG if request.path.startswith(OPS_PATH_PREFIXES) and response.status_code < 400 else logging.INFO
     if access_log.isEnabledFor(level):
-        access_log.log(level, "%s %s %s", request.method, request.path, response.status_code, extra={
-            "method": request.method, "path": request.path, "status": response.status_code,
-            "durationMs": duration_ms, "client": request.remote_addr,
-        })
+        extra = {"method": request.method, "path": request.path, "status": response.status_code,
+                 "durationMs": duration_ms, "client": request.remote_addr}
+        principal = g.get("principal")
+        # Who asked (app/security.py): the token's subject, e.g. an OIDC user's verified email.
+        identity = principal.subject if principal is not None else g.get("auth_identity")
+        if identity:
+            extra["identity"] = identity
+        if principal is not None:
+            extra["authKind"] = principal.kind
+        if g.get("auth_refused"):
+            extra["authRefused"] = g.auth_refused
+        access_log.log(level, "%s %s %s%s", request.method, request.path, response.status_code,
+                       f" {identity}" if identity else "", extra=extra)
     return response
 
 

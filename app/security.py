@@ -1,26 +1,31 @@
 """Bearer-token authentication and role checks for every route.
 
-Two kinds of token are accepted: configured API tokens (only their SHA-256 hashes are configured,
-compared in constant time) and access tokens the login route signs with SECRET_KEY (they expire).
-Each view declares the role it needs with `@require_role` or `@public`; a view that declares nothing
-needs admin, so a forgotten declaration fails closed.
+Three kinds of token are accepted: configured API tokens (only their SHA-256 hashes are configured,
+compared in constant time), access tokens the login route signs with SECRET_KEY (they expire), and
+OIDC ID tokens of the configured issuer (Firebase...; app/services/oidc.py), told apart by their JOSE
+header. Each view declares the role it needs with `@require_role` or `@public`; a view that declares
+nothing needs admin, so a forgotten declaration fails closed. Every response but a public read carries
+`Cache-Control: no-store`: authenticated JSON (and login tokens) must never sit in a shared cache.
 """
 from __future__ import annotations
 
 import enum
 import hashlib
 import hmac
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_smorest import Blueprint
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from app.errors import Forbidden, Unauthorized
+from app.errors import DependencyUnavailable, Forbidden, Unauthorized
+from app.services import oidc
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger(__name__)
 
 
 class Role(str, enum.Enum):
@@ -41,7 +46,7 @@ RoleSpec = Role | Mapping[str, Role]
 class Principal:
     subject: str
     role: Role
-    kind: str  # "api_token" | "login"
+    kind: str  # "api_token" | "login" | "oidc"
 
 
 def require_role(spec: RoleSpec) -> Callable[[F], F]:
@@ -89,7 +94,26 @@ def issue_access_token(subject: str, role: Role, secret: str) -> str:
     return _serializer(secret).dumps({"sub": subject, "role": role.value})
 
 
-def authenticate(token: str, settings: Any) -> Principal | None:
+# Reason codes of a 401 (details.reason): what the caller can act on, nothing about the configuration.
+_REFUSALS = {
+    "token_missing": "A valid bearer token is required (Authorization: Bearer <token>).",
+    "token_invalid": "The bearer token is invalid.",
+    "token_expired": "The bearer token has expired.",
+    "token_not_yet_valid": "The bearer token is not valid yet (check the clock).",
+    "email_unverified": "The token's email address is not verified.",
+    "no_role": "This identity has no role on this service.",
+}
+
+
+def refuse(reason: str) -> Unauthorized:
+    g.auth_refused = reason  # for the access log line
+    return Unauthorized(_REFUSALS[reason], details={"reason": reason},
+                        headers={"WWW-Authenticate": 'Bearer realm="techno-etl"'})
+
+
+def authenticate(token: str, settings: Any, verifier: oidc.OidcVerifier | None = None) -> Principal:
+    """The principal of a bearer token. Raises Unauthorized (with a reason), or DependencyUnavailable when
+    an OIDC token cannot be checked because the issuer's keys cannot be fetched."""
     digest = hash_token(token)
     match: Role | None = None
     for role, expected in settings.api_tokens:
@@ -97,13 +121,35 @@ def authenticate(token: str, settings: Any) -> Principal | None:
             match = Role(role)
     if match is not None:
         return Principal(subject=f"token:{digest[:8]}", role=match, kind="api_token")
+    header = oidc.jwt_header(token)
+    if header is not None:
+        return _oidc_principal(token, header, verifier)
     if settings.secret_key and "." in token:
         try:
             data = _serializer(settings.secret_key).loads(token, max_age=settings.access_token_ttl)
             return Principal(subject=str(data["sub"]), role=Role(data["role"]), kind="login")
-        except (SignatureExpired, BadSignature, KeyError, ValueError):
-            return None
-    return None
+        except SignatureExpired as exc:
+            raise refuse("token_expired") from exc
+        except (BadSignature, KeyError, ValueError, TypeError) as exc:
+            raise refuse("token_invalid") from exc
+    raise refuse("token_invalid")
+
+
+def _oidc_principal(token: str, header: Mapping[str, Any], verifier: oidc.OidcVerifier | None) -> Principal:
+    if verifier is None:
+        raise refuse("token_invalid")  # OIDC sign-in is off (AUTH_OIDC_ISSUER empty)
+    try:
+        identity = verifier.verify(token, header)
+    except oidc.KeysUnavailable as exc:
+        raise DependencyUnavailable("oidc_keys", "The sign-in provider's keys cannot be fetched right now; "
+                                    "try again shortly.", headers={"Retry-After": "30"}) from exc
+    except oidc.TokenRejected as exc:
+        if exc.identity:
+            g.auth_identity = exc.identity  # signature verified: safe to name in the log
+        log.info("OIDC token refused: %s (%s)", exc.reason, exc,
+                 extra={"event": "auth_refused", "reason": exc.reason, "identity": exc.identity})
+        raise refuse(exc.reason) from exc
+    return Principal(subject=identity.subject, role=Role(identity.role), kind="oidc")
 
 
 def _bearer() -> str | None:
@@ -121,16 +167,22 @@ def check_request_auth() -> None:
     view = current_app.view_functions.get(request.url_rule.endpoint)
     needed = required_role_for(view, request.method)
     if needed == PUBLIC:
+        g.public_read = request.method in ("GET", "HEAD")
         return
     token = _bearer()
-    principal = authenticate(token, current_app.config["SETTINGS"]) if token else None
-    if principal is None:
-        raise Unauthorized("A valid bearer token is required (Authorization: Bearer <token>)."
-                           if token is None else "The bearer token is invalid or expired.",
-                           headers={"WWW-Authenticate": 'Bearer realm="techno-etl"'})
+    if token is None:
+        raise refuse("token_missing")
+    principal = authenticate(token, current_app.config["SETTINGS"], current_app.extensions.get("oidc"))
     g.principal = principal
     if principal.role.rank < Role(needed).rank:
         raise Forbidden(f"This action needs the {Role(needed).value} role; your token has {principal.role.value}.")
+
+
+def no_store(response: Response) -> Response:
+    """after_request hook: only a public read (probes, page shells) may be kept by a cache."""
+    if not g.get("public_read"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def current_principal() -> Principal | None:
@@ -138,4 +190,6 @@ def current_principal() -> Principal | None:
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["oidc"] = oidc.build_verifier(app.config["SETTINGS"])
     app.before_request(check_request_auth)
+    app.after_request(no_store)

@@ -6,12 +6,14 @@ missing value stops the start with a message naming each offending variable.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "testing", "production")
@@ -96,6 +98,49 @@ def _role_map(raw: str) -> dict[str, str]:
     return out
 
 
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def url_problem(url: str, allow_loopback_http: bool) -> str | None:
+    """Why keys may not be fetched from `url` (https only; plain http on loopback when allowed), or None."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return "is not a URL"
+    if not host or parts.scheme not in ("https", "http"):
+        return "must be an absolute https:// URL"
+    if parts.scheme == "http" and not (allow_loopback_http and is_loopback(url)):
+        return "must use https (plain http only for a loopback test issuer outside production)"
+    if parts.fragment or parts.query or parts.username or parts.password:
+        return "must not carry credentials, a query or a fragment"
+    return None
+
+
+_EMAIL = re.compile(r"^(?:\*|[^@\s:,*]+)@[^@\s:,*]+\.[^@\s:,*]+$")
+
+
+def _oidc_roles(raw: str) -> dict[str, str]:
+    """AUTH_OIDC_ROLES="alice@example.com:admin,*@example.com:viewer" (emails compared in lower case)."""
+    out = {}
+    for entry in _list(raw):
+        email, _, role = entry.rpartition(":")
+        email = email.strip().lower()
+        if not _EMAIL.match(email):
+            raise ValueError(f"{email or entry!r} is neither an email nor *@domain")
+        if role.strip() not in ("viewer", "operator", "admin"):
+            raise ValueError(f"unknown role {role!r} for {email!r} (viewer, operator, admin)")
+        out[email] = role.strip()
+    return out
+
+
 def _ttls(raw: str) -> dict[str, int]:
     """CACHE_TTLS="magento:18000,mdm:60" (seconds)."""
     out = {}
@@ -151,6 +196,20 @@ SETTINGS: list[Setting] = [
     S("LOGIN_MAX_FAILURES", _positive_int, 3,
       "Failed logins per username before the backend stops asking Magento (below Magento's lockout of 6)."),
     S("LOGIN_FAILURE_WINDOW", _positive_int, 1800, "Seconds a username's failed logins are remembered."),
+    # OIDC ID tokens (Firebase, Keycloak, Entra ID) as bearer tokens: app/services/oidc.py
+    S("AUTH_OIDC_ISSUER", str, "",
+      "Issuer of accepted OIDC ID tokens (e.g. https://securetoken.google.com/<project-id>); empty = OIDC off."),
+    S("AUTH_OIDC_AUDIENCE", str, "", "Required `aud` of ID tokens: the Firebase project id or the OIDC client id."),
+    S("AUTH_OIDC_JWKS_URL", str, "", "Key set URL; empty = the issuer's /.well-known/openid-configuration jwks_uri "
+      "(Firebase: https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com)."),
+    S("AUTH_OIDC_ROLES", _oidc_roles, {}, "Role per verified email of an ID token: email:role or *@domain:role, ..."),
+    S("AUTH_OIDC_DEFAULT_ROLE", _choice("", "viewer", "operator", "admin"), "",
+      "Role of other verified ID tokens; empty = no access."),
+    S("AUTH_OIDC_LEEWAY", _positive_float, 60.0, "Clock skew (s) tolerated on exp, iat and nbf of ID tokens."),
+    S("AUTH_OIDC_TIMEOUT", _positive_float, 3.0, "Timeout (s) of each discovery and key set fetch."),
+    S("AUTH_OIDC_JWKS_TTL", _positive_float, 3600.0, "Seconds the issuer's keys are used before being fetched again."),
+    S("AUTH_OIDC_JWKS_RETRY", _positive_float, 30.0,
+      "Fewest seconds between two key set fetches (an unknown kid or a down key server never causes more)."),
     # HTTP security
     S("CORS_ORIGINS", _list, ["http://localhost:3000", "http://localhost:5173"], "Allowed browser origins."),
     S("FORCE_HTTPS", _bool, False, "Redirect plain HTTP to HTTPS (never on probes or metrics).",
@@ -359,6 +418,7 @@ def load_settings(env: str | None = None, environ: Mapping[str, str] | None = No
     if values.get("magento_url") and not (values.get("magento_username") and values.get("magento_password")):
         problems.append("MAGENTO_USERNAME/MAGENTO_PASSWORD: required when MAGENTO_URL is set")
     problems.extend(_timeout_problems(values))
+    problems.extend(_oidc_problems(env, values))
     if problems:
         raise ConfigError(problems)
     return Settings(env, values)
@@ -380,4 +440,27 @@ def _timeout_problems(values: Mapping[str, Any]) -> list[str]:
         problems.append(f"BULKHEAD_WAIT: {values['bulkhead_wait']:g} s must stay below GUNICORN_TIMEOUT={worker} s")
     if values.get("breakers_enabled") and not values.get("breaker_failure_threshold"):
         problems.append("BREAKER_FAILURE_THRESHOLD: must be at least 1 when BREAKERS_ENABLED")
+    return problems
+
+
+def _oidc_problems(env: str, values: Mapping[str, Any]) -> list[str]:
+    """The OIDC settings must name a reachable https issuer, an audience and someone who gets a role."""
+    issuer = values.get("auth_oidc_issuer") or ""
+    if not issuer:
+        stray = [name for name in ("AUTH_OIDC_AUDIENCE", "AUTH_OIDC_JWKS_URL", "AUTH_OIDC_ROLES",
+                                   "AUTH_OIDC_DEFAULT_ROLE") if values.get(name.lower())]
+        return [f"{name}: set but AUTH_OIDC_ISSUER is empty (OIDC sign-in is off)" for name in stray]
+    loopback_ok = env != "production"
+    problems = []
+    for name in ("AUTH_OIDC_ISSUER", "AUTH_OIDC_JWKS_URL"):
+        url = values.get(name.lower()) or ""
+        problem = url_problem(url, loopback_ok) if url else None
+        if problem:
+            problems.append(f"{name}: {problem} (got {url!r})")
+    if not (values.get("auth_oidc_audience") or "").strip():
+        problems.append("AUTH_OIDC_AUDIENCE: required when AUTH_OIDC_ISSUER is set (the project or client id)")
+    if not values.get("auth_oidc_roles") and not values.get("auth_oidc_default_role"):
+        problems.append("AUTH_OIDC_ROLES/AUTH_OIDC_DEFAULT_ROLE: with neither set, no ID token gets a role")
+    if values.get("auth_oidc_timeout", 0) <= 0:
+        problems.append("AUTH_OIDC_TIMEOUT: must be above 0")
     return problems

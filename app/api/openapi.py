@@ -4,7 +4,8 @@ Routes declare what is theirs (arguments, success responses, the 503/504 of thei
 What follows from the foundation's own hooks is added here, for every operation of every area, by an
 apispec plugin that runs when a blueprint is registered:
 
-- 401 (and 403 unless the role is viewer) on every operation that needs a token (app/security.py);
+- 401 (and 403 unless the role is viewer) on every operation that needs a token (app/security.py), and
+  503 (an OIDC ID token while the issuer's keys cannot be fetched);
 - 400 on every operation with query/header parameters or a body (webargs via ApiBlueprint);
 - 404 on every operation with a path parameter (a converter refusing a value is a 404 in Flask);
 - 413 on every operation with a body (MAX_CONTENT_LENGTH);
@@ -34,7 +35,7 @@ PASSTHROUGH_KEY = "x-passthrough-query"
 # Status -> response component (flask-smorest registers one per HTTPStatus, with our ErrorSchema).
 _ERROR_RESPONSES = {
     400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
-    413: "REQUEST_ENTITY_TOO_LARGE", 429: "TOO_MANY_REQUESTS",
+    413: "REQUEST_ENTITY_TOO_LARGE", 429: "TOO_MANY_REQUESTS", 503: "SERVICE_UNAVAILABLE",
 }
 
 
@@ -68,7 +69,7 @@ def error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int
     statuses: set[int] = set()
     role = required_role(operation, method)
     if role is not None:
-        statuses.add(401)
+        statuses.update((401, 503))
         if role != "viewer":  # every valid token is at least a viewer
             statuses.add(403)
     params = [p for p in operation.get("parameters", []) if isinstance(p, dict)]
