@@ -114,6 +114,9 @@ def init_script(license_uid: str, *, firebase_key: str | None = None, firebase_u
     The license gate: LicenseManager.checkUserLicense(uid) first looks in its in-memory Map under
     `license_<uid>`; the entry is answered by wrapping Map.prototype.get for that one key, so the
     frontend's source stays as it is. PermissionService then allows every menu item for this role.
+    The grid columns: UnifiedGrid shows no column until gridUtils.getGridSettings(grid) answers, which
+    reads localStorage `<grid>-columns`, else Firebase Realtime Database (never answers offline); an
+    empty saved setting (`{}`) is answered for those keys, so every grid keeps its own column definitions.
     """
     license_status = {"isValid": True, "level": "admin", "expiryDate": None, "features": [], "permissions": [],
                       "licenseType": "enterprise", "maxUsers": 100, "role": "super_admin"}
@@ -125,6 +128,11 @@ def init_script(license_uid: str, *, firebase_key: str | None = None, firebase_u
         "  Map.prototype.get = function (key) {",
         "    const value = get.call(this, key);",
         "    return value === undefined && key === KEY ? { data: LICENSE, timestamp: Date.now() } : value;",
+        "  };",
+        "  const getItem = Storage.prototype.getItem;",
+        "  Storage.prototype.getItem = function (key) {",
+        "    const value = getItem.call(this, key);",
+        "    return value === null && typeof key === 'string' && key.endsWith('-columns') ? '{}' : value;",
         "  };",
     ]
     if firebase_user is not None:
@@ -291,6 +299,7 @@ def wait_http(url: str, deadline: float, proc: subprocess.Popen | None = None, w
 
 def drive(*, vite_url: str, script: str, pages: tuple[str, ...], out: Path, deadline: float,
           settle: float, page_timeout: float) -> list[dict[str, Any]]:
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     results: list[dict[str, Any]] = []
@@ -303,13 +312,13 @@ def drive(*, vite_url: str, script: str, pages: tuple[str, ...], out: Path, dead
         return parts.netloc in backend_hosts and parts.path.startswith("/api/")
 
     def on_request(request: Any) -> None:
-        if is_backend(request):
+        if urlsplit(request.url).netloc in backend_hosts:  # backend calls and Vite's module loads
             pending.add(request)
 
     def record(request: Any, status: Any) -> None:
+        pending.discard(request)
         if not is_backend(request):
             return
-        pending.discard(request)
         auth = request.headers.get("authorization", "")
         current.setdefault("calls", []).append({
             "method": request.method, "path": urlsplit(request.url).path, "query": urlsplit(request.url).query[:200],
@@ -319,6 +328,17 @@ def drive(*, vite_url: str, script: str, pages: tuple[str, ...], out: Path, dead
         response = request.response()
         record(request, response.status if response else "no response")
 
+    def open_page(context: Any, url: str) -> Any:
+        page = context.new_page()
+        page.on("request", on_request)
+        page.on("requestfinished", on_finished)
+        page.on("requestfailed", lambda r: record(r, f"failed ({r.failure})"))
+        page.on("console", on_console)
+        page.on("pageerror", lambda e: current.setdefault("console_errors", []).append(f"pageerror: {e}"[:300]))
+        page.set_default_timeout(page_timeout * 1000)
+        page.goto(url, wait_until="domcontentloaded")
+        return page
+
     def on_console(message: Any) -> None:
         if message.type == "error":
             current.setdefault("console_errors", []).append(message.text[:300])
@@ -327,14 +347,7 @@ def drive(*, vite_url: str, script: str, pages: tuple[str, ...], out: Path, dead
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         context = browser.new_context(viewport={"width": 1280, "height": 800})
         context.add_init_script(script)
-        page = context.new_page()
-        page.on("request", on_request)
-        page.on("requestfinished", on_finished)
-        page.on("requestfailed", lambda r: record(r, f"failed ({r.failure})"))
-        page.on("console", on_console)
-        page.on("pageerror", lambda e: current.setdefault("console_errors", []).append(f"pageerror: {e}"[:300]))
-        page.set_default_timeout(page_timeout * 1000)
-        page.goto(vite_url + "/dashboard", wait_until="domcontentloaded")
+        page = open_page(context, vite_url + (pages[0] if pages else "/dashboard"))
         first = True
         for path in pages:
             if time.monotonic() > deadline:
@@ -342,17 +355,28 @@ def drive(*, vite_url: str, script: str, pages: tuple[str, ...], out: Path, dead
                 break
             current.clear()
             current.update(page=path, calls=[], console_errors=[])
-            if not first:
-                page.evaluate(SPA_NAVIGATE, path)
-            first = False
-            _settle(page, pending, settle=settle, limit=min(page_timeout, deadline - time.monotonic()))
-            current["rendered"] = _rendered(page)
+            pending.clear()
+            # A page that hangs the browser (no Playwright call returns) is cut by SIGALRM and recorded.
+            signal.signal(signal.SIGALRM, _page_hung)
+            signal.alarm(max(1, int(min(page_timeout * 2 + 30, deadline - time.monotonic()))))
+            try:
+                if not first:
+                    page.evaluate(SPA_NAVIGATE, path)
+                first = False
+                _settle(page, pending, settle=settle, limit=min(page_timeout, deadline - time.monotonic()))
+                current["rendered"] = _rendered(page)
+                current["url"] = page.url
+                shot = out / f"{path.strip('/').replace('/', '_') or 'root'}.png"
+                _screenshot(page, shot)
+                current["screenshot"] = shot.name
+            except (PageHung, PlaywrightError) as exc:
+                current.setdefault("rendered", {})["error"] = f"{type(exc).__name__}: {exc}"[:200]
+                signal.alarm(60)
+                page = open_page(context, vite_url + "/dashboard")  # a fresh tab; the next page is pushed on it
+            finally:
+                signal.alarm(0)
             current["console_error_count"] = len(current["console_errors"])
             current["console_errors"] = _distinct(current["console_errors"])
-            current["url"] = page.url
-            shot = out / f"{path.strip('/').replace('/', '_') or 'root'}.png"
-            _screenshot(page, shot)
-            current["screenshot"] = shot.name
             results.append(dict(current))
             print(f"{path}: {len(current['calls'])} calls, {current['console_error_count']} console errors",
                   file=sys.stderr)
@@ -361,16 +385,24 @@ def drive(*, vite_url: str, script: str, pages: tuple[str, ...], out: Path, dead
 
 
 def _settle(page: Any, pending: set, *, settle: float, limit: float) -> None:
-    """Wait until no backend call has been pending for `settle` seconds (at most `limit` seconds)."""
+    """Wait until, for `settle` seconds, no request is pending and no spinner shows (at most `limit` s)."""
     end = time.monotonic() + max(limit, 1)
     quiet_since = time.monotonic()
     page.wait_for_timeout(1000)
     while time.monotonic() < end:
-        if pending:
+        if pending or page.locator(".MuiCircularProgress-root:visible").count():
             quiet_since = time.monotonic()
         elif time.monotonic() - quiet_since >= settle:
             return
         page.wait_for_timeout(250)
+
+
+class PageHung(Exception):
+    """A page kept the browser from answering within its time budget."""
+
+
+def _page_hung(*_: Any) -> None:
+    raise PageHung("no answer from the browser within the page's time budget")
 
 
 SPA_NAVIGATE = "p => { history.pushState({}, '', p); window.dispatchEvent(new PopStateEvent('popstate')); }"
