@@ -157,6 +157,8 @@ def markdown_table(results: list[dict[str, Any]]) -> str:
         rendered = page["rendered"]
         summary = _cell(", ".join(f"{k} {v}" for k, v in rendered.items() if v and k != "text"))
         errors = page.get("console_error_count", len(page["console_errors"]))
+        if page.get("clicked"):
+            calls += f" (after clicking {page['clicked']})"
         rows.append(f"| `{page['page']}` | {calls} | {with_bearer}/{len(page['calls'])} | {errors} | "
                     f"{summary or 'nothing measurable'} |")
     return "\n".join(rows)
@@ -360,10 +362,16 @@ def drive(*, vite_url: str, script: str, pages: tuple[str, ...], out: Path, dead
             signal.signal(signal.SIGALRM, _page_hung)
             signal.alarm(max(1, int(min(page_timeout * 2 + 30, deadline - time.monotonic()))))
             try:
-                if not first:
+                if page is None:  # the previous page hung its tab: this one gets a fresh tab
+                    page = open_page(context, vite_url + path)
+                elif not first:
                     page.evaluate(SPA_NAVIGATE, path)
                 first = False
                 _settle(page, pending, settle=settle, limit=min(page_timeout, deadline - time.monotonic()))
+                if not current["calls"] and _click_refresh(page):
+                    # Some grids load nothing until asked (no fetch on mount): press their Refresh button once.
+                    current["clicked"] = "Refresh"
+                    _settle(page, pending, settle=settle, limit=min(page_timeout, deadline - time.monotonic()))
                 current["rendered"] = _rendered(page)
                 current["url"] = page.url
                 shot = out / f"{path.strip('/').replace('/', '_') or 'root'}.png"
@@ -371,8 +379,13 @@ def drive(*, vite_url: str, script: str, pages: tuple[str, ...], out: Path, dead
                 current["screenshot"] = shot.name
             except (PageHung, PlaywrightError) as exc:
                 current.setdefault("rendered", {})["error"] = f"{type(exc).__name__}: {exc}"[:200]
-                signal.alarm(60)
-                page = open_page(context, vite_url + "/dashboard")  # a fresh tab; the next page is pushed on it
+                signal.alarm(20)
+                try:
+                    if page is not None:
+                        page.close()  # ends a renderer stuck in a loop
+                except (PageHung, PlaywrightError):
+                    pass
+                page = None
             finally:
                 signal.alarm(0)
             current["console_error_count"] = len(current["console_errors"])
@@ -395,6 +408,14 @@ def _settle(page: Any, pending: set, *, settle: float, limit: float) -> None:
         elif time.monotonic() - quiet_since >= settle:
             return
         page.wait_for_timeout(250)
+
+
+def _click_refresh(page: Any) -> bool:
+    button = page.get_by_role("button", name=re.compile(r"^refresh", re.I))
+    if not button.count() or not button.first.is_enabled():
+        return False
+    button.first.click(timeout=5000)
+    return True
 
 
 class PageHung(Exception):
