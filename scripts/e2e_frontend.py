@@ -62,6 +62,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 PAGES = ("/dashboard", "/charts", "/products", "/orders", "/customers", "/inventory", "/mdmproducts",
          "/categories", "/stocks", "/sources", "/invoices", "/cms-pages", "/cegid-products", "/mdm-stock",
          "/grid-test", "/bug-bounty", "/license-management", "/profile", "/docs")
+# Actions after the pages: on route, press the button whose accessible name starts with the label (then
+# the next label's, "A>B"), and record the calls they make (the Dashboard's sync buttons).
+ACTIONS = ("/dashboard::Sync Stocks", "/dashboard::Sync Prices>Start Sync")
 OIDC_AUDIENCE = "techno-etl-e2e"
 E2E_EMAIL = "e2e-admin@example.test"
 E2E_UID = "e2e-admin-uid"
@@ -336,6 +339,7 @@ def drive(*, vite_url: str, script: str, pages: tuple[str, ...], out: Path, dead
         page.on("requestfinished", on_finished)
         page.on("requestfailed", lambda r: record(r, f"failed ({r.failure})"))
         page.on("console", on_console)
+        page.on("dialog", lambda dialog: dialog.accept())  # a confirm() before a sync: yes
         page.on("pageerror", lambda e: current.setdefault("console_errors", []).append(f"pageerror: {e}"[:300]))
         page.set_default_timeout(page_timeout * 1000)
         page.goto(url, wait_until="domcontentloaded")
@@ -355,8 +359,9 @@ def drive(*, vite_url: str, script: str, pages: tuple[str, ...], out: Path, dead
             if time.monotonic() > deadline:
                 print("time limit reached: pages left out", file=sys.stderr)
                 break
+            path, _, action = path.partition("::")
             current.clear()
-            current.update(page=path, calls=[], console_errors=[])
+            current.update(page=path + (f" → {action}" if action else ""), calls=[], console_errors=[])
             pending.clear()
             # A page that hangs the browser (no Playwright call returns) is cut by SIGALRM and recorded.
             signal.signal(signal.SIGALRM, _page_hung)
@@ -364,17 +369,25 @@ def drive(*, vite_url: str, script: str, pages: tuple[str, ...], out: Path, dead
             try:
                 if page is None:  # the previous page hung its tab: this one gets a fresh tab
                     page = open_page(context, vite_url + path)
-                elif not first:
+                elif not first and urlsplit(page.url).path != path:
                     page.evaluate(SPA_NAVIGATE, path)
                 first = False
                 _settle(page, pending, settle=settle, limit=min(page_timeout, deadline - time.monotonic()))
-                if not current["calls"] and _click_refresh(page):
+                if action:  # only the calls the buttons make ("A>B": press A, then B, e.g. in A's dialog)
+                    current["calls"], current["console_errors"] = [], []
+                    for label in action.split(">"):
+                        page.get_by_role("button", name=re.compile("^" + re.escape(label), re.I)).last.click()
+                        _settle(page, pending, settle=settle, limit=min(page_timeout, deadline - time.monotonic()))
+                    current["clicked"] = action.replace(">", " then ")
+                elif not current["calls"] and _click_refresh(page):
                     # Some grids load nothing until asked (no fetch on mount): press their Refresh button once.
                     current["clicked"] = "Refresh"
                     _settle(page, pending, settle=settle, limit=min(page_timeout, deadline - time.monotonic()))
                 current["rendered"] = _rendered(page)
                 current["url"] = page.url
-                shot = out / f"{path.strip('/').replace('/', '_') or 'root'}.png"
+                name = "-".join(filter(None, (path.strip("/").replace("/", "_") or "root",
+                                              action.split(">")[0].replace(" ", "-"))))
+                shot = out / f"{name}.png"
                 _screenshot(page, shot)
                 current["screenshot"] = shot.name
             except (PageHung, PlaywrightError) as exc:
@@ -498,7 +511,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=ROOT / "instance" / "e2e",
                         help="backend data, logs and run files (kept between runs: seeding happens once)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "frontend-e2e")
-    parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated routes")
+    parser.add_argument("--pages", default=",".join(PAGES + ACTIONS),
+                        help="comma-separated routes; route::Label presses that button there")
     parser.add_argument("--timeout", type=float, default=1200, help="overall limit in seconds")
     parser.add_argument("--settle", type=float, default=3.0, help="quiet seconds that end a page")
     parser.add_argument("--page-timeout", type=float, default=40.0)

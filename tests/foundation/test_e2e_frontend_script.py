@@ -112,3 +112,9 @@ def test_apply_patch_keeps_a_crlf_main_jsx_crlf(e2e, tmp_path):
     e2e.apply_patch(tmp_path)
     raw = (tmp_path / "src" / "main.jsx").read_bytes()
     assert raw.count(b"\r\n") == raw.count(b"\n") and e2e.MARKER.encode() in raw
+
+
+def test_actions_name_routes_that_are_driven(e2e):
+    for spec in e2e.ACTIONS:
+        route, _, label = spec.partition("::")
+        assert route in e2e.PAGES and all(part.strip() == part and part for part in label.split(">"))
