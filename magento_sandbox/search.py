@@ -207,8 +207,9 @@ def apply(items: list[dict], crit: SearchCriteria,
           getter: Callable[[dict, str], Any] | None = None) -> dict:
     """Filter, sort and page `items`; return {items, search_criteria, total_count}."""
     get = getter or (lambda item, name: item.get(name))
-    rows = [it for it in items
-            if all(any(matches(f, get(it, f.field)) for f in group) for group in crit.filter_groups if group)]
+    groups = [group for group in crit.filter_groups if group]
+    rows = [it for it in items if all(any(matches(f, get(it, f.field)) for f in group) for group in groups)] \
+        if groups else list(items)
     for field_name, direction in reversed(crit.sort_orders):
         rows.sort(key=lambda it: _cmp_key(get(it, field_name)), reverse=(direction != "ASC"))
     total = len(rows)

@@ -106,7 +106,12 @@ def _prepare_data(env: dict[str, str]) -> None:
     if result.returncode:
         raise click.ClickException("database upgrade failed")
     if load_settings().auto_seed:  # development: demo MDM data and voting board when empty (idempotent)
-        subprocess.run([sys.executable, "manage.py", "db", "seed", "--if-empty"], cwd=ROOT, env=env, check=True)
+        from magento_sandbox.options import LARGE_PRODUCTS
+
+        # The large sandbox reads its SKUs from MDM: seed the matching 20,000 products.
+        size = ["--products", str(LARGE_PRODUCTS)] if load_settings().sandbox_profile == "large" else []
+        subprocess.run([sys.executable, "manage.py", "db", "seed", "--if-empty", *size], cwd=ROOT, env=env,
+                       check=True)
         subprocess.run([sys.executable, "manage.py", "db", "seed-voting"], cwd=ROOT, env=env, check=True)
 
 
@@ -125,8 +130,13 @@ def sandbox(host: str, port: int | None, mdm_url: str | None, strict_limits: boo
     if not verbose:  # the quick start shares one terminal with Gunicorn: keep the sandbox quiet
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
+    from magento_sandbox.options import parse_latency
+
     settings = _settings_or_exit()
-    options = SandboxOptions(strict_limits=True) if strict_limits else None
+    options = SandboxOptions.from_env(profile=settings.sandbox_profile,
+                                      latency_ms=parse_latency(settings.sandbox_latency_ms),
+                                      strict_limits=True if strict_limits else None)
+    click.echo(f"Sandbox profile {options.profile}, latency {settings.sandbox_latency_ms} ms", err=True)
     run_sandbox(host, port or settings.sandbox_port, mdm_url=mdm_url or settings.mdm_database_url, options=options)
 
 
