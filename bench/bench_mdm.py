@@ -83,7 +83,8 @@ def bench_backend(name: str, url: str, schema_base: str | None, iterations: int,
         other_raw = None
     else:
         large = mdm_engine(raw)
-        other_raw = create_engine_for(url.replace(".sqlite3", "-prices.sqlite3"), name="mdm", pool_size=2)
+        other_raw = create_engine_for(url.replace(".sqlite3", "-prices.sqlite3"), name="mdm", connect_timeout=2,
+                                      statement_timeout=600, pool_size=2)
         priced = mdm_engine(other_raw)
     try:
         seeded(large, "large set", large=True)
