@@ -138,6 +138,31 @@ def test_every_rest_call_takes_the_configured_latency(slow_shop: str) -> None:
     assert control < min(took)  # the control API is not slowed down
 
 
+def test_manage_py_sandbox_serves_the_profile_and_latency_of_the_settings(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.servers import ROOT, free_port, wait_until
+
+    port = free_port()
+    env = {**os.environ, "APP_ENV": "development", "SANDBOX_PROFILE": "large", "SANDBOX_LATENCY_MS": "20-40",
+           "MDM_DATABASE_URL": f"sqlite:///{tmp_path / 'none.sqlite3'}"}
+    log = (tmp_path / "sandbox.log").open("w")
+    proc = subprocess.Popen([sys.executable, "manage.py", "sandbox", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        info = wait_until(lambda: httpx.get(f"http://127.0.0.1:{port}/__sandbox/info", timeout=2).json(),
+                          timeout=120, interval=0.5)
+        assert info["profile"] == "large" and info["latency_ms"] == [20.0, 40.0]
+        assert (info["products"], info["source_items"], info["orders"]) == (20_000, 240_000, 50_000)
+        assert info["seeded_from"] == "generated"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
 def test_mdm_seed_of_n_products_has_the_skus_of_the_generated_shop(tmp_path: Path) -> None:
     engine = create_engine_for(f"sqlite:///{tmp_path / 'mdm.sqlite3'}", name="mdm")
     try:
