@@ -17,6 +17,7 @@ and then an operator triggering a price sync (POST, answers 202 while the job ru
 """
 from __future__ import annotations
 
+import logging
 import os
 import random
 import time
@@ -32,6 +33,8 @@ SORTS = ["QteStock", "Code_MDM", "DateDernierMaJ"]
 SEARCHES = ["", "", "", "10", "A", "PRD"]
 
 
+# A burst opens more connections than urllib3 keeps per host (10); the extra ones are simply not reused.
+logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
 CLIENT_TIMEOUT_S = 30  # the frontend's axios timeout
 CHARTS = ("products/types", "products/stats", "categories/distribution", "brands/distribution",
           "sales/performance", "inventory/status", "products/attributes")
