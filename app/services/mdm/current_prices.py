@@ -35,9 +35,9 @@ MAX_SELECTIONS = 64  # (window, category) selections kept per table
 @dataclass(frozen=True, slots=True)
 class CurrentPrice:
     sku: str
-    price: Any  # Decimal from the database
     changed: datetime | None  # the later of the applied tariff's DateModif and the product's DateCreation
     category: str | None
+    row: dict[str, Any]  # {"sku", "price"} as the prices query answers it; shared by every caller: read-only
 
 
 @dataclass
@@ -130,7 +130,8 @@ def _engine_key(engine: Engine) -> tuple:
 def _build(engine: Engine, statement: Select, marker: tuple) -> PriceTable:
     with sql.connect(engine) as conn, observed("mdm.prices_rank"):
         result = conn.execute(statement).all()
-    rows = sorted((CurrentPrice(sku, price, _later(modified, created), category)
+    rows = sorted((CurrentPrice(sku, _later(modified, created), category,
+                                {"sku": sku, "price": None if price is None else float(price)})
                    for sku, price, modified, created, category in result), key=lambda r: r.sku)
     return PriceTable(marker=marker, built_at=time.monotonic(), rows=rows, skus=[r.sku for r in rows])
 

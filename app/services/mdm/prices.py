@@ -154,13 +154,14 @@ def _as_number(value: Decimal | float | None) -> float | None:
 def fetch_prices(engine: Engine, query: PriceQuery, *, max_age_s: float = DEFAULT_MAX_AGE_S) -> PricePage:
     """The prices query, answered from the pre-computed current tariff (rebuilt when the MDM changed, the
     date moved or it is older than `max_age_s`; 0 = always rank afresh, as the sync job does).
+    The row dicts are shared with other callers: read them, don't change them.
 
     Raises DependencyUnavailable when the MDM database can't be reached."""
     table = current_price_table(engine, query.today, lambda: build_current_prices(query.today), max_age_s)
     cutoff = datetime.combine(query.today - timedelta(days=query.window_days), time.min)
     matched = select_prices(table, cutoff, query.category, query.sku)
     end = None if query.limit is None else query.offset + query.limit
-    rows = [{"sku": row.sku, "price": _as_number(row.price)} for row in matched[query.offset:end]]
+    rows = [row.row for row in matched[query.offset:end]]  # pre-built dicts, read-only
     return PricePage(rows=rows, total_count=len(matched))
 
 
