@@ -106,9 +106,13 @@ def server_side(server: GunicornServer) -> None:
     import httpx
 
     headers = server.headers("viewer")
-    text = httpx.get(server.base_url + "/api/metrics/prometheus", headers=headers, timeout=10).text
+    try:  # a server still busy with chart crawls may answer late or not at all
+        text = httpx.get(server.base_url + "/api/metrics/prometheus", headers=headers, timeout=60).text
+        metrics = httpx.get(server.base_url + "/api/metrics", headers=headers, timeout=60).json()
+    except httpx.HTTPError as exc:
+        print(f"server: metrics unavailable after the run ({exc!r})")
+        return
     shed = [line for line in text.splitlines() if line.startswith("techno_etl_breaker_rejected_total")]
-    metrics = httpx.get(server.base_url + "/api/metrics", headers=headers, timeout=10).json()
     print("server: status mix", metrics["requests"]["byStatus"], "| cache hit rate", metrics["cache"]["hitRate"],
           "| backend", metrics["cache"]["backend"])
     print("server: refused at once (bulkhead / breaker):", "; ".join(shed) or "none")

@@ -102,8 +102,9 @@ class SessionUser(HttpUser):
             with self.client.get(path, params=params, name=name, timeout=CLIENT_TIMEOUT_S,
                                  catch_response=True) as resp:
                 if resp.status_code >= 400 or resp.status_code == 0:
-                    failures.append(RuntimeError(f"{name}: {resp.status_code}"))
-                    resp.failure(f"status {resp.status_code}")
+                    why = f"status {resp.status_code}" if resp.status_code else f"no answer in {CLIENT_TIMEOUT_S} s"
+                    failures.append(RuntimeError(f"{name}: {why}"))
+                    resp.failure(why)
 
         group = Group()
         for call in dashboard_calls():
