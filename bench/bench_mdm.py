@@ -1,6 +1,7 @@
 """Benchmark of the MDM queries: inventory grid page on the 200,000-row set and prices on 50,000 products.
 
 Run:  .venv/bin/python bench/bench_mdm.py [--pg-url URL] [--no-pg] [--no-sqlite] [--iterations 200] [--keep]
+          [--prices-only]
 
 For SQLite and PostgreSQL it seeds the large demo set (``seed_demo_data(large=True)``: 200,000 StockChanges
 rows) and a 50,000-product set, then reports p50/p95 of
@@ -69,7 +70,8 @@ def seeded(engine: Engine, label: str, **kwargs: object) -> None:
     print(f"  seeded {label}: {counts} in {time.perf_counter() - started:.1f} s")
 
 
-def bench_backend(name: str, url: str, schema_base: str | None, iterations: int, keep: bool) -> None:
+def bench_backend(name: str, url: str, schema_base: str | None, iterations: int, keep: bool,
+                  prices_only: bool = False) -> None:
     print(f"\n== {name} ({url.split('@')[-1]})")
     raw = create_engine_for(url, name="mdm", connect_timeout=2, statement_timeout=600, pool_size=2)
     schemas = []
@@ -87,7 +89,8 @@ def bench_backend(name: str, url: str, schema_base: str | None, iterations: int,
                                       statement_timeout=600, pool_size=2)
         priced = mdm_engine(other_raw)
     try:
-        seeded(large, "large set", large=True)
+        if not prices_only:
+            seeded(large, "large set", large=True)
         seeded(priced, "50,000 products", products=50_000)
         # Fresh bulk loads: give the planner statistics and PostgreSQL its visibility map (index-only
         # scans), as autovacuum would shortly after a real load.
@@ -95,32 +98,21 @@ def bench_backend(name: str, url: str, schema_base: str | None, iterations: int,
             with raw.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("VACUUM ANALYZE"))
         else:
-            for engine in (large, priced):
+            for engine in (priced,) if prices_only else (large, priced):
                 with engine.begin() as conn:
                     conn.execute(text("ANALYZE"))
         stores, today = load_sources(), date.today()
-        with large.connect() as conn:
-            key = conn.execute(select(stock_changes.c.Code_MDM, stock_changes.c.Code_Source).limit(1)).one()
 
         def select_one() -> None:
-            with large.connect() as conn:
+            with priced.connect() as conn:
                 conn.execute(text("SELECT 1")).scalar()
-
-        def pk_lookup() -> None:
-            with large.connect() as conn:
-                conn.execute(select(stock_changes).where(stock_changes.c.Code_MDM == key[0],
-                                                         stock_changes.c.Code_Source == key[1])).one()
 
         b50, b95 = measure(select_one, iterations)
         print("  baseline")
         report("SELECT 1 round trip", b50, b95, b95)
-        p50, p95 = measure(pk_lookup, iterations)
-        report("StockChanges primary-key lookup", p50, p95, b95)
-        print("  inventory page (25 rows, rows + totalCount + Tarif lookup), 200,000-row set")
-        for label, params in GRID_CASES.items():
-            query = parse_inventory_params(params)
-            p50, p95 = measure(lambda q=query: fetch_inventory(large, q, stores, today=today), iterations)
-            report(label, p50, p95, b95)
+        if not prices_only:
+            bench_inventory(large, stores, today, iterations, b95)
+
         print("  prices, 50,000 products: before (ranking every tariff per call) / after (pre-computed table)")
         every = PriceQuery(today=today)
         invalidate_price_tables()
@@ -146,6 +138,25 @@ def bench_backend(name: str, url: str, schema_base: str | None, iterations: int,
             other_raw.dispose()
 
 
+def bench_inventory(large: Engine, stores: list, today: date, iterations: int, b95: float) -> None:
+    """The StockChanges primary-key lookup and the grid cases on the 200,000-row set."""
+    with large.connect() as conn:
+        key = conn.execute(select(stock_changes.c.Code_MDM, stock_changes.c.Code_Source).limit(1)).one()
+
+    def pk_lookup() -> None:
+        with large.connect() as conn:
+            conn.execute(select(stock_changes).where(stock_changes.c.Code_MDM == key[0],
+                                                     stock_changes.c.Code_Source == key[1])).one()
+
+    p50, p95 = measure(pk_lookup, iterations)
+    report("StockChanges primary-key lookup", p50, p95, b95)
+    print("  inventory page (25 rows, rows + totalCount + Tarif lookup), 200,000-row set")
+    for label, params in GRID_CASES.items():
+        query = parse_inventory_params(params)
+        p50, p95 = measure(lambda q=query: fetch_inventory(large, q, stores, today=today), iterations)
+        report(label, p50, p95, b95)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -154,12 +165,14 @@ def main() -> None:
     parser.add_argument("--sqlite-dir", default=None, help="directory for the SQLite files (default: temp)")
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL bench schemas")
+    parser.add_argument("--prices-only", action="store_true", help="skip the 200,000-row set and the grid")
     args = parser.parse_args()
     directory = Path(args.sqlite_dir or tempfile.mkdtemp(prefix="bench-mdm-"))
     if not args.no_sqlite:
-        bench_backend("sqlite", f"sqlite:///{directory / 'bench.sqlite3'}", None, args.iterations, args.keep)
+        bench_backend("sqlite", f"sqlite:///{directory / 'bench.sqlite3'}", None, args.iterations, args.keep,
+                      args.prices_only)
     if not args.no_pg:
-        bench_backend("postgresql", args.pg_url, "bench_mdm", args.iterations, args.keep)
+        bench_backend("postgresql", args.pg_url, "bench_mdm", args.iterations, args.keep, args.prices_only)
 
 
 if __name__ == "__main__":
