@@ -2,6 +2,7 @@
 when tariffs change, when the date moves, and (after max_age_s) when a change leaves no marker."""
 from __future__ import annotations
 
+import time
 from datetime import date, datetime, timedelta
 
 from mdm_rows import insert, price_row, product, produits, tarif
@@ -10,6 +11,7 @@ from sqlalchemy import delete, update
 from app.services.mdm import current_prices
 from app.services.mdm.prices import PriceQuery, fetch_prices, fetch_prices_live
 from app.services.mdm.seed import seed_demo_data
+from tests.support.servers import wait_until
 
 TODAY = date(2025, 6, 15)
 RECENT = datetime(2025, 6, 10)
@@ -97,3 +99,15 @@ def test_concurrent_readers_of_a_stale_table_rank_once(db, monkeypatch):
     for t in threads:
         t.join(timeout=30)
     assert len(builds) == 1
+
+
+def test_an_old_table_answers_at_once_and_is_re_ranked_behind_the_request(db):
+    _two_products(db)
+    assert _prices(db) == {"P1": 90.0, "P2": 45.0}
+    with db.begin() as conn:  # no marker moves: only the table's age can reveal this
+        conn.execute(delete(tarif).where(tarif.c.Code_MDM == "P2"))
+    query = PriceQuery(today=TODAY)
+    time.sleep(0.05)
+    stale = fetch_prices(db, query, max_age_s=0.01)
+    assert {r["sku"] for r in stale.rows} == {"P1", "P2"}  # answered from the old table, not blocked
+    wait_until(lambda: {r["sku"] for r in fetch_prices(db, query).rows} == {"P1"} or None, timeout=30)

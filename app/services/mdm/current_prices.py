@@ -6,12 +6,15 @@ holds that result in the process, sorted by SKU, and is rebuilt when it may be w
 - the business date changed (tariffs start and end on dates);
 - the MDM's change markers moved: ``MAX(Tarif.DateModif)`` or ``MAX(Produits_ECommerce.DateCreation)``
   (the MDM stamps every tariff it writes; both maxima are index lookups, ~0.1 ms);
-- it is older than `max_age_s` (catches what leaves no marker: a deleted tariff, a relinked variant);
+- it is older than `max_age_s` (catches what leaves no marker: a deleted tariff, a relinked variant): then
+  the call is answered from the old table while one background thread re-ranks (max_age_s=0: re-rank
+  before answering, as the price sync does);
 - `invalidate_price_tables()` was called (the demo seeding replaces every row).
 Concurrent readers of a stale table wait for one rebuild instead of each running the ranking.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from bisect import bisect_left
@@ -26,6 +29,8 @@ from sqlalchemy import Engine, Select, func, select
 from app.adapters import sql
 from app.adapters.mdm.tables import produits, tarif
 from app.services.mdm.metrics import observed
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_AGE_S = 60.0  # the same staleness the /api/mdm/prices response cache already allows
 MAX_TABLES = 8  # engines x dates kept per process (tests open many throw-away schemas)
@@ -90,29 +95,53 @@ class _Registry:
         key = (_engine_key(engine), today)
         with sql.connect(engine) as conn, observed("mdm.prices_marker"):
             marker = tuple(conn.execute(marker_statement()).one())
-        table = self._fresh(key, marker, max_age_s)
+        table = self._matching(key, marker)
         if table is not None:
-            return table
-        with self._lock:
-            build_lock = self._build_locks.setdefault(key, threading.Lock())
-        with build_lock:
-            table = self._fresh(key, marker, max_age_s)  # another thread may have just rebuilt it
-            if table is None:
-                table = _build(engine, build(), marker)
-                with self._lock:
-                    self._tables[key] = table
-                    self._tables.move_to_end(key)
-                    while len(self._tables) > MAX_TABLES:
-                        old, _ = self._tables.popitem(last=False)
-                        self._build_locks.pop(old, None)
+            if time.monotonic() - table.built_at <= max_age_s:
+                return table
+            if max_age_s > 0:
+                # Only old, nothing known to have changed: answer now and re-rank behind the request, so the
+                # periodic refresh never makes a caller wait for the ranking.
+                self._refresh_behind(key, engine, build, marker)
+                return table
+        with self._build_lock(key):
+            table = self._matching(key, marker)  # another thread may have just rebuilt it
+            if table is None or time.monotonic() - table.built_at > max_age_s:
+                table = self._store(key, _build(engine, build(), marker))
         return table
 
-    def _fresh(self, key: tuple, marker: tuple, max_age_s: float) -> PriceTable | None:
+    def _matching(self, key: tuple, marker: tuple) -> PriceTable | None:
         with self._lock:
             table = self._tables.get(key)
-        if table is None or table.marker != marker or time.monotonic() - table.built_at > max_age_s:
-            return None
+        return table if table is not None and table.marker == marker else None
+
+    def _build_lock(self, key: tuple) -> threading.Lock:
+        with self._lock:
+            return self._build_locks.setdefault(key, threading.Lock())
+
+    def _store(self, key: tuple, table: PriceTable) -> PriceTable:
+        with self._lock:
+            self._tables[key] = table
+            self._tables.move_to_end(key)
+            while len(self._tables) > MAX_TABLES:
+                old, _ = self._tables.popitem(last=False)
+                self._build_locks.pop(old, None)
         return table
+
+    def _refresh_behind(self, key: tuple, engine: Engine, build: Callable[[], Select], marker: tuple) -> None:
+        lock = self._build_lock(key)
+        if not lock.acquire(blocking=False):
+            return  # a rebuild is already running
+
+        def refresh() -> None:
+            try:
+                self._store(key, _build(engine, build(), marker))
+            except Exception:  # noqa: BLE001 - the next call retries; the current table keeps answering
+                log.warning("pre-computed prices: background refresh failed", exc_info=True)
+            finally:
+                lock.release()
+
+        threading.Thread(target=refresh, name="mdm-prices-refresh", daemon=True).start()
 
     def clear(self) -> None:
         with self._lock:
