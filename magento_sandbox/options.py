@@ -66,6 +66,8 @@ class SandboxOptions:
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
             raise ValueError(f"sandbox profile must be one of {', '.join(PROFILES)}, not {self.profile!r}")
+        if self.categories is not None and self.categories < 4:
+            raise ValueError("sandbox categories must be >= 4 (root, default, one top level, one leaf)")
         low, high = self.latency_ms
         if not 0 <= low <= high <= MAX_LATENCY_MS:
             raise ValueError(f"sandbox latency must satisfy 0 <= low <= high <= {MAX_LATENCY_MS} ms")

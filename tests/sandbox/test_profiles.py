@@ -91,6 +91,9 @@ def test_latency_values_parse_or_are_refused() -> None:
             parse_latency(bad)
     with pytest.raises(ValueError):
         SandboxOptions(profile="huge")
+    with pytest.raises(ValueError):
+        SandboxOptions(categories=3)
+    assert len(build_state(SandboxOptions(products=10, categories=4, orders=5)).categories) == 4
 
 
 def test_settings_refuse_a_bad_profile_or_latency() -> None:
