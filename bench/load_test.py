@@ -1,11 +1,14 @@
-"""Run the locust mix (bench/locustfile.py) against the full stack and print the figures for docs/load-test.md.
+"""Run a locust model (bench/locustfile.py) against the full stack and print the figures for docs/load-test.md.
 
-    .venv/bin/python bench/load_test.py [--users 32] [--seconds 60] [--workers 2]
+    .venv/bin/python bench/load_test.py [--model session|mix] [--users 10] [--seconds 120] [--workers 2]
+        [--profile demo|large] [--latency-ms 200] [--threads N] [--locust-python PATH]
 
-Starts the Magento sandbox, seeds a demo MDM database (sqlite), and runs Gunicorn (production settings,
-Redis cache on redis://127.0.0.1:6379/13, the job runner on) with the repository's gunicorn.conf.py; then
-runs locust headless and prints throughput, p50/p95/p99 and error rate overall and per request name.
-Needs Redis on 127.0.0.1:6379 and `pip install -r bench/requirements.txt` (locust).
+Starts the Magento sandbox (SANDBOX_PROFILE / SANDBOX_LATENCY_MS given by --profile / --latency-ms), seeds
+an MDM database (sqlite; 20,000 products -- the large shop's SKUs -- with --profile large), and runs
+Gunicorn (production settings, Redis cache on redis://127.0.0.1:6379/13, the job runner on) with the
+repository's gunicorn.conf.py; then runs locust headless and prints throughput, p50/p95/p99 and error rate
+per request name (call kind) and the failures by kind. Needs Redis on 127.0.0.1:6379 and locust
+(`pip install -r bench/requirements.txt`, or a separate virtualenv given with --locust-python).
 """
 from __future__ import annotations
 
@@ -15,13 +18,17 @@ import logging
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from config import load_settings  # noqa: E402
+from magento_sandbox.options import LARGE_PRODUCTS, PROFILES, parse_latency  # noqa: E402
 from tests.support.sandbox import ADMIN  # noqa: E402
 from tests.support.servers import GunicornServer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+REDIS_URL = "redis://127.0.0.1:6379/13"
 
 
 def seed_mdm(url: str, products: int) -> None:
@@ -36,37 +43,57 @@ def seed_mdm(url: str, products: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=32)
-    parser.add_argument("--spawn-rate", type=float, default=16)
-    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--model", choices=("session", "mix"), default="session",
+                        help="session: dashboard burst then grids (SessionUser); mix: the older FrontendUser mix")
+    parser.add_argument("--users", type=int, default=10)
+    parser.add_argument("--spawn-rate", type=float, default=10)
+    parser.add_argument("--seconds", type=int, default=120)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--products", type=int, default=2000)
+    parser.add_argument("--threads", type=int, default=None, help="GUNICORN_THREADS (default: the setting's)")
+    parser.add_argument("--products", type=int, default=None,
+                        help="MDM products (default 2,000; 20,000 with --profile large)")
+    parser.add_argument("--profile", choices=PROFILES, default="demo", help="sandbox shop size")
+    parser.add_argument("--latency-ms", default="0", help="sandbox answer time per call: N or LOW-HIGH")
+    parser.add_argument("--locust-python", default=sys.executable, help="a Python with locust installed")
     args = parser.parse_args()
+
+    import redis
 
     from magento_sandbox import SandboxOptions, start_sandbox_thread
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the sandbox's access lines would bury the report
 
+    # db 13 belongs to the load test: a chart cached by an earlier run (another profile) must not answer.
+    redis.Redis.from_url(REDIS_URL).flushdb()
     tmp = Path(tempfile.mkdtemp(prefix="techno-etl-load-"))
     mdm_url = f"sqlite:///{tmp / 'mdm.sqlite3'}"
-    seed_mdm(mdm_url, args.products)
+    large = args.profile == "large"
+    started = time.perf_counter()
+    seed_mdm(mdm_url, args.products or (LARGE_PRODUCTS if large else 2000))
+    print(f"MDM seeded in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
     sandbox = start_sandbox_thread("127.0.0.1", 0, options=SandboxOptions(
-        products=500, seed=7, consumer_delay_s=None, admin_username=ADMIN["username"],
-        admin_password=ADMIN["password"]))
+        profile=args.profile, products=None if large else 500, latency_ms=parse_latency(args.latency_ms), seed=7,
+        consumer_delay_s=None, admin_username=ADMIN["username"], admin_password=ADMIN["password"]))
+    print(f"sandbox ({args.profile}, latency {args.latency_ms} ms) up in {time.perf_counter() - started:.1f} s")
     env = {"APP_ENV": "production", "SECRET_KEY": "load-test-only", "FORCE_HTTPS": "false", "LOG_LEVEL": "WARNING",
-           "REDIS_URL": "redis://127.0.0.1:6379/13", "MDM_DATABASE_URL": mdm_url, "MAGENTO_URL": sandbox.url,
+           "REDIS_URL": REDIS_URL, "MDM_DATABASE_URL": mdm_url, "MAGENTO_URL": sandbox.url,
            "MAGENTO_USERNAME": ADMIN["username"], "MAGENTO_PASSWORD": ADMIN["password"], "MAGENTO_VERIFY_TLS": "false",
            # One load generator = one client address: the per-client limit (1000 / 15 min) would turn the
            # run into a 429 test. The limiter still runs (its Redis round trip is part of the cost).
            "RATE_LIMIT": "100000000 per minute", "SYNC_SCHEDULER_ENABLED": "false", "API_DOCS_ENABLED": "false"}
     try:
-        with GunicornServer(workers=args.workers, env=env) as server:
+        threads = args.threads or load_settings("development", {}).gunicorn_threads
+        with GunicornServer(workers=args.workers, threads=threads, env=env) as server:
             prefix = tmp / "locust"
-            cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
-                   "--host", server.base_url, "-u", str(args.users), "-r", str(args.spawn_rate),
-                   "-t", f"{args.seconds}s", "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING"]
-            subprocess.run(cmd, check=False, timeout=args.seconds + 120)
+            user_class = "SessionUser" if args.model == "session" else "FrontendUser"
+            cmd = [args.locust_python, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"), user_class,
+                   "--headless", "--host", server.base_url, "-u", str(args.users), "-r", str(args.spawn_rate),
+                   "-t", f"{args.seconds}s", "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING",
+                   "--stop-timeout", "35"]
+            subprocess.run(cmd, check=False, timeout=args.seconds + 180)
             report(prefix.with_name("locust_stats.csv"), args)
+            failures(prefix.with_name("locust_failures.csv"))
             server_side(server)
             print(f"gunicorn workers: {args.workers}, threads: {server.env['GUNICORN_THREADS']}")
     finally:
@@ -79,9 +106,13 @@ def server_side(server: GunicornServer) -> None:
     import httpx
 
     headers = server.headers("viewer")
-    text = httpx.get(server.base_url + "/api/metrics/prometheus", headers=headers, timeout=10).text
+    try:  # a server still busy with chart crawls may answer late or not at all
+        text = httpx.get(server.base_url + "/api/metrics/prometheus", headers=headers, timeout=60).text
+        metrics = httpx.get(server.base_url + "/api/metrics", headers=headers, timeout=60).json()
+    except httpx.HTTPError as exc:
+        print(f"server: metrics unavailable after the run ({exc!r})")
+        return
     shed = [line for line in text.splitlines() if line.startswith("techno_etl_breaker_rejected_total")]
-    metrics = httpx.get(server.base_url + "/api/metrics", headers=headers, timeout=10).json()
     print("server: status mix", metrics["requests"]["byStatus"], "| cache hit rate", metrics["cache"]["hitRate"],
           "| backend", metrics["cache"]["backend"])
     print("server: refused at once (bulkhead / breaker):", "; ".join(shed) or "none")
@@ -89,13 +120,24 @@ def server_side(server: GunicornServer) -> None:
 
 def report(stats_csv: Path, args: argparse.Namespace) -> None:
     rows = list(csv.DictReader(stats_csv.open()))
-    print(f"\n{args.users} users, {args.seconds} s")
-    print(f"{'name':42} {'reqs':>7} {'req/s':>8} {'err %':>6} {'p50':>6} {'p95':>6} {'p99':>6}  (ms)")
+    print(f"\n{args.model} model, {args.users} users, {args.seconds} s, sandbox {args.profile}, "
+          f"latency {args.latency_ms} ms")
+    print(f"{'name':48} {'reqs':>6} {'errs':>5} {'req/s':>7} {'err %':>6} {'p50':>6} {'p95':>6} {'p99':>6}  (ms)")
     for row in rows:
         count = int(row["Request Count"])
         errors = int(row["Failure Count"])
-        print(f"{(row['Type'] + ' ' + row['Name'])[:42]:42} {count:7d} {float(row['Requests/s']):8.1f} "
+        print(f"{(row['Type'] + ' ' + row['Name'])[:48]:48} {count:6d} {errors:5d} {float(row['Requests/s']):7.1f} "
               f"{100 * errors / max(count, 1):6.2f} {row['50%']:>6} {row['95%']:>6} {row['99%']:>6}")
+
+
+def failures(failures_csv: Path) -> None:
+    """Errors by call kind and cause (status code, timeout...)."""
+    if not failures_csv.exists():
+        return
+    rows = list(csv.DictReader(failures_csv.open()))
+    print("failures:" if rows else "failures: none")
+    for row in rows:
+        print(f"  {row['Occurrences']:>6} x {row['Method']} {row['Name']}: {row['Error'][:100]}")
 
 
 if __name__ == "__main__":

@@ -74,6 +74,19 @@ def _choice(*options: str) -> Callable[[str], str]:
     return parse
 
 
+_LATENCY = re.compile(r"^\s*\d+(?:\.\d+)?\s*(?:-\s*\d+(?:\.\d+)?\s*)?$")
+
+
+def _latency(raw: str) -> str:
+    """SANDBOX_LATENCY_MS: "200" (+-25 % jitter) or "150-400" (low <= high); kept as text for the sandbox."""
+    if not _LATENCY.match(raw):
+        raise ValueError("expected milliseconds as N or LOW-HIGH, e.g. 200 or 150-400")
+    low, _, high = raw.partition("-")
+    if high and float(low) > float(high):
+        raise ValueError("LOW must not exceed HIGH")
+    return raw.strip()
+
+
 def _tokens(raw: str) -> list[tuple[str, str]]:
     """API_TOKENS="role:sha256hex,role:sha256hex" -> [(role, hash)]."""
     pairs = []
@@ -283,6 +296,10 @@ SETTINGS: list[Setting] = [
     S("MAGENTO_TOKEN_REFUSED_COOLDOWN", _positive_int, 300,
       "Seconds no worker asks for a new admin token after Magento refused the credentials (lockout guard)."),
     S("SANDBOX_PORT", int, 8081, "Port of the local Magento sandbox (development quick start)."),
+    S("SANDBOX_PROFILE", _choice("demo", "large"), "demo",
+      "Sandbox shop size: demo (small) or large (20,000 SKUs x 12 sources, 50,000 orders, 5,000 customers)."),
+    S("SANDBOX_LATENCY_MS", _latency, "0",
+      "Sandbox answer time per call (ms): N (+-25 % seeded jitter) or LOW-HIGH; 150-400 is a real shop."),
     # Resilience: circuit breakers and bulkheads (app/services/resilience, docs/resilience.md)
     S("BREAKERS_ENABLED", _bool, True, "Circuit breakers on Magento and the databases (off in tests unless asked).",
       per_env={"testing": False}),

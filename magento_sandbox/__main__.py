@@ -1,10 +1,11 @@
-"""`python -m magento_sandbox --port 8081 [--host 127.0.0.1] [--mdm-url URL] [--products N]`."""
+"""`python -m magento_sandbox --port 8081 [--host 127.0.0.1] [--mdm-url URL] [--products N]
+[--profile demo|large] [--latency-ms 200|150-400]` (SANDBOX_PROFILE / SANDBOX_LATENCY_MS also apply)."""
 from __future__ import annotations
 
 import argparse
 import logging
 
-from .options import SandboxOptions
+from .options import PROFILES, SandboxOptions, parse_latency
 from .server import run_sandbox
 
 
@@ -20,10 +21,15 @@ def main(argv: list[str] | None = None) -> None:
                         help="enforce pageSize <= 300 and arrays <= 20 like a strict shop")
     parser.add_argument("--consumer-delay", type=float, default=None,
                         help="seconds before open bulk operations are consumed automatically")
+    parser.add_argument("--profile", choices=PROFILES, default=None,
+                        help="shop size: demo, or large (20,000 SKUs x 12 sources, 50,000 orders)")
+    parser.add_argument("--latency-ms", type=parse_latency, default=None,
+                        help="per-call answer time: N (+-25%% seeded jitter) or LOW-HIGH")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     options = SandboxOptions.from_env(products=args.products, seed=args.seed, mdm_url=args.mdm_url,
-                                      strict_limits=args.strict_limits, consumer_delay_s=args.consumer_delay)
+                                      strict_limits=args.strict_limits, consumer_delay_s=args.consumer_delay,
+                                      profile=args.profile, latency_ms=args.latency_ms)
     run_sandbox(args.host, args.port, options=options)
 
 

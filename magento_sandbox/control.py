@@ -105,5 +105,8 @@ def info():
             "products": len(sandbox.state.products), "seeded_from": sandbox.state.seeded_from,
             "sources": sorted(sandbox.state.sources), "token_ttl_s": sandbox.token_ttl_s(),
             "strict_limits": sandbox.strict_limits(), "consumer_delay_s": opts.consumer_delay_s,
-            "admin_username": opts.admin_username,
+            "admin_username": opts.admin_username, "profile": opts.profile,
+            "latency_ms": list(opts.latency_ms), "source_items": len(sandbox.state.source_items),
+            "orders": len(sandbox.state.orders), "customers": len(sandbox.state.customers),
+            "categories": len(sandbox.state.categories),
         })

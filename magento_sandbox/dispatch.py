@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 from urllib.parse import unquote
 
@@ -95,6 +96,9 @@ def handle_rest(sandbox: Sandbox, sync_router: Router, async_router: Router) -> 
     stat_key = (f"{method} {'/async/bulk/' if parsed and parsed[1] else '/'}{route_match[0].template}"
                 if route_match else f"{method} <no route>")
     sandbox.count_call(stat_key)
+    latency = sandbox.shop_latency_s()
+    if latency:
+        time.sleep(latency)  # the shop's own answer time (SANDBOX_LATENCY_MS), before any injected fault
     if decision is not None:
         apply_delay(sandbox.faults, decision)
         if (decision.drop or decision.reset) and drop_socket(request.environ, reset=decision.reset):

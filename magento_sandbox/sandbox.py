@@ -1,6 +1,7 @@
 """Sandbox: one running shop (state, tokens, faults, bulks, call stats) and the per-request context."""
 from __future__ import annotations
 
+import random
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ class Sandbox:
         self.bulks = BulkManager(lambda: self.state, options.consumer_delay_s)
         self._stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()
+        self._latency_rng = random.Random(options.seed)
+        self._latency_lock = threading.Lock()
 
     # -- live knobs (fault config overrides options) ------------------------------------------------
     def token_ttl_s(self) -> float:
@@ -38,6 +41,14 @@ class Sandbox:
     def strict_limits(self) -> bool:
         override = self.faults.config.strict_limits
         return bool(override) if override is not None else self.options.strict_limits
+
+    def shop_latency_s(self) -> float:
+        """The next call's base latency (s): a seeded draw in options.latency_ms, 0 when unset."""
+        low, high = self.options.latency_ms
+        if high <= 0:
+            return 0.0
+        with self._latency_lock:
+            return self._latency_rng.uniform(low, high) / 1000.0
 
     # -- stats ---------------------------------------------------------------------------------------
     def count_call(self, key: str) -> None:
@@ -61,6 +72,8 @@ class Sandbox:
         self.tokens.clear()
         self.faults.clear()
         self.reset_stats()
+        with self._latency_lock:
+            self._latency_rng.seed(self.options.seed)
 
 
 @dataclass

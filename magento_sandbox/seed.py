@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .mdm import MdmProduct, read_mdm_products
-from .options import SandboxOptions
+from .options import DEFAULT_PRODUCTS, SandboxOptions
 from .seed_sales import seed_cms, seed_sales, seed_store_configs
 from .state import DATE_FMT, SandboxState, sku_key
 
@@ -48,16 +48,25 @@ def build_state(options: SandboxOptions, now: datetime | None = None) -> Sandbox
     state = SandboxState()
     seed_store_configs(state)
     _seed_sources(state, load_sources(options.sources_file))
-    _seed_categories(state)
+    if options.is_large or options.categories is not None:
+        _seed_category_grid(state, options.size("categories", len(CATEGORY_TREE)))
+    else:
+        _seed_categories(state)
     _seed_attributes(state)
     mdm_rows = read_mdm_products(options.mdm_url) if options.mdm_url else None
     if mdm_rows:
         state.seeded_from = "mdm"
         _seed_products(state, rng, now, mdm_rows)
     else:
-        _seed_products(state, rng, now, _generated_rows(rng, options.products))
-    _seed_source_items(state, rng)
-    seed_sales(state, rng, now)
+        # The large shop sells stocked goods only, so its source items are exactly SKUs x 12 sources.
+        rows = _generated_rows(rng, options.size("products", DEFAULT_PRODUCTS), configurables=not options.is_large)
+        _seed_products(state, rng, now, rows)
+    if options.is_large:
+        _seed_every_source_item(state, rng)
+    else:
+        _seed_source_items(state, rng)
+    seed_sales(state, rng, now, customers=options.size("customers", 0) or None,
+               orders=options.size("orders", 0) or None)
     seed_cms(state, now)
     return state
 
@@ -112,6 +121,35 @@ def _seed_categories(state: SandboxState) -> None:
         cat["children"] = ",".join(str(c["id"]) for c in state.categories.values() if c["parent_id"] == cat["id"])
 
 
+def _seed_category_grid(state: SandboxState, total: int) -> None:
+    """`total` categories (root and default included): top levels named after CATEGORY_TREE, then leaves."""
+    stamp = "2023-01-01 00:00:00"
+    tops = [f"{name} {i // len(CATEGORY_TREE) + 1}" if i >= len(CATEGORY_TREE) else name
+            for i, name in enumerate(list(CATEGORY_TREE) * 4)][:max(1, min(20, (total - 2) // 10))]
+    rows = [(1, 0, "Root Catalog", 0, "1"), (2, 1, "Default Category", 1, "1/2")]
+    top_ids = []
+    for name in tops:
+        cat_id = len(rows) + 1
+        top_ids.append(cat_id)
+        rows.append((cat_id, 2, name, 2, f"1/2/{cat_id}"))
+    leaf = 0
+    while len(rows) < total:
+        parent = top_ids[leaf % len(top_ids)]
+        cat_id = len(rows) + 1
+        base = NOUNS[leaf % len(NOUNS)]
+        rows.append((cat_id, parent, f"{base} {leaf // len(NOUNS) + 1}", 3, f"1/2/{parent}/{cat_id}"))
+        leaf += 1
+    children: dict[int, list[str]] = {}
+    for cat_id, parent, *_ in rows:
+        children.setdefault(parent, []).append(str(cat_id))
+    for position, (cat_id, parent, name, level, path) in enumerate(rows):
+        state.categories[cat_id] = {
+            "id": cat_id, "parent_id": parent, "name": name, "is_active": True, "position": position,
+            "level": level, "children": ",".join(children.get(cat_id, [])), "created_at": stamp,
+            "updated_at": stamp, "path": path, "available_sort_by": [], "include_in_menu": True,
+        }
+
+
 def _attribute(attr_id: int, code: str, label: str, frontend_input: str, backend_type: str,
                *, required: bool = False, user_defined: bool = False, scope: str = "global") -> dict:
     return {
@@ -155,11 +193,11 @@ def _seed_attributes(state: SandboxState) -> None:
         ((1, "Not Visible Individually"), (2, "Catalog"), (3, "Search"), (4, "Catalog, Search"))]
 
 
-def _generated_rows(rng: random.Random, count: int) -> list[MdmProduct]:
+def _generated_rows(rng: random.Random, count: int, *, configurables: bool = True) -> list[MdmProduct]:
     rows = []
     for i in range(count):
         roll = rng.random()
-        type_code = "S" if roll < 0.8 else ("V" if roll < 0.9 else "C")
+        type_code = "S" if roll < 0.8 else ("V" if roll < 0.9 or not configurables else "C")
         name = f"{rng.choice(NOUNS)} {rng.choice(BRANDS)} {rng.choice(ADJECTIVES)}"
         rows.append(MdmProduct(sku=str(1000001 + i), type_code=type_code, name=name,
                                description=f"{name} - article de test {i + 1}", price=None))
@@ -201,6 +239,21 @@ def _seed_products(state: SandboxState, rng: random.Random, now: datetime, rows:
             product["weight"] = round(rng.uniform(0.05, 8), 2)
         state.next_product_id += 1
         state.products[sku_key(row.sku)] = product
+
+
+def _seed_every_source_item(state: SandboxState, rng: random.Random) -> None:
+    """Large shop: every stocked SKU at every store source (not 'default', which a multi-store shop leaves
+    unused). One draw per item keeps 240,000 items well under a second."""
+    store_sources = [c for c in state.sources if c != "default"]
+    quantities = (0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0) + tuple(float(q) for q in range(5, 200, 3))
+    pick = rng.choices
+    items = state.source_items
+    for product in state.products.values():
+        if product["type_id"] == "configurable":
+            continue
+        sku, key = product["sku"], sku_key(product["sku"])
+        for code, qty in zip(store_sources, pick(quantities, k=len(store_sources)), strict=True):
+            items[(key, code)] = {"sku": sku, "source_code": code, "quantity": qty, "status": 1 if qty else 0}
 
 
 def _seed_source_items(state: SandboxState, rng: random.Random) -> None:

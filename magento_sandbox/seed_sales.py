@@ -4,6 +4,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
+from .sales_book import INVOICED_STATES, OrderRecord, ProductLine
 from .state import DATE_FMT, SandboxState
 
 FIRST_NAMES = ["Youssef", "Fatima", "Mohamed", "Khadija", "Amine", "Salma", "Omar", "Imane", "Hamza", "Sara",
@@ -39,10 +40,14 @@ def _pick_state(rng: random.Random) -> tuple[str, str]:
     return ORDER_STATES[0][0], ORDER_STATES[0][1]
 
 
-def seed_sales(state: SandboxState, rng: random.Random, now: datetime) -> None:
-    """Customers, orders with items, and an invoice per invoiced order (volume scales with the catalogue)."""
-    customers = min(MAX_CUSTOMERS, max(20, len(state.products) // 2))
-    orders = min(MAX_ORDERS, max(50, len(state.products) * 2))
+def seed_sales(state: SandboxState, rng: random.Random, now: datetime, *, customers: int | None = None,
+               orders: int | None = None) -> None:
+    """Customers, orders with items, and an invoice per invoiced order.
+
+    Sizes: as given (the large profile), else they scale with the catalogue up to MAX_CUSTOMERS/MAX_ORDERS.
+    Orders and invoices are compact records (sales_book.py) so 50,000 of them seed in about a second."""
+    customers = customers or min(MAX_CUSTOMERS, max(20, len(state.products) // 2))
+    orders = orders or min(MAX_ORDERS, max(50, len(state.products) * 2))
     for cid in range(1, customers + 1):
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         created = now - timedelta(days=rng.randint(1, 700))
@@ -53,61 +58,30 @@ def seed_sales(state: SandboxState, rng: random.Random, now: datetime) -> None:
             "lastname": last, "store_id": 1, "website_id": 1, "addresses": [], "disable_auto_group_change": 0,
             "extension_attributes": {"is_subscribed": rng.random() < 0.3},
         }
-    sellable = [p for p in state.products.values() if p["type_id"] != "configurable"]
+    sellable = [ProductLine(p["sku"], p["name"], p["id"], p["type_id"], float(p.get("price") or 10.0))
+                for p in state.products.values() if p["type_id"] != "configurable"]
     if not sellable:
         return
     invoice_id = 1
+    # Plain random() arithmetic and naive isoformat(): 50,000 orders in about a second, not five.
+    draw, pick = rng.random, rng.choices
+    base = now.replace(tzinfo=None)
+    year_s = 365 * 86400
     for oid in range(1, orders + 1):
-        customer = state.customers[rng.randint(1, customers)]
-        created = now - timedelta(seconds=rng.randint(0, 365 * 86400 - 1))
+        customer = state.customers[1 + int(draw() * customers)]
+        created = base - timedelta(seconds=int(draw() * year_s))
         st, status = _pick_state(rng)
-        items, subtotal, qty_total = [], 0.0, 0.0
-        for line in range(rng.randint(1, 4)):
-            product = rng.choice(sellable)
-            qty = float(rng.randint(1, 5))
-            price = float(product.get("price") or 10.0)
-            subtotal += price * qty
-            qty_total += qty
-            items.append({
-                "item_id": oid * 10 + line, "order_id": oid, "sku": product["sku"], "name": product["name"],
-                "product_id": product["id"], "product_type": product["type_id"], "qty_ordered": qty,
-                "qty_invoiced": qty if st in ("complete", "processing", "closed") else 0.0,
-                "price": price, "base_price": price, "row_total": round(price * qty, 2),
-                "base_row_total": round(price * qty, 2), "store_id": 1,
-                "created_at": created.strftime(DATE_FMT), "updated_at": created.strftime(DATE_FMT),
-                "is_virtual": 1 if product["type_id"] == "virtual" else 0,
-            })
-        shipping = 0.0 if subtotal > 500 else 30.0
-        grand = round(subtotal + shipping, 2)
-        state.orders[oid] = {
-            "entity_id": oid, "increment_id": f"{100000000 + oid:09d}", "state": st, "status": status,
-            "store_id": 1, "customer_id": customer["id"], "customer_email": customer["email"],
-            "customer_firstname": customer["firstname"], "customer_lastname": customer["lastname"],
-            "customer_group_id": 1, "customer_is_guest": 0, "base_currency_code": "MAD",
-            "order_currency_code": "MAD", "global_currency_code": "MAD", "store_currency_code": "MAD",
-            "subtotal": round(subtotal, 2), "base_subtotal": round(subtotal, 2), "shipping_amount": shipping,
-            "base_shipping_amount": shipping, "grand_total": grand, "base_grand_total": grand,
-            "total_qty_ordered": qty_total, "total_item_count": len(items),
-            "created_at": created.strftime(DATE_FMT), "updated_at": created.strftime(DATE_FMT),
-            "items": items,
-            "payment": {"method": "cashondelivery", "account_status": None, "additional_information": [],
-                        "cc_last4": None, "amount_ordered": grand},
-            "billing_address": {"address_type": "billing", "city": "Casablanca", "country_id": "MA",
-                                "firstname": customer["firstname"], "lastname": customer["lastname"],
-                                "postcode": "20000", "telephone": "0522000000", "street": ["1 Rue Test"],
-                                "email": customer["email"], "parent_id": oid},
-        }
-        if st in ("complete", "processing", "closed"):
-            inv_items = [{"entity_id": it["item_id"], "sku": it["sku"], "name": it["name"], "qty": it["qty_ordered"],
-                          "order_item_id": it["item_id"], "price": it["price"], "row_total": it["row_total"],
-                          "product_id": it["product_id"], "parent_id": invoice_id} for it in items]
-            state.invoices[invoice_id] = {
-                "entity_id": invoice_id, "increment_id": f"{100000000 + invoice_id:09d}", "order_id": oid,
-                "state": 2, "store_id": 1, "grand_total": grand, "base_grand_total": grand,
-                "subtotal": round(subtotal, 2), "total_qty": qty_total, "base_currency_code": "MAD",
-                "created_at": created.strftime(DATE_FMT), "updated_at": created.strftime(DATE_FMT),
-                "items": inv_items, "comments": [],
-            }
+        lines = tuple((p, float(1 + int(draw() * 5))) for p in pick(sellable, k=1 + int(draw() * 4)))
+        created_at = created.isoformat(sep=" ")
+        # A settled order was last touched when it moved on (up to 5 days later), never in the future.
+        updated_at = created_at if st == "pending" else min(
+            created + timedelta(seconds=(oid * 7919) % (5 * 86400)), base).isoformat(sep=" ")
+        invoiced = st in INVOICED_STATES
+        record = OrderRecord(oid, created_at, updated_at, st, status, customer, lines,
+                             invoice_id if invoiced else None)
+        state.orders.add(oid, record)
+        if invoiced:
+            state.invoices.add(invoice_id, record)
             invoice_id += 1
 
 

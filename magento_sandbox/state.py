@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from .sales_book import RecordBook, invoice_book, order_book
+
 DATE_FMT = "%Y-%m-%d %H:%M:%S"
 
 
@@ -34,8 +36,8 @@ class SandboxState:
     attributes: dict[str, dict] = field(default_factory=dict)
     next_option_id: int = 1
     customers: dict[int, dict] = field(default_factory=dict)
-    orders: dict[int, dict] = field(default_factory=dict)
-    invoices: dict[int, dict] = field(default_factory=dict)
+    orders: RecordBook = field(default_factory=order_book)  # read-only views, rendered on access
+    invoices: RecordBook = field(default_factory=invoice_book)
     cms_pages: dict[int, dict] = field(default_factory=dict)
     cms_blocks: dict[int, dict] = field(default_factory=dict)
     store_configs: list[dict] = field(default_factory=list)

@@ -88,8 +88,10 @@ def _start_sandbox(settings, env: dict[str, str]) -> subprocess.Popen:
     url = f"http://127.0.0.1:{port}"
     env.update(MAGENTO_URL=url, MAGENTO_USERNAME=env.get("SANDBOX_ADMIN_USERNAME", "admin"),
                MAGENTO_PASSWORD=env.get("SANDBOX_ADMIN_PASSWORD", "sandbox123"))
-    proc = subprocess.Popen([sys.executable, "manage.py", "sandbox", "--port", str(port),
-                             "--mdm-url", settings.mdm_database_url], cwd=ROOT, env=env)
+    # The demo shop takes its SKUs from MDM; the large one generates its own (the same codes as
+    # `db seed --products 20000`) so its size never depends on what the MDM database holds.
+    mdm = ["--mdm-url", settings.mdm_database_url] if settings.sandbox_profile == "demo" else []
+    proc = subprocess.Popen([sys.executable, "manage.py", "sandbox", "--port", str(port), *mdm], cwd=ROOT, env=env)
     for _ in range(100):
         try:
             httpx.get(url + "/__sandbox/stats", timeout=0.5)
@@ -106,14 +108,20 @@ def _prepare_data(env: dict[str, str]) -> None:
     if result.returncode:
         raise click.ClickException("database upgrade failed")
     if load_settings().auto_seed:  # development: demo MDM data and voting board when empty (idempotent)
-        subprocess.run([sys.executable, "manage.py", "db", "seed", "--if-empty"], cwd=ROOT, env=env, check=True)
+        from magento_sandbox.options import LARGE_PRODUCTS
+
+        # The large sandbox reads its SKUs from MDM: seed the matching 20,000 products.
+        size = ["--products", str(LARGE_PRODUCTS)] if load_settings().sandbox_profile == "large" else []
+        subprocess.run([sys.executable, "manage.py", "db", "seed", "--if-empty", *size], cwd=ROOT, env=env,
+                       check=True)
         subprocess.run([sys.executable, "manage.py", "db", "seed-voting"], cwd=ROOT, env=env, check=True)
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=None, type=int, help="Default SANDBOX_PORT (8081).")
-@click.option("--mdm-url", default=None, help="Seed the shop's SKUs from this MDM database (default MDM_DATABASE_URL).")
+@click.option("--mdm-url", default=None,
+              help="Seed the shop's SKUs from this MDM database (default MDM_DATABASE_URL for the demo profile).")
 @click.option("--strict-limits", is_flag=True, help="Refuse arrays > 20 and pageSize > 300, like a strict shop.")
 @click.option("--verbose", is_flag=True, help="Log every request the sandbox answers.")
 def sandbox(host: str, port: int | None, mdm_url: str | None, strict_limits: bool, verbose: bool) -> None:
@@ -121,13 +129,19 @@ def sandbox(host: str, port: int | None, mdm_url: str | None, strict_limits: boo
     import logging
 
     from magento_sandbox import SandboxOptions, run_sandbox
+    from magento_sandbox.options import parse_latency
 
     if not verbose:  # the quick start shares one terminal with Gunicorn: keep the sandbox quiet
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     settings = _settings_or_exit()
-    options = SandboxOptions(strict_limits=True) if strict_limits else None
-    run_sandbox(host, port or settings.sandbox_port, mdm_url=mdm_url or settings.mdm_database_url, options=options)
+    options = SandboxOptions.from_env(profile=settings.sandbox_profile,
+                                      latency_ms=parse_latency(settings.sandbox_latency_ms),
+                                      strict_limits=True if strict_limits else None)
+    click.echo(f"Sandbox profile {options.profile}, latency {settings.sandbox_latency_ms} ms", err=True)
+    if mdm_url is None and options.profile == "demo":
+        mdm_url = settings.mdm_database_url
+    run_sandbox(host, port or settings.sandbox_port, mdm_url=mdm_url, options=options)
 
 
 def register(cli: click.Group) -> None:

@@ -95,8 +95,10 @@ def delete_source_items(ctx: Ctx) -> None:
 def list_source_items(ctx: Ctx) -> dict:
     crit = ctx.criteria()
     with ctx.state.lock:
-        rows = ctx.state.source_item_rows()
-    return search.apply(rows, crit)
+        # Page the stored rows, copy only the page: a crawl of 240,000 items must not copy them per page.
+        result = search.apply(list(ctx.state.source_items.values()), crit)
+        result["items"] = [dict(row) for row in result["items"]]
+    return result
 
 
 def list_sources(ctx: Ctx) -> dict:

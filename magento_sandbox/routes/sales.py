@@ -7,6 +7,7 @@ from .. import errors, search
 from ..errors import MagentoError
 from ..inputs import as_int, as_str, require
 from ..router import Router
+from ..sales_book import RecordBook
 from ..sandbox import Ctx
 from ..state import now_str
 
@@ -24,11 +25,20 @@ def _search(ctx: Ctx, rows: dict) -> dict:
     return result
 
 
+def _search_book(ctx: Ctx, book: RecordBook) -> dict:
+    """Filter and sort entity ids on their record fields; render only the page (books are read-only)."""
+    crit = ctx.criteria()
+    with ctx.state.lock:
+        result = search.apply(sorted(book), crit, book.field)
+        result["items"] = [book[k] for k in result["items"]]
+    return result
+
+
 def list_orders(ctx: Ctx) -> dict:
-    return _search(ctx, ctx.state.orders)
+    return _search_book(ctx, ctx.state.orders)
 
 
-def _get_entity(ctx: Ctx, table: dict, id: str) -> dict:
+def _get_entity(ctx: Ctx, table: RecordBook, id: str) -> dict:
     """A copy of one order or invoice by id; Magento's 404 body when there is none."""
     with ctx.state.lock:
         entity = table.get(as_int(id))
@@ -42,7 +52,7 @@ def get_order(ctx: Ctx, id: str) -> dict:
 
 
 def list_invoices(ctx: Ctx) -> dict:
-    return _search(ctx, ctx.state.invoices)
+    return _search_book(ctx, ctx.state.invoices)
 
 
 def get_invoice(ctx: Ctx, id: str) -> dict:

@@ -53,6 +53,8 @@ produits = Table(
     Column("Categorie", String(100), index=True),
     Column("Marque", String(100)),
     Column("DateCreation", Timestamp),
+    # MAX(DateCreation) is one of the pre-computed price table's change markers (current_prices.py)
+    Index("ix_produits_creation", "DateCreation"),
     schema=DBO,
 )
 
@@ -68,6 +70,7 @@ tarif = Table(
     Column("Code_TarifType", SmallInteger, nullable=False),  # 0 reference, 9 e-commerce
     Column("Code_TarifRef", String(20)),                     # type 9 rows: Code_Tarif of their type-0 list
     Index("ix_tarif_mdm_type", "Code_MDM", "Code_TarifType"),
+    Index("ix_tarif_modif", "DateModif"),  # MAX(DateModif): the other change marker
     schema=DBO,
 )
 

@@ -10,7 +10,9 @@ Rules (original-backend.md section 2):
 - only rows whose applied tariff was modified, or whose product was created, in the last `window_days`
   days (default 22) are returned.
 
-The builders are pure (no I/O) so tests and the mssql compile check can enumerate them.
+The builders are pure (no I/O) so tests and the mssql compile check can enumerate them. `fetch_prices`
+reads the pre-computed current tariff (current_prices.py: ranked once per date and change of the MDM);
+`fetch_prices_live` runs the whole ranking per call (the reference the tests and the benchmark compare to).
 """
 from __future__ import annotations
 
@@ -25,6 +27,12 @@ from sqlalchemy.orm import aliased
 from app.adapters import sql
 from app.adapters.mdm.tables import produits, tarif
 from app.errors import InvalidInput
+from app.services.mdm.current_prices import (
+    DEFAULT_MAX_AGE_S,
+    current_price_table,
+    marker_statement,
+    select_prices,
+)
 from app.services.mdm.metrics import observed
 
 DEFAULT_WINDOW_DAYS = 22
@@ -122,6 +130,13 @@ def build_prices_query(query: PriceQuery) -> tuple[Select, Select]:
     return page, count
 
 
+def build_current_prices(today: date) -> Select:
+    """Every product's applied tariff on `today`, with what the window and the filters read."""
+    base, cur, _parent = _priced_products(today)
+    return base.add_columns(produits.c.Code_MDM, cur.c.Tarif, cur.c.DateModif, produits.c.DateCreation,
+                            produits.c.Categorie)
+
+
 def build_price_lookup(codes: list[str], today: date) -> Select:
     """Current applied price of the given products, whatever their dates (the inventory grid's Tarif)."""
     # The products themselves and, for variants, their parent configurable can own the applied price.
@@ -136,11 +151,25 @@ def _as_number(value: Decimal | float | None) -> float | None:
     return None if value is None else float(value)
 
 
-def fetch_prices(engine: Engine, query: PriceQuery) -> PricePage:
-    """Run the prices query. Raises DependencyUnavailable when the MDM database can't be reached."""
+def fetch_prices(engine: Engine, query: PriceQuery, *, max_age_s: float = DEFAULT_MAX_AGE_S) -> PricePage:
+    """The prices query, answered from the pre-computed current tariff (rebuilt when the MDM changed, the
+    date moved or it is older than `max_age_s`; 0 = always rank afresh, as the sync job does).
+    The row dicts are shared with other callers: read them, don't change them.
+
+    Raises DependencyUnavailable when the MDM database can't be reached."""
+    table = current_price_table(engine, query.today, lambda: build_current_prices(query.today), max_age_s)
+    cutoff = datetime.combine(query.today - timedelta(days=query.window_days), time.min)
+    matched = select_prices(table, cutoff, query.category, query.sku)
+    end = None if query.limit is None else query.offset + query.limit
+    rows = [row.row for row in matched[query.offset:end]]  # pre-built dicts, read-only
+    return PricePage(rows=rows, total_count=len(matched))
+
+
+def fetch_prices_live(engine: Engine, query: PriceQuery) -> PricePage:
+    """The same answer by ranking every tariff in this call (the reference for tests and the benchmark)."""
     page, count = build_prices_query(query)
     with sql.connect(engine) as conn:
-        with observed("mdm.prices"):
+        with observed("mdm.prices_live"):
             result = conn.execute(page).all()
         rows = [{"sku": sku, "price": _as_number(price)} for sku, price, _total in result]
         if result:
@@ -166,4 +195,5 @@ def example_statements() -> dict[str, Any]:
     today = date(2025, 1, 15)
     page, count = build_prices_query(PriceQuery(today=today, sku="X", category="Y", limit=10, offset=5))
     return {"prices.page": page, "prices.count": count,
-            "prices.lookup": build_price_lookup(["A", "B"], today)}
+            "prices.lookup": build_price_lookup(["A", "B"], today),
+            "prices.current": build_current_prices(today), "prices.marker": marker_statement()}

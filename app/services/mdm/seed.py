@@ -29,6 +29,7 @@ from app.adapters.mdm.tables import (
     stock_changes,
     tarif,
 )
+from app.services.mdm.current_prices import invalidate_price_tables
 from app.services.mdm.sources import StoreSource, load_sources
 from app.services.mdm.stock import merge_stock_changes
 
@@ -168,6 +169,7 @@ def clear_mdm_data(engine: Engine) -> None:
     with sql.begin(engine) as conn:
         for table in (stock_changes, approvisionnement, tarif, produits):
             conn.execute(delete(table))
+    invalidate_price_tables()  # new rows may carry the same change markers as the old ones
 
 
 def is_empty(engine: Engine) -> bool:

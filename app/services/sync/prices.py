@@ -35,7 +35,9 @@ def run_price_job(ctx: JobContext) -> JobOutcome:
     rows = ctx.params.get("items")
     if rows is None:
         query = PriceQuery(today=business_today(), window_days=price_window_days())
-        rows = patiently(ctx, lambda: fetch_prices(get_mdm_engine(), query).rows, patience, upstream="mdm")
+        # max_age_s=0: a push ranks the tariffs afresh, so even a change that left no marker is pushed.
+        rows = patiently(ctx, lambda: fetch_prices(get_mdm_engine(), query, max_age_s=0).rows, patience,
+                         upstream="mdm")
     outcomes: dict[str, dict[str, Any]] = {}
     valid: list[dict[str, Any]] = []
     for row in rows:
