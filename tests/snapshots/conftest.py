@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.magento_api.conftest import SANDBOX_SETTINGS
+from tests.magento_api.conftest import SANDBOX_SETTINGS, fault, sandbox_calls  # noqa: F401  (fixtures)
+from tests.support.snapshots import build_snapshots as build  # noqa: F401  (the suite's helper)
 
 
 @pytest.fixture
@@ -19,22 +20,14 @@ def snap_app(make_app, sandbox_url: str, tmp_path: Path) -> Callable[..., Flask]
     built: list[Flask] = []
 
     def factory(**overrides: Any) -> Flask:
-        app = make_app(MAGENTO_URL=sandbox_url, APP_DATABASE_URL=f"sqlite:///{tmp_path / 'app.sqlite3'}",
-                       MAGENTO_ANALYTICS_PAGE_SIZE=50, **{**SANDBOX_SETTINGS, **overrides})
+        settings = {"MAGENTO_URL": sandbox_url, "APP_DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}",
+                    "MAGENTO_ANALYTICS_PAGE_SIZE": 50, **SANDBOX_SETTINGS}
+        app = make_app(**{**settings, **overrides})
         built.append(app)
         return app
     yield factory
     for app in built:  # no job thread may outlive its test
         jobs.get_runner(app).stop(timeout=10)
-
-
-def build(app: Flask, **params: Any):
-    """Run one snapshot job on this thread; returns its final JobRecord."""
-    from app.services import jobs
-
-    with app.app_context():
-        job_id = jobs.submit("snapshots", params, start=False)
-        return jobs.get_runner(app).run_inline(job_id)
 
 
 @pytest.fixture

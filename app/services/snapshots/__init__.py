@@ -52,8 +52,15 @@ def read(name: str) -> Snapshot:
     if found is not None:
         return found
     settings = current_app.config["SETTINGS"]
-    job_id = kick("request") if settings.snapshot_auto_refresh else None
-    raise SnapshotPending(name, settings.snapshot_retry_after, details={"dataset": name, "jobId": job_id})
+    job_id = kick("request") if settings.snapshot_auto_refresh else _open_job_id()
+    message = None if job_id is not None else (
+        f"{name} has no snapshot yet; it is stored by the next build (POST /api/dashboard/snapshots/refresh).")
+    raise SnapshotPending(name, settings.snapshot_retry_after, message, details={"dataset": name, "jobId": job_id})
+
+
+def _open_job_id() -> int | None:
+    open_jobs = _open_jobs()
+    return open_jobs[0].id if open_jobs else None
 
 
 def age_headers(snapshot: Snapshot) -> dict[str, str]:
