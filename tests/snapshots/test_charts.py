@@ -23,7 +23,8 @@ ROW_TYPES = {
 
 
 def _total(client, auth, path: str) -> int:
-    return client.get(f"/api/magento/{path}?searchCriteria[pageSize]=1", headers=auth("viewer")).get_json()["total_count"]
+    resp = client.get(f"/api/magento/{path}?searchCriteria[pageSize]=1", headers=auth("viewer"))
+    return resp.get_json()["total_count"]
 
 
 @pytest.fixture
@@ -77,7 +78,8 @@ def test_the_build_reads_every_page_of_magento(snap_app, auth, sandbox_calls):
     assert total > 100  # the sandbox holds more products than two pages
     types = client.get("/api/magento/products/types", headers=auth("viewer")).get_json()
     assert sum(r["value"] for r in types) == total
-    stats = {r["name"]: r["value"] for r in client.get("/api/magento/products/stats", headers=auth("viewer")).get_json()}
+    stats = client.get("/api/magento/products/stats", headers=auth("viewer")).get_json()
+    stats = {r["name"]: r["value"] for r in stats}
     assert stats["enabled"] + stats["disabled"] == total
     # the pages, plus the build's two product counts, plus the count above
     assert sandbox_calls("GET /V1/products") == -(-total // 50) + 3

@@ -12,7 +12,8 @@ def _types(client, auth) -> dict[str, int]:
 
 
 def _total(client, auth, path: str) -> int:
-    return client.get(f"/api/magento/{path}?searchCriteria[pageSize]=1", headers=auth("viewer")).get_json()["total_count"]
+    resp = client.get(f"/api/magento/{path}?searchCriteria[pageSize]=1", headers=auth("viewer"))
+    return resp.get_json()["total_count"]
 
 
 def test_an_incremental_refresh_reads_only_changed_products_and_merges_them(snap_app, auth, sandbox_calls):
@@ -44,7 +45,8 @@ def test_a_deleted_product_is_caught_by_the_count_check_and_reread_in_full(snap_
     app = snap_app()
     assert build(app).status == "succeeded"
     client = app.test_client()
-    sku = client.get("/api/magento/products?searchCriteria[pageSize]=1", headers=auth("viewer")).get_json()["items"][0]["sku"]
+    first = client.get("/api/magento/products?searchCriteria[pageSize]=1", headers=auth("viewer")).get_json()
+    sku = first["items"][0]["sku"]
     assert client.delete(f"/api/magento/products/{sku}", headers=auth("admin")).status_code == 200
     job = build(app)
     assert job.status == "succeeded" and job.result["refetched"] == ["catalog"]

@@ -44,8 +44,9 @@ def _upstream_errors(func: Any) -> Any:
                   "(Retry-After)")
 @require_role(Role.VIEWER)
 def stats():
-    """Totals of products, orders and customers and the last 30 days' revenue, from the latest snapshot
-    (`timestamp` = when its data was read; also in the Age and X-Data-As-Of headers)."""
+    """Totals of products, orders and customers and the last 30 days' revenue (the latest snapshot).
+
+    `timestamp` is when its data was read from Magento, also in the Age and X-Data-As-Of headers."""
     snap = snapshots.read("dashboard/stats")
     body = {"success": True, "data": snap.data, "cached": True,
             "timestamp": snapshots.age_headers(snap)["X-Data-As-Of"]}
