@@ -15,11 +15,12 @@ import logging
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.support.sandbox import ADMIN  # noqa: E402
-from tests.support.servers import GunicornServer  # noqa: E402
+from tests.support.servers import GunicornServer, wait_until  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,6 +62,7 @@ def main() -> int:
            "RATE_LIMIT": "100000000 per minute", "SYNC_SCHEDULER_ENABLED": "false", "API_DOCS_ENABLED": "false"}
     try:
         with GunicornServer(workers=args.workers, env=env) as server:
+            wait_for_snapshots(server)  # the charts answer 503 snapshot_pending until the first build ends
             prefix = tmp / "locust"
             cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
                    "--host", server.base_url, "-u", str(args.users), "-r", str(args.spawn_rate),
@@ -72,6 +74,18 @@ def main() -> int:
     finally:
         sandbox.stop()
     return 0
+
+
+def wait_for_snapshots(server: GunicornServer, timeout: float = 300.0) -> None:
+    """Wait for the dashboard snapshots the workers build at start (docs/dashboards.md)."""
+    import httpx
+
+    def ready() -> bool:
+        resp = httpx.get(server.base_url + "/api/dashboard/snapshots", headers=server.headers("operator"), timeout=5)
+        return resp.status_code == 200 and all(d["status"] == "ready" for d in resp.json()["data"]["datasets"])
+    started = time.monotonic()
+    wait_until(ready, timeout=timeout, interval=0.5)
+    print(f"dashboard snapshots built in {time.monotonic() - started:.1f} s after the start")
 
 
 def server_side(server: GunicornServer) -> None:

@@ -237,7 +237,7 @@ SETTINGS: list[Setting] = [
     S("MAGENTO_HEALTH_TIMEOUT", _positive_float, 2.0, "Budget (s) of the Magento health probe (one attempt, no retry)."),
     # Dashboard snapshots (issue 14, app/services/snapshots, docs/dashboards.md)
     S("SNAPSHOT_SCHEDULE", str, "*/15 * * * *",
-      "Cron of the incremental snapshot refresh of the charts and dashboard (empty = off)."),
+      "Cron of the incremental snapshot refresh (products and orders changed since; empty = off)."),
     S("SNAPSHOT_SCHEDULE_FULL", str, "30 3 * * *",
       "Cron of the full snapshot rebuild, the guard against drift of incremental refreshes (empty = off)."),
     S("SNAPSHOT_AUTO_REFRESH", _bool, True, "Start snapshot builds by themselves: at start when one is missing, "

@@ -21,7 +21,8 @@ def _fire(app, now: datetime):
 def test_the_snapshot_schedules_come_from_the_settings(snap_app):
     app = snap_app(SNAPSHOT_SCHEDULE="*/5 * * * *", SNAPSHOT_SCHEDULE_FULL="0 4 * * *")
     schedules = {s.name: s for s in app.extensions["sync"]["schedules"]}
-    assert (schedules["snapshots"].cron, schedules["snapshots"].params) == ("*/5 * * * *", {"full": False})
+    assert schedules["snapshots"].cron == "*/5 * * * *"
+    assert schedules["snapshots"].params == {"full": False, "groups": ["catalog", "sales"]}
     assert (schedules["snapshots-full"].cron, schedules["snapshots-full"].params) == ("0 4 * * *", {"full": True})
     off = snap_app(SNAPSHOT_SCHEDULE="", SNAPSHOT_SCHEDULE_FULL="")
     assert not [s for s in off.extensions["sync"]["schedules"] if s.kind == "snapshots"]

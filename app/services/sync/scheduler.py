@@ -31,7 +31,9 @@ SCHEDULE_KINDS: dict[str, tuple[str, dict[str, Any]]] = {
     "prices": ("prices", {"items": None}),
     "stocks": ("stocks", {"merge": True, "sources": None}),
     "full": ("stocks", {"merge": True, "sources": None, "full": True}),
-    "snapshots": ("snapshots", {"full": False}),
+    # MSI source items have no updated_at: re-reading them all every few minutes would cost a large shop
+    # minutes of Magento calls, so inventory is refreshed by stock syncs (their hook) and the full rebuild.
+    "snapshots": ("snapshots", {"full": False, "groups": ["catalog", "sales"]}),
     "snapshots-full": ("snapshots", {"full": True}),
 }
 SCHEDULE_SETTINGS = {"prices": "SYNC_SCHEDULE_PRICES", "stocks": "SYNC_SCHEDULE_STOCKS", "full": "SYNC_SCHEDULE_FULL",
