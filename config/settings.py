@@ -237,9 +237,11 @@ SETTINGS: list[Setting] = [
     S("MAGENTO_HEALTH_TIMEOUT", _positive_float, 2.0, "Budget (s) of the Magento health probe (one attempt, no retry)."),
     # Dashboard snapshots (issue 14, app/services/snapshots, docs/dashboards.md)
     S("SNAPSHOT_SCHEDULE", str, "*/15 * * * *",
-      "Cron of the incremental snapshot refresh (products and orders changed since; empty = off)."),
+      "Cron of the incremental snapshot refresh (products and orders changed since; empty = off).",
+      per_env={"testing": ""}),
     S("SNAPSHOT_SCHEDULE_FULL", str, "30 3 * * *",
-      "Cron of the full snapshot rebuild, the guard against drift of incremental refreshes (empty = off)."),
+      "Cron of the full snapshot rebuild, the guard against drift of incremental refreshes (empty = off).",
+      per_env={"testing": ""}),
     S("SNAPSHOT_AUTO_REFRESH", _bool, True, "Start snapshot builds by themselves: at start when one is missing, "
       "after syncs that change the charts, on a read before the first build.", per_env={"testing": False}),
     S("SNAPSHOT_RETRY_AFTER", _positive_int, 30, "Retry-After (s) of the 503 snapshot_pending answered before the "
