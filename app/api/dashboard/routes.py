@@ -19,8 +19,7 @@ from app.api.dashboard.schemas import (
     SnapshotStatusEnvelopeSchema,
 )
 from app.api.jobs import job_reply, requested_by
-from app.api.magento.routes import AGE_HEADERS
-from app.api.schemas import ErrorSchema, JobAcceptedSchema
+from app.api.schemas import AGE_HEADERS, ErrorSchema, JobAcceptedSchema
 from app.security import Role, require_role
 from app.services import snapshots
 from app.services.magento import dashboard

@@ -30,7 +30,7 @@ from app.api.magento.schemas import (
     SalesRowSchema,
 )
 from app.api.openapi import passthrough_query
-from app.api.schemas import ErrorSchema, OpenSchema
+from app.api.schemas import AGE_HEADERS, ErrorSchema, OpenSchema
 from app.security import Role, require_role
 from app.services import snapshots
 from app.services.magento import products, proxy
@@ -57,14 +57,6 @@ def upstream_errors(func: F) -> F:
     """Document the 503/504 a Magento outage gives (the envelope, never invented data)."""
     func = blp.alt_response(504, schema=ErrorSchema, description="Magento did not answer in time")(func)
     return blp.alt_response(503, schema=ErrorSchema, description="Magento is unreachable or refused us")(func)
-
-
-AGE_HEADERS = {
-    "Age": {"description": "seconds since the snapshot's data was read from Magento",
-            "schema": {"type": "integer", "minimum": 0}},
-    "X-Data-As-Of": {"description": "when the snapshot's data was read from Magento (ISO 8601, UTC)",
-                     "schema": {"type": "string", "format": "date-time"}},
-}
 
 
 def snapshot_errors(func: F) -> F:
