@@ -61,6 +61,13 @@ def test_a_chart_request_makes_zero_magento_calls(built, auth, sandbox_total):
     assert sandbox_total() == before
 
 
+def test_the_browser_may_read_the_age_headers_cross_origin(built, auth):
+    resp = built.test_client().get("/api/magento/inventory/status",
+                                   headers={**auth("viewer"), "Origin": "http://localhost:3000"})
+    exposed = {h.strip() for h in resp.headers["Access-Control-Expose-Headers"].split(",")}
+    assert {"Age", "X-Data-As-Of", "Retry-After"} <= exposed
+
+
 def test_the_age_header_grows_with_the_snapshot_age(built, auth):
     client = built.test_client()
     first = client.get("/api/magento/products/types", headers=auth("viewer"))
