@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -144,18 +145,29 @@ def _naive(iso: str) -> datetime:
 
 
 class LayeredSnapshotStore:
-    """Redis for reads, the app database as the durable copy and the fallback (see the module docstring)."""
+    """Redis for reads, the app database as the durable copy and the fallback (see the module docstring).
+
+    After a Redis error, reads skip Redis for `probe_interval` seconds (like the cache service), so a dead
+    Redis costs one timeout per interval, not one per chart read."""
 
     backend = "redis"
 
-    def __init__(self, primary: RedisSnapshotStore, durable: SqlSnapshotStore) -> None:
-        self.primary, self.durable = primary, durable
+    def __init__(self, primary: RedisSnapshotStore, durable: SqlSnapshotStore, probe_interval: float = 5.0) -> None:
+        self.primary, self.durable, self.probe_interval = primary, durable, probe_interval
+        self._skip_until = 0.0
+
+    def _redis_failed(self, action: str, name: str, exc: Exception) -> None:
+        if time.monotonic() >= self._skip_until:  # once per interval, not once per read
+            log.warning("snapshots: Redis %s of %s failed (%s); using the app database", action, name, exc)
+        self._skip_until = time.monotonic() + self.probe_interval
 
     def get(self, name: str) -> Snapshot | None:
+        if time.monotonic() < self._skip_until:
+            return self.durable.get(name)
         try:
             found = self.primary.get(name)
         except RedisError as exc:
-            log.warning("snapshots: Redis read of %s failed (%s); reading the app database", name, exc)
+            self._redis_failed("read", name, exc)
             return self.durable.get(name)
         if found is not None:
             return found
@@ -172,15 +184,15 @@ class LayeredSnapshotStore:
         try:
             self.primary.put(snapshot)
         except RedisError as exc:
-            # Readers fall back to the app database while Redis is down; if Redis comes back with this
+            # Readers fall back to the app database while Redis is down; if Redis comes back with an
             # older copy, the next build rewrites it (and its age header tells the truth meanwhile).
-            log.warning("snapshots: Redis write of %s failed (%s); the app database has it", snapshot.name, exc)
+            self._redis_failed("write", snapshot.name, exc)
 
     def index(self) -> list[Snapshot]:
         return self.durable.index()
 
 
-def make_store(engine: Engine, client: redis.Redis | None) -> SnapshotStore:
+def make_store(engine: Engine, client: redis.Redis | None, probe_interval: float = 5.0) -> SnapshotStore:
     """The layered store when Redis is configured, else the app database alone."""
     durable = SqlSnapshotStore(engine)
-    return durable if client is None else LayeredSnapshotStore(RedisSnapshotStore(client), durable)
+    return durable if client is None else LayeredSnapshotStore(RedisSnapshotStore(client), durable, probe_interval)

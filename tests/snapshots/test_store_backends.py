@@ -6,8 +6,9 @@ import random
 from datetime import datetime
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 
-from app.adapters.snapshot_store import Snapshot, SqlSnapshotStore
+from app.adapters.snapshot_store import LayeredSnapshotStore, RedisSnapshotStore, Snapshot, SqlSnapshotStore
 from tests.conftest import require_service
 from tests.voting.conftest import _dedicated_database
 
@@ -40,3 +41,30 @@ def test_a_snapshot_is_upserted_by_name_and_a_large_one_round_trips(store):
     index = {s.name: s for s in store.index()}
     assert {"_test/big", "_test/rows"} <= set(index) and index["_test/big"].data is None
     assert store.get("_test/none") is None
+
+
+class _DeadRedis:
+    """A Redis client whose every call fails, counting the attempts."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def get(self, *_args):
+        self.calls += 1
+        raise RedisConnectionError("down")
+
+    set = get
+
+
+def test_a_dead_redis_is_skipped_for_the_probe_interval_and_the_app_database_answers(make_app, tmp_path):
+    app = make_app(APP_DATABASE_URL=f"sqlite:///{tmp_path / 'app.sqlite3'}")
+    durable, dead = SqlSnapshotStore(app.extensions["app_db"]), _DeadRedis()
+    store = LayeredSnapshotStore(RedisSnapshotStore(dead), durable, probe_interval=60)
+    now = datetime(2026, 11, 29, 12)
+    store.put(Snapshot("_test/rows", [1, 2], now, now, 1))  # the app database takes it; Redis fails
+    assert dead.calls == 1 and durable.get("_test/rows").data == [1, 2]
+    for _ in range(5):
+        assert store.get("_test/rows").data == [1, 2]
+    assert dead.calls == 1  # no Redis timeout paid per read while it is known down
+    store._skip_until = 0.0  # the probe interval is over: Redis is tried again
+    assert store.get("_test/rows").data == [1, 2] and dead.calls == 2

@@ -15,7 +15,8 @@ EXTENSION_KEY = "snapshots"
 
 def init_stores(app: Flask) -> None:
     engine = app.extensions["app_db"]
-    app.extensions[EXTENSION_KEY] = {"store": make_store(engine, app.extensions.get("redis")),
+    probe = app.config["SETTINGS"].cache_probe_interval  # the cache's Redis retry pace, for the same Redis
+    app.extensions[EXTENSION_KEY] = {"store": make_store(engine, app.extensions.get("redis"), probe),
                                      "state": SqlSnapshotStore(engine)}
 
 
