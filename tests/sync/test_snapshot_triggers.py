@@ -60,3 +60,16 @@ def test_no_refresh_is_queued_when_automatic_refreshes_are_off(sync_app, shop, m
     mark_all_changed(mdm)
     assert run_job(app, "stocks", {"sources": None, "merge": True}).status == "succeeded"
     assert _snapshot_jobs(app) == []
+
+
+def test_the_cli_builds_the_snapshots_with_a_progress_summary(monkeypatch, shop, tmp_path, mdm_file, runner):
+    from app.cli import cli
+    from tests.sync.conftest import sync_overrides
+
+    for key, value in sync_overrides(shop.url, tmp_path, mdm_file).items():
+        monkeypatch.setenv(key, str(value))
+    monkeypatch.setenv("APP_ENV", "testing")
+    result = runner.invoke(cli, ["sync", "snapshots"])
+    assert result.exit_code == 0, result.output
+    assert "SUCCEEDED" in result.output and "8 snapshots built (full" in result.output
+    assert "source-items" in result.output and "datasets=8" in result.output
