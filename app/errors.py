@@ -99,6 +99,18 @@ class UpstreamUnavailable(AppError):
             self.headers.setdefault("Retry-After", str(max(1, int(round(retry_after)))))
 
 
+class SnapshotPending(AppError):
+    """A dashboard dataset has no snapshot yet: its first build runs in the background (app/services/snapshots)."""
+
+    status, code, message = 503, "snapshot_pending", "This dataset is being built for the first time."
+
+    def __init__(self, dataset: str, retry_after: float, message: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message or f"{dataset} has no snapshot yet; its first build is running. Retry shortly.",
+                         **kwargs)
+        self.details = self.details or {"dataset": dataset}
+        self.headers.setdefault("Retry-After", str(max(1, int(round(retry_after)))))
+
+
 class UpstreamTimeout(AppError):
     status, code, message = 504, "upstream_timeout", "An upstream service did not answer in time."
 

@@ -81,7 +81,8 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     security.init_app(app)
     cors.init_app(app, resources={r"/api/*": {"origins": settings.cors_origins}}, supports_credentials=False,
                   always_send=False,
-                  expose_headers=["X-Request-ID", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"])
+                  expose_headers=["X-Request-ID", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
+                                  "Age", "X-Data-As-Of", "Retry-After"])  # snapshot ages (docs/dashboards.md)
     app.config.update(COMPRESS_LEVEL=6, COMPRESS_MIN_SIZE=1024)
     compress.init_app(app)
     unmetered = [rf"^{re.escape(prefix)}(/|$)" for prefix in middleware.OPS_PATH_PREFIXES]

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from config import load_settings  # noqa: E402
 from magento_sandbox.options import LARGE_PRODUCTS, PROFILES, parse_latency  # noqa: E402
 from tests.support.sandbox import ADMIN  # noqa: E402
-from tests.support.servers import GunicornServer  # noqa: E402
+from tests.support.servers import GunicornServer, wait_until  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -85,6 +85,7 @@ def main() -> int:
     try:
         threads = args.threads or load_settings("development", {}).gunicorn_threads
         with GunicornServer(workers=args.workers, threads=threads, env=env) as server:
+            wait_for_snapshots(server)  # the charts answer 503 snapshot_pending until the first build ends
             prefix = tmp / "locust"
             user_class = "SessionUser" if args.model == "session" else "FrontendUser"
             cmd = [args.locust_python, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"), user_class,
@@ -99,6 +100,18 @@ def main() -> int:
     finally:
         sandbox.stop()
     return 0
+
+
+def wait_for_snapshots(server: GunicornServer, timeout: float = 300.0) -> None:
+    """Wait for the dashboard snapshots the workers build at start (docs/dashboards.md)."""
+    import httpx
+
+    def ready() -> bool:
+        resp = httpx.get(server.base_url + "/api/dashboard/snapshots", headers=server.headers("operator"), timeout=5)
+        return resp.status_code == 200 and all(d["status"] == "ready" for d in resp.json()["data"]["datasets"])
+    started = time.monotonic()
+    wait_until(ready, timeout=timeout, interval=0.5)
+    print(f"dashboard snapshots built in {time.monotonic() - started:.1f} s after the start")
 
 
 def server_side(server: GunicornServer) -> None:

@@ -318,6 +318,17 @@ SETTINGS: list[Setting] = [
     S("MAGENTO_SALES_MONTHS", _positive_int, 12, "Months of orders the sales chart covers."),
     S("MAGENTO_LOW_STOCK_QTY", _positive_float, 5.0, "Quantity at or below which an in-stock SKU counts as low stock."),
     S("MAGENTO_HEALTH_TIMEOUT", _positive_float, 2.0, "Budget (s) of the Magento health probe (one attempt, no retry)."),
+    # Dashboard snapshots (issue 14, app/services/snapshots, docs/dashboards.md)
+    S("SNAPSHOT_SCHEDULE", str, "*/15 * * * *",
+      "Cron of the incremental snapshot refresh (products and orders changed since; empty = off).",
+      per_env={"testing": ""}),
+    S("SNAPSHOT_SCHEDULE_FULL", str, "30 3 * * *",
+      "Cron of the full snapshot rebuild, the guard against drift of incremental refreshes (empty = off).",
+      per_env={"testing": ""}),
+    S("SNAPSHOT_AUTO_REFRESH", _bool, True, "Start snapshot builds by themselves: at start when one is missing, "
+      "after syncs that change the charts, on a read before the first build.", per_env={"testing": False}),
+    S("SNAPSHOT_RETRY_AFTER", _positive_int, 30, "Retry-After (s) of the 503 snapshot_pending answered before the "
+      "first build of a dataset ends."),
     # Sync engine and background jobs (issue 5)
     S("SYNC_RUNNER_ENABLED", _bool, True, "Run the job runner and the scheduler threads inside each Gunicorn worker.",
       per_env={"testing": False}),

@@ -164,3 +164,26 @@ schedule_runs = Table(
 # ---------------------------------------------------------------------------------------------------------
 # End of jobs and schedules.
 # ---------------------------------------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Dashboard snapshots (issue 14): the latest built copy of each chart/dashboard dataset, and the snapshot
+# job's working set (per-entity aggregates that make an incremental refresh correct). Revision 0004_snapshots.
+# Owned by app/adapters/snapshot_store.py. Payloads are zlib-compressed JSON; naive UTC timestamps.
+# ---------------------------------------------------------------------------------------------------------
+from sqlalchemy import LargeBinary  # noqa: E402
+
+_SnapshotBlob = LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
+
+snapshots = Table(
+    "snapshots", metadata,
+    Column("name", String(80), primary_key=True),                       # e.g. "inventory/status"
+    Column("as_of", _JobTimestamp, nullable=False),                     # when its oldest input was read
+    Column("built_at", _JobTimestamp, nullable=False),
+    Column("job_id", _JobId, nullable=True),
+    Column("size", Integer, nullable=False, server_default="0"),        # payload bytes (compressed)
+    Column("payload", _SnapshotBlob, nullable=False),
+)
+# ---------------------------------------------------------------------------------------------------------
+# End of dashboard snapshots.
+# ---------------------------------------------------------------------------------------------------------

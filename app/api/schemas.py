@@ -3,6 +3,14 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+# The response headers of an answer served from a dashboard snapshot (app/services/snapshots).
+AGE_HEADERS = {
+    "Age": {"description": "seconds since the snapshot's data was read from Magento",
+            "schema": {"type": "integer", "minimum": 0}},
+    "X-Data-As-Of": {"description": "when the snapshot's data was read from Magento (ISO 8601, UTC)",
+                     "schema": {"type": "string", "format": "date-time"}},
+}
+
 
 class ErrorSchema(Schema):
     """The one error envelope (see app/errors.py)."""

@@ -1,4 +1,4 @@
-"""`manage.py sync prices|stocks|source CODE|all`, `manage.py jobs list|show|retry`, `manage.py scheduler`."""
+"""`manage.py sync prices|stocks|source CODE|all|snapshots`, `manage.py jobs list|show|retry`, `manage.py scheduler`."""
 from __future__ import annotations
 
 import json
@@ -96,6 +96,13 @@ def sync_all() -> None:
     first = _run(app, "stocks", {"sources": None, "merge": True})
     second = _run(app, "prices", {"items": None})
     _exit(first if first.status == "failed" else second)
+
+
+@sync_group.command("snapshots")
+@click.option("--full", is_flag=True, help="Re-read everything, not only what changed.")
+def sync_snapshots(full: bool) -> None:
+    """Build the dashboard chart snapshots from Magento now (e.g. once at install, before the first start)."""
+    _exit(_run(_app(), "snapshots", {"full": full}))
 
 
 def _exit(record: Any) -> None:

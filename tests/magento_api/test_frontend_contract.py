@@ -14,6 +14,7 @@ import pytest
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from tests.support.sandbox import ADMIN
+from tests.support.snapshots import build_snapshots
 
 CONTRACT = Path("/work/shared/reference/frontend-contract.json")
 NUM = (int, float)
@@ -151,7 +152,10 @@ def walk_app(magento_app, tmp_path):
     engine = create_engine_for(url, name="mdm", connect_timeout=2, statement_timeout=30)
     seed_demo_data(mdm_engine(engine), products=40, sources=12)
     engine.dispose()
-    return magento_app(MDM_DATABASE_URL=url, LOGIN_RATE_LIMIT="1000 per minute")
+    app = magento_app(MDM_DATABASE_URL=url, LOGIN_RATE_LIMIT="1000 per minute",
+                      APP_DATABASE_URL=f"sqlite:///{tmp_path / 'app.sqlite3'}")
+    assert build_snapshots(app).status == "succeeded"  # the charts serve snapshots
+    return app
 
 
 def test_every_live_frontend_call_gets_the_fields_it_reads(walk_app, auth, capsys):

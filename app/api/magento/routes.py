@@ -30,9 +30,10 @@ from app.api.magento.schemas import (
     SalesRowSchema,
 )
 from app.api.openapi import passthrough_query
-from app.api.schemas import ErrorSchema, OpenSchema
+from app.api.schemas import AGE_HEADERS, ErrorSchema, OpenSchema
 from app.security import Role, require_role
-from app.services.magento import analytics, products, proxy
+from app.services import snapshots
+from app.services.magento import products, proxy
 
 F = TypeVar("F", bound=Callable[..., Any])
 PREFIX = "/api/magento"
@@ -58,38 +59,54 @@ def upstream_errors(func: F) -> F:
     return blp.alt_response(503, schema=ErrorSchema, description="Magento is unreachable or refused us")(func)
 
 
-def _chart(path: str, schema: type, producer: Callable[[], list[dict[str, Any]]], doc: str) -> None:
-    """Register GET <path> answering a bare JSON array (an envelope would crash the chart)."""
-    def view(_args: dict[str, Any]) -> list[dict[str, Any]]:
-        return producer()
-    view.__name__ = "chart_" + path.strip("/").replace("/", "_")
+def snapshot_errors(func: F) -> F:
+    """Document the 503 a chart answers before its first snapshot exists (never a Magento crawl)."""
+    return blp.alt_response(503, schema=ErrorSchema, headers={"Retry-After": {"schema": {"type": "integer"}}},
+                            description="snapshot_pending: the dataset's first snapshot is being built "
+                                        "(Retry-After); dependency_unavailable: its store is down")(func)
+
+
+def _chart(path: str, schema: type, doc: str) -> None:
+    """Register GET <path> answering the dataset's latest snapshot as a bare JSON array (an envelope would
+    crash the chart), its age in the Age and X-Data-As-Of headers."""
+    name = path.strip("/")
+
+    def view(_args: dict[str, Any]) -> tuple[list[dict[str, Any]], int, dict[str, str]]:
+        snap = snapshots.read(name)
+        return snap.data, 200, snapshots.age_headers(snap)
+    view.__name__ = "chart_" + name.replace("/", "_")
     view.__doc__ = doc
     view = require_role(Role.VIEWER)(view)
     view = passthrough_query(CHART_QUERY_NOTE)(view)
-    view = upstream_errors(view)
-    view = blp.response(200, schema(many=True))(view)
+    view = snapshot_errors(view)
+    view = blp.response(200, schema(many=True), headers=AGE_HEADERS)(view)
     view = blp.arguments(ChartQuerySchema, location="query", unknown=INCLUDE)(view)
     blp.route(path, methods=["GET"])(view)
 
 
-_chart("/products/stats", NameValueSchema, analytics.products_stats,
-       "Chart: products by status, type and merchandising flag ([{name, value}], every product counted).")
-_chart("/products/types", NameValueSchema, analytics.products_types, "Chart: products per type ([{name, value}]).")
-_chart("/brands/distribution", NameValueSchema, analytics.brands_distribution,
-       "Chart: products per brand, from the mgs_brand attribute options ([{name, value}]).")
-_chart("/categories/distribution", CategoryRowSchema, analytics.categories_distribution,
-       "Chart: products linked to each category ([{name, value, level, parent}], value > 0).")
-_chart("/sales/performance", SalesRowSchema, analytics.sales_performance,
-       "Chart: revenue, orders and distinct customers per month ([{period, revenue, orders, customers}]).")
-_chart("/inventory/status", InventoryRowSchema, analytics.inventory_status,
-       "Chart: SKUs in, low and out of stock and stock value per category, from the MSI source items.")
+SNAPSHOT_NOTE = " Served from the latest snapshot (built in the background; see /api/dashboard/snapshots)."
+_chart("/products/stats", NameValueSchema,
+       "Chart: products by status, type and merchandising flag ([{name, value}], every product counted)."
+       + SNAPSHOT_NOTE)
+_chart("/products/types", NameValueSchema, "Chart: products per type ([{name, value}])." + SNAPSHOT_NOTE)
+_chart("/brands/distribution", NameValueSchema,
+       "Chart: products per brand, from the mgs_brand attribute options ([{name, value}])." + SNAPSHOT_NOTE)
+_chart("/categories/distribution", CategoryRowSchema,
+       "Chart: products linked to each category ([{name, value, level, parent}], value > 0)." + SNAPSHOT_NOTE)
+_chart("/sales/performance", SalesRowSchema,
+       "Chart: revenue, orders and distinct customers per month ([{period, revenue, orders, customers}])."
+       + SNAPSHOT_NOTE)
+_chart("/inventory/status", InventoryRowSchema,
+       "Chart: SKUs in, low and out of stock and stock value per category, from the MSI source items."
+       + SNAPSHOT_NOTE)
 
 
 @blp.route("/products/attributes", methods=["GET"])
 @blp.arguments(ChartQuerySchema, location="query", unknown=INCLUDE)
 @blp.doc(responses={"200": {
-    "description": "without searchCriteria: the chart rows [{attribute, value}]; with it: Magento's "
-                   "{items, search_criteria, total_count}",
+    "description": "without searchCriteria: the chart rows [{attribute, value}] from the latest snapshot "
+                   "(Age and X-Data-As-Of headers); with it: Magento's {items, search_criteria, total_count}",
+    "headers": AGE_HEADERS,
     "content": {"application/json": {"schema": {"oneOf": [
         {"type": "array", "items": {"type": "object", "required": ["attribute", "value"], "properties": {
             "attribute": {"type": "string"}, "value": {"type": "number"}}}},
@@ -102,7 +119,10 @@ def product_attributes(_args: dict[str, Any]):
     """Attribute fill chart when called without searchCriteria; Magento's attribute search with it."""
     if b"searchCriteria" in request.query_string:
         return _proxied(proxy.forward("GET", "products/attributes", request.query_string))
-    return jsonify(AttributeFillSchema(many=True).dump(analytics.attribute_fill()))
+    snap = snapshots.read("products/attributes")
+    resp = jsonify(AttributeFillSchema(many=True).dump(snap.data))
+    resp.headers.update(snapshots.age_headers(snap))
+    return resp
 
 
 @blp.route("/products/<int:product_id>/categories", methods=["GET"])

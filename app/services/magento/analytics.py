@@ -1,139 +1,127 @@
-"""The seven dashboard charts: Magento data read page by page (every page), cached in `analytics`.
+"""What the dashboard snapshots are built from, read from Magento page by page (only by the snapshot job).
 
-Datasets (all products, the category tree, brand options, attributes, the sales window's orders, all
-source items) are fetched once per TTL and shared by the charts; a per-process lock keeps the seven
-simultaneous chart calls of the dashboard from paging through Magento seven times.
+Never called inside a request: app/services/snapshots runs these in a background job and serves the
+stored result. Products and orders can be read "changed since" (`updated_at >= watermark`, a searchCriteria
+filter Magento supports on both); MSI source items carry no `updated_at`, so they are read whole, or only
+for the sources a stock sync touched. Each reader reports its pages to an optional `Progress` (the job's
+context: totals, advance, stop checks). Errors propagate (UpstreamHTTPError / UpstreamUnavailable /
+UpstreamTimeout): the job fails or retries, the stored snapshots stay as they were.
 """
 from __future__ import annotations
 
-import datetime as dt
-import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, Protocol
 
 from flask import current_app
 
 from app.adapters.magento import get_magento_client
 from app.errors import UpstreamHTTPError
-from app.services.cache import get_cache
 from app.services.magento import charts
-from app.services.magento.proxy import ANALYTICS_NAMESPACE
 
 BRAND_ATTRIBUTE = "mgs_brand"
-_locks: dict[str, threading.Lock] = {}
-_locks_guard = threading.Lock()
+MAX_PAGE_SIZE = 300  # Magento's input limit for searchCriteria pageSize
 
 
-def _lock(name: str) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(name, threading.Lock())
+class Progress(Protocol):
+    def set_total(self, part: str, total: int) -> None: ...
 
+    def advance(self, part: str, done: int = 1, **extra: Any) -> None: ...
 
-def _cached(key: str, producer: Callable[[], Any]) -> Any:
-    """The cached value, or produce it once per process while other threads wait for it."""
-    cache = get_cache()
-    value = cache.get(ANALYTICS_NAMESPACE, key)
-    if value is not None:
-        return value
-    with _lock(key):
-        value = cache.get(ANALYTICS_NAMESPACE, key)
-        if value is None:
-            value = producer()
-            cache.set(ANALYTICS_NAMESPACE, key, value)
-    return value
+    def checkpoint(self) -> None: ...
 
 
 def _page_size() -> int:
-    return max(1, min(300, current_app.config["SETTINGS"].magento_analytics_page_size))  # Magento's max is 300
+    return max(1, min(MAX_PAGE_SIZE, current_app.config["SETTINGS"].magento_analytics_page_size))
 
 
-def _by_id(field: str) -> dict[str, Any]:
-    # A stable order on a unique field, so no row moves between pages while we read them.
-    return {"sortOrders": [{"field": field, "direction": "ASC"}]}
+def _by(*fields: str) -> list[dict[str, str]]:
+    # A stable order on a unique key, so no row moves between pages while we read them.
+    return [{"field": f, "direction": "ASC"} for f in fields]
 
 
-# -- datasets ------------------------------------------------------------------------------------------
-def products() -> list[dict[str, Any]]:
-    def fetch() -> list[dict[str, Any]]:
-        client = get_magento_client()
-        return [charts.slim_product(p) for p in client.iterate_search("V1/products", _page_size(), _by_id("entity_id"))]
-    return _cached("dataset:products", fetch)
+def _filter(field: str, value: str, condition: str) -> dict[str, Any]:
+    return {"filters": [{"field": field, "value": value, "condition_type": condition}]}
+
+
+def read_all(path: str, criteria: Mapping[str, Any], part: str, progress: Progress | None) -> Iterator[dict[str, Any]]:
+    """Every item of a search, page by page, reporting `part`'s total and pages read to `progress`."""
+    client = get_magento_client()
+    size, page, last = _page_size(), 1, None
+    while True:
+        if progress is not None:
+            progress.checkpoint()
+        result = client.search(path, {**criteria, "pageSize": size, "currentPage": page})
+        items = result.get("items") or []
+        total = int(result.get("total_count") or 0)
+        if last is None:  # the first page fixes the page count: a total that moves while we page cannot loop
+            last = -(-total // size) + 1
+            if progress is not None:
+                progress.set_total(part, total)
+        if progress is not None:
+            progress.advance(part, len(items))
+        yield from items
+        if not items or page * size >= total or page >= last:
+            return
+        page += 1
+
+
+def count(path: str, *filters: dict[str, Any]) -> int:
+    """Magento's total_count for a search (one row fetched)."""
+    criteria: dict[str, Any] = {"pageSize": 1, "currentPage": 1}
+    if filters:
+        criteria["filter_groups"] = list(filters)
+    return int(get_magento_client().search(path, criteria).get("total_count") or 0)
+
+
+def counts() -> dict[str, int]:
+    """The dashboard's totals: five count calls."""
+    return {"totalProducts": count("V1/products"),
+            "enabledProducts": count("V1/products", _filter("status", "1", "eq")),
+            "totalOrders": count("V1/orders"),
+            "pendingOrders": count("V1/orders", _filter("status", "pending", "eq")),
+            "totalCustomers": count("V1/customers/search")}
+
+
+def products(since: str | None, progress: Progress | None = None) -> list[dict[str, Any]]:
+    """Raw products (every one, or those with updated_at >= since), sorted by entity id."""
+    criteria: dict[str, Any] = {"sortOrders": _by("entity_id")}
+    if since:
+        criteria["filter_groups"] = [_filter("updated_at", since, "gteq")]
+    return list(read_all("V1/products", criteria, "products", progress))
+
+
+def orders(start: str, since: str | None, progress: Progress | None = None) -> list[dict[str, Any]]:
+    """Raw orders created at or after `start` (and, with `since`, updated at or after it)."""
+    groups = [_filter("created_at", start, "gteq")]
+    if since:
+        groups.append(_filter("updated_at", since, "gteq"))
+    return list(read_all("V1/orders", {"sortOrders": _by("entity_id"), "filter_groups": groups}, "orders", progress))
+
+
+def source_items(sources: list[str] | None, progress: Progress | None = None) -> list[dict[str, Any]]:
+    """Slim MSI source items: every one, or only those of `sources` (Magento source codes)."""
+    criteria: dict[str, Any] = {"sortOrders": _by("sku", "source_code")}  # (sku, source) is the key
+    if sources:
+        criteria["filter_groups"] = [_filter("source_code", ",".join(sources), "in")]
+    items = read_all("V1/inventory/source-items", criteria, "source-items", progress)
+    return [charts.slim_source_item(i) for i in items]
 
 
 def category_tree() -> dict[str, dict[str, Any]]:
-    return _cached("dataset:categories", lambda: charts.flatten_tree(get_magento_client().request("GET", "V1/categories")))
+    return charts.flatten_tree(get_magento_client().request("GET", "V1/categories"))
 
 
 def brand_options() -> list[dict[str, Any]]:
-    def fetch() -> list[dict[str, Any]]:
-        try:
-            options = get_magento_client().request("GET", f"V1/products/attributes/{BRAND_ATTRIBUTE}/options")
-        except UpstreamHTTPError as exc:
-            if exc.status == 404:  # a shop without the brand extension: no brands, not an error
-                return []
-            raise
-        return [{"value": o.get("value"), "label": o.get("label")} for o in options or []]
-    return _cached("dataset:brands", fetch)
+    try:
+        options = get_magento_client().request("GET", f"V1/products/attributes/{BRAND_ATTRIBUTE}/options")
+    except UpstreamHTTPError as exc:
+        if exc.status == 404:  # a shop without the brand extension: no brands, not an error
+            return []
+        raise
+    return [{"value": o.get("value"), "label": o.get("label")} for o in options or []]
 
 
-def attributes() -> list[dict[str, Any]]:
-    def fetch() -> list[dict[str, Any]]:
-        items = get_magento_client().iterate_search("V1/products/attributes", _page_size(), _by_id("attribute_id"))
-        return [{"attribute_code": a.get("attribute_code"), "default_frontend_label": a.get("default_frontend_label")}
-                for a in items]
-    return _cached("dataset:attributes", fetch)
-
-
-def sales_window(now: dt.datetime | None = None) -> tuple[list[str], list[dict[str, Any]]]:
-    """(the months of the chart, the orders created in them)."""
-    months = max(1, current_app.config["SETTINGS"].magento_sales_months)
-    now = now or dt.datetime.now(dt.UTC)
-    periods = charts.month_periods(now, months)
-    start = f"{periods[0]}-01 00:00:00"
-
-    def fetch() -> list[dict[str, Any]]:
-        criteria = {**_by_id("entity_id"), "filter_groups": [
-            {"filters": [{"field": "created_at", "value": start, "condition_type": "gteq"}]}]}
-        items = get_magento_client().iterate_search("V1/orders", _page_size(), criteria)
-        return [charts.slim_order(o) for o in items]
-    return periods, _cached(f"dataset:orders:{start}", fetch)
-
-
-def source_items() -> list[dict[str, Any]]:
-    def fetch() -> list[dict[str, Any]]:
-        # Sorted by sku then source: the pair is the key of a source item.
-        criteria = {"sortOrders": [{"field": "sku", "direction": "ASC"}, {"field": "source_code", "direction": "ASC"}]}
-        items = get_magento_client().iterate_search("V1/inventory/source-items", _page_size(), criteria)
-        return [charts.slim_source_item(i) for i in items]
-    return _cached("dataset:source-items", fetch)
-
-
-# -- charts (each raises UpstreamHTTPError / UpstreamUnavailable / UpstreamTimeout from Magento) ----------
-def products_stats() -> list[dict[str, Any]]:
-    return _cached("chart:products-stats", lambda: charts.products_stats(products()))
-
-
-def products_types() -> list[dict[str, Any]]:
-    return _cached("chart:products-types", lambda: charts.products_types(products()))
-
-
-def brands_distribution() -> list[dict[str, Any]]:
-    return _cached("chart:brands", lambda: charts.brands_distribution(products(), brand_options()))
-
-
-def categories_distribution() -> list[dict[str, Any]]:
-    return _cached("chart:categories", lambda: charts.categories_distribution(products(), category_tree()))
-
-
-def attribute_fill() -> list[dict[str, Any]]:
-    return _cached("chart:attributes", lambda: charts.attribute_fill(products(), attributes()))
-
-
-def sales_performance() -> list[dict[str, Any]]:
-    periods, orders = sales_window()
-    return _cached(f"chart:sales:{periods[-1]}", lambda: charts.sales_performance(orders, periods))
-
-
-def inventory_status() -> list[dict[str, Any]]:
-    low = current_app.config["SETTINGS"].magento_low_stock_qty
-    return _cached("chart:inventory", lambda: charts.inventory_status(products(), source_items(), category_tree(), low))
+def attributes(progress: Progress | None = None) -> list[dict[str, Any]]:
+    items = read_all("V1/products/attributes", {"sortOrders": _by("attribute_id")}, "attributes", progress)
+    return [{"attribute_code": a.get("attribute_code"), "default_frontend_label": a.get("default_frontend_label")}
+            for a in items]

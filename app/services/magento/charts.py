@@ -4,7 +4,8 @@ Each function returns the exact row shape the frontend's chart reads (frontend-c
 products/stats, products/types, brands/distribution -> {name, value}; categories/distribution ->
 {name, value, level, parent}; products/attributes -> {attribute, value}; sales/performance ->
 {period, revenue, orders, customers}; inventory/status -> {category, inStock, lowStock, outOfStock,
-totalValue}. The slim record builders keep only what the charts need, so the cached datasets stay small.
+totalValue}. The slim record builders keep only what the charts need, so the snapshot job's working set
+(app/services/snapshots) stays small.
 """
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ def slim_product(item: Mapping[str, Any]) -> dict[str, Any]:
     filled = [code for code in TOP_LEVEL_ATTRIBUTES if is_filled(item.get(code))]
     filled += [code for code, value in custom.items() if code and is_filled(value)]
     return {
+        "id": str(item.get("id") or item.get("sku", "")),
         "sku": str(item.get("sku", "")),
         "type_id": str(item.get("type_id") or "simple"),
         "status": int(item.get("status") or 0),
@@ -58,7 +60,8 @@ def slim_product(item: Mapping[str, Any]) -> dict[str, Any]:
 
 def slim_order(item: Mapping[str, Any]) -> dict[str, Any]:
     customer = item.get("customer_id") or item.get("customer_email") or f"guest-{item.get('entity_id')}"
-    return {"created_at": str(item.get("created_at") or ""), "grand_total": float(item.get("grand_total") or 0.0),
+    return {"id": str(item.get("entity_id") or item.get("increment_id") or ""),
+            "created_at": str(item.get("created_at") or ""), "grand_total": float(item.get("grand_total") or 0.0),
             "status": str(item.get("status") or ""), "customer": str(customer)}
 
 

@@ -1,23 +1,19 @@
-"""The dashboard's numbers and recent lists, read from Magento (namespace `dashboard`), and its health.
+"""The dashboard's recent lists, read from Magento (one page each, namespace `dashboard`), and its health.
 
-Counts come from searchCriteria `total_count` (one row fetched); revenue from the orders of the last
-REVENUE_DAYS (30) days, every page read. Nothing is invented when Magento cannot answer: the
-client's UpstreamUnavailable / UpstreamTimeout propagate (503/504).
+The totals and recent revenue, which need every page of a month of orders, are a snapshot
+(app/services/snapshots). Nothing is invented when Magento cannot answer: the client's
+UpstreamUnavailable / UpstreamTimeout propagate (503/504).
 """
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Callable
 from typing import Any
-
-from flask import current_app
 
 from app.adapters.magento import get_magento_client
 from app.services.cache import get_cache
 from app.services.magento.proxy import DASHBOARD_NAMESPACE
 
-REVENUE_DAYS = 30
 LIST_FIELDS = {
     "orders": ("entity_id", "increment_id", "status", "customer_firstname", "customer_lastname", "customer_email",
                "grand_total", "order_currency_code", "total_qty_ordered", "created_at"),
@@ -25,10 +21,6 @@ LIST_FIELDS = {
     "customers": ("id", "firstname", "lastname", "email", "created_at"),
 }
 LIST_ROUTES = {"orders": "V1/orders", "products": "V1/products", "customers": "V1/customers/search"}
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def cached(key: str, producer: Callable[[], Any]) -> tuple[Any, bool]:
@@ -40,34 +32,6 @@ def cached(key: str, producer: Callable[[], Any]) -> tuple[Any, bool]:
     value = producer()
     cache.set(DASHBOARD_NAMESPACE, key, value)
     return value, False
-
-
-def _count(route: str, filters: list[dict[str, Any]] | None = None) -> int:
-    criteria: dict[str, Any] = {"pageSize": 1, "currentPage": 1}
-    if filters:
-        criteria["filter_groups"] = [{"filters": [f]} for f in filters]
-    return int(get_magento_client().search(route, criteria).get("total_count") or 0)
-
-
-def stats() -> dict[str, Any]:
-    """Totals of products, enabled products, orders, pending orders and customers, and recent revenue."""
-    since = (_now() - dt.timedelta(days=REVENUE_DAYS)).strftime("%Y-%m-%d %H:%M:%S")
-    client = get_magento_client()
-    recent = list(client.iterate_search(
-        "V1/orders", current_app.config["SETTINGS"].magento_analytics_page_size,
-        {"sortOrders": [{"field": "entity_id", "direction": "ASC"}],
-         "filter_groups": [{"filters": [{"field": "created_at", "value": since, "condition_type": "gteq"}]}]}))
-    counted = [o for o in recent if o.get("status") not in ("canceled", "closed")]
-    return {
-        "totalProducts": _count("V1/products"),
-        "enabledProducts": _count("V1/products", [{"field": "status", "value": "1", "condition_type": "eq"}]),
-        "totalOrders": _count("V1/orders"),
-        "pendingOrders": _count("V1/orders", [{"field": "status", "value": "pending", "condition_type": "eq"}]),
-        "totalCustomers": _count("V1/customers/search"),
-        "recentOrders": len(counted),
-        "recentRevenue": round(sum(float(o.get("grand_total") or 0) for o in counted), 2),
-        "recentDays": REVENUE_DAYS,
-    }
 
 
 def recent(kind: str, limit: int) -> dict[str, Any]:

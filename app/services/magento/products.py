@@ -11,12 +11,19 @@ from typing import Any
 from app.adapters.magento import get_magento_client
 from app.adapters.magento.routes import segment
 from app.errors import InvalidInput, NotFound
+from app.services.cache import get_cache
 from app.services.magento import analytics, charts
-from app.services.magento.proxy import invalidate
+from app.services.magento.proxy import ANALYTICS_NAMESPACE, invalidate
 
 # Attributes that are plumbing, not information a person edits (shown elsewhere or meaningless alone).
 HIDDEN_ATTRIBUTES = frozenset({"category_ids", "options_container", "required_options", "has_options",
                                "url_key", "description", "short_description"})
+
+
+def _reference(key: str, fetch: Any) -> Any:
+    """The category tree, attribute list or brand options: read live, kept in the shared cache (`analytics`
+    namespace, cleared by product writes), so a product page costs one product search."""
+    return get_cache().get_or_set(ANALYTICS_NAMESPACE, key, fetch)
 
 
 def product_by_id(product_id: int) -> dict[str, Any]:
@@ -37,7 +44,7 @@ def _links(product: dict[str, Any]) -> list[dict[str, Any]]:
 def categories(product_id: int) -> dict[str, Any]:
     """`{productId, sku, categories: [{id, name, level, parent_id, position}]}` from the product's links."""
     product = product_by_id(product_id)
-    tree = analytics.category_tree()
+    tree = _reference("categories", analytics.category_tree)
     rows = []
     for link in _links(product):
         cid = str(link.get("category_id"))
@@ -54,7 +61,7 @@ def set_categories(product_id: int, category_ids: list[str]) -> dict[str, Any]:
     """
     product = product_by_id(product_id)
     wanted = list(dict.fromkeys(str(c).strip() for c in category_ids))
-    tree = analytics.category_tree()
+    tree = _reference("categories", analytics.category_tree)
     unknown = [c for c in wanted if c not in tree]
     if unknown:
         raise InvalidInput("Unknown category ids.", details={"categoryIds": [f"unknown category id {c}" for c in unknown]})
@@ -73,8 +80,8 @@ def additional_attributes(product_id: int) -> dict[str, Any]:
     their option label (e.g. the brand name for `mgs_brand`)."""
     product = product_by_id(product_id)
     labels = {a["attribute_code"]: a.get("default_frontend_label") or a["attribute_code"]
-              for a in analytics.attributes() if a.get("attribute_code")}
-    brands = {str(o["value"]): o["label"] for o in analytics.brand_options()}
+              for a in _reference("attributes", analytics.attributes) if a.get("attribute_code")}
+    brands = {str(o["value"]): o["label"] for o in _reference("brands", analytics.brand_options)}
     rows = []
     for attr in product.get("custom_attributes") or []:
         code = attr.get("attribute_code")

@@ -15,6 +15,7 @@ from flask import current_app
 
 from app.adapters.magento import get_magento_client
 from app.errors import AppError, UpstreamHTTPError
+from app.services import snapshots
 from app.services.jobs import JobContext, JobOutcome
 from app.services.magento.proxy import invalidate as invalidate_magento_reads
 from app.services.mdm.prices import PriceQuery, fetch_prices
@@ -69,7 +70,10 @@ def run_price_job(ctx: JobContext) -> JobOutcome:
               "message": message}
     status = "succeeded" if failed == 0 else ("partial" if successful else "failed")
     if successful:
-        invalidate_magento_reads("products")  # cached proxy reads and charts show the new prices
+        invalidate_magento_reads("products")  # cached proxy reads show the new prices
+        # Stock value (inventory/status) is quantity x price. Magento's base-prices endpoint does not move a
+        # product's updated_at, so the catalog is re-read in full rather than "changed since".
+        snapshots.refresh_after_sync(groups=["catalog"], refetch=["catalog"], reason=f"prices job {ctx.job_id}")
     return JobOutcome(status, result, message)
 
 

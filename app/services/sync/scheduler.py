@@ -31,7 +31,16 @@ SCHEDULE_KINDS: dict[str, tuple[str, dict[str, Any]]] = {
     "prices": ("prices", {"items": None}),
     "stocks": ("stocks", {"merge": True, "sources": None}),
     "full": ("stocks", {"merge": True, "sources": None, "full": True}),
+    # MSI source items have no updated_at: re-reading them all every few minutes would cost a large shop
+    # minutes of Magento calls, so inventory is refreshed by stock syncs (their hook) and the full rebuild.
+    "snapshots": ("snapshots", {"full": False, "groups": ["catalog", "sales"]}),
+    "snapshots-full": ("snapshots", {"full": True}),
 }
+SCHEDULE_SETTINGS = {"prices": "SYNC_SCHEDULE_PRICES", "stocks": "SYNC_SCHEDULE_STOCKS", "full": "SYNC_SCHEDULE_FULL",
+                     "snapshots": "SNAPSHOT_SCHEDULE", "snapshots-full": "SNAPSHOT_SCHEDULE_FULL"}
+# Schedules that skip an occurrence only while a job of the *same schedule* is open, not any job of the kind:
+# the daily full snapshot rebuild must not be skipped because an incremental refresh happens to be running.
+PER_SCHEDULE_BUSY = frozenset({"snapshots-full"})
 
 
 @dataclass(frozen=True)
@@ -44,14 +53,13 @@ class Schedule:
 
 def schedules_from_settings(settings: Any) -> list[Schedule]:
     """The configured schedules (an empty expression turns one off). Raises ValueError for a bad expression."""
-    crons = {"prices": settings.sync_schedule_prices, "stocks": settings.sync_schedule_stocks,
-             "full": settings.sync_schedule_full}
     out = []
-    for name, cron in crons.items():
+    for name, env in SCHEDULE_SETTINGS.items():
+        cron = getattr(settings, env.lower())
         if not cron.strip():
             continue
         if not croniter.is_valid(cron):
-            raise ValueError(f"SYNC_SCHEDULE_{name.upper()}: {cron!r} is not a cron expression")
+            raise ValueError(f"{env}: {cron!r} is not a cron expression")
         kind, params = SCHEDULE_KINDS[name]
         out.append(Schedule(name, cron.strip(), kind, params))
     return out
@@ -88,8 +96,10 @@ def fire_due(engine: Engine, schedules: list[Schedule], *, now: datetime, tz: Zo
             with sql.begin(engine) as conn:
                 conn.execute(insert(schedule_runs).values(name=schedule.name, due_at=due, fired_at=now,
                                                           fired_by=owner))
+                same = (jobs.c.requested_by == f"schedule:{schedule.name}" if schedule.name in PER_SCHEDULE_BUSY
+                        else jobs.c.kind == schedule.kind)
                 busy = conn.execute(select(func.count()).select_from(jobs).where(
-                    jobs.c.kind == schedule.kind, jobs.c.status.in_(ACTIVE + QUEUED))).scalar_one()
+                    same, jobs.c.status.in_(ACTIVE + QUEUED))).scalar_one()
                 job_id = None
                 if not busy:
                     job_id = int(conn.execute(insert_job_statement(

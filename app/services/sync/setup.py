@@ -1,6 +1,6 @@
-"""Wiring of the sync engine into the app: job kinds, the runner and scheduler threads (started lazily in
-serving workers, never in the Gunicorn master or when a command merely builds the app), the `scheduler`
-health check and the /api/metrics "sync" section."""
+"""Wiring of the sync engine into the app: job kinds (the dashboard snapshots' too), the runner and scheduler
+threads (started lazily in serving workers, never in the Gunicorn master or when a command merely builds the
+app), the first snapshot build, the `scheduler` health check and the /api/metrics "sync" section."""
 from __future__ import annotations
 
 import logging
@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 
-from app.services import jobs
+from app.services import jobs, snapshots
 from app.services.jobs.store import utcnow
 from app.services.sync.scheduler import Scheduler, overdue, schedule_status, schedules_from_settings
 
@@ -35,6 +35,7 @@ def init_app(app: Flask) -> None:
     jobs.register_kind(app, "prices", run_price_job)
     jobs.register_kind(app, "stocks", run_stock_job)
     jobs.register_kind(app, "stocks.acknowledge", run_acknowledge_job)
+    snapshots.init_app(app)  # the dashboard snapshot job kind and its stores
     app.extensions[EXTENSION_KEY] = {"schedules": schedules_from_settings(settings),
                                      "tz": ZoneInfo(settings.sync_timezone), "scheduler": None, "pid": None}
     register_check(app, "scheduler", _check, critical=False, component_type="component")
@@ -67,6 +68,7 @@ def start_background(app: Flask) -> None:
             ext["scheduler"].start()
         ext["pid"] = os.getpid()
         log.info("sync runner started (owner %s, scheduler %s)", runner.owner, bool(ext["scheduler"]))
+    snapshots.ensure_initial(app)  # outside the start lock: it reads the app database
 
 
 def make_scheduler(app: Flask, *, owner: str, on_fire: Any = None, clock: Any = None) -> Scheduler:

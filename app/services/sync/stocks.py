@@ -23,6 +23,7 @@ from app.adapters import sql
 from app.adapters.magento import get_magento_client
 from app.adapters.mdm.tables import stock_changes as sc
 from app.errors import AppError, UpstreamHTTPError
+from app.services import snapshots
 from app.services.jobs import JobContext, JobOutcome
 from app.services.jobs import store as job_store
 from app.services.jobs.context import JobStopped
@@ -109,7 +110,10 @@ def run_stock_job(ctx: JobContext) -> JobOutcome:
     if sizer.limit_seen:
         _learned_limits[base] = sizer.limit_seen
     invalidate_mdm_cache()
-    invalidate_magento_reads("inventory")  # cached proxy reads, stock charts and dashboard
+    invalidate_magento_reads("inventory")  # cached proxy reads and dashboard lists
+    if ctx.snapshot()["counts"].get("accepted"):  # Magento's stock changed: refresh inventory/status
+        pushed = [s.magentoSource for s in stores] if params.get("sources") else None
+        snapshots.refresh_after_sync(groups=["inventory"], sources=pushed, reason=f"stocks job {ctx.job_id}")
     result.update(batchSize=sizer.size, inputLimit=sizer.limit_seen)
     return _outcome(ctx, result)
 

@@ -1,0 +1,34 @@
+"""The app's snapshot stores: the served datasets (Redis + app database, or the app database alone) and the
+job's working set (app database only: only the job reads it, and it is the largest document)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app
+
+from app.adapters.snapshot_store import Snapshot, SnapshotStore, SqlSnapshotStore, make_store
+from app.services.jobs.store import utcnow
+from app.services.snapshots.datasets import parse_iso
+
+EXTENSION_KEY = "snapshots"
+
+
+def init_stores(app: Flask) -> None:
+    engine = app.extensions["app_db"]
+    probe = app.config["SETTINGS"].cache_probe_interval  # the cache's Redis retry pace, for the same Redis
+    app.extensions[EXTENSION_KEY] = {"store": make_store(engine, app.extensions.get("redis"), probe),
+                                     "state": SqlSnapshotStore(engine)}
+
+
+def get_store(app: Flask | None = None) -> SnapshotStore:
+    return (app or current_app).extensions[EXTENSION_KEY]["store"]
+
+
+def get_state_store(app: Flask | None = None) -> SqlSnapshotStore:
+    return (app or current_app).extensions[EXTENSION_KEY]["state"]
+
+
+def put_dataset(store: SnapshotStore, name: str, data: Any, as_of: str | None, job_id: int | None) -> None:
+    """Store one dataset; `as_of` is ISO 8601 (when its oldest input was read)."""
+    now = utcnow()
+    store.put(Snapshot(name, data, parse_iso(as_of) if as_of else now, now, job_id))
