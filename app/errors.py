@@ -45,6 +45,10 @@ class InvalidInput(AppError):
     status, code, message = 400, "invalid_input", "The request is invalid."
 
 
+class MalformedJSON(AppError):
+    status, code, message = 400, "malformed_json", "The request body is not valid JSON."
+
+
 class Unauthorized(AppError):
     status, code, message = 401, "unauthorized", "A valid bearer token is required."
 

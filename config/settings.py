@@ -260,6 +260,7 @@ SETTINGS: list[Setting] = [
     S("PRICE_STORE_ID", _positive_int, 0, "Magento store id of pushed base prices (0 = global)."),
     S("PRICE_BULK_TIMEOUT", _positive_float, 120.0, "Seconds the price sync polls an async bulk before the base-prices fallback."),
     S("PRICE_BULK_POLL", _positive_float, 1.0, "Seconds between async bulk status polls."),
+    S("MAX_PRICE", _positive_float, 10_000_000.0, "Largest price a client may send (a price above it is a 400)."),
     S("PRICE_BULK_CHUNK", _positive_int, 1000, "Products per async bulk request."),
     # Images
     S("IMAGE_POOL_SIZE", _positive_int, 0, "Image processes per worker; 0 = cores / workers - 1 (at least 1)."),

@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from app.adapters.appdb_tables import JOB_STATUSES
+from app.api.bounds import Price
 from app.api.schemas import JobAcceptedSchema  # noqa: F401  (re-exported for the sync routes)
 
 MAX_PRICE_ROWS = 100_000
@@ -16,7 +17,7 @@ class PriceRowSchema(Schema):
         unknown = EXCLUDE
 
     sku = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    price = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=0))
+    price = Price(required=True)
 
 
 class WaitArgsSchema(Schema):
