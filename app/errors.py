@@ -88,6 +88,22 @@ class DependencyUnavailable(AppError):
         self.details = self.details or {"dependency": dependency}
 
 
+class SchemaMissing(AppError):
+    """A database answers but lacks a table the request needs: a setup step is missing, not an outage.
+
+    503 with the code `<database>_schema_missing` (e.g. mdm_schema_missing) and the command that fixes it;
+    not a DependencyUnavailable, so circuit breakers and job waits do not treat it as a passing outage.
+    """
+
+    status = 503
+
+    def __init__(self, dependency: str, table: str, fix: str, **kwargs: Any) -> None:
+        super().__init__(f"The {dependency} database has no table {table}: {fix}", **kwargs)
+        self.code = f"{dependency}_schema_missing"
+        self.dependency, self.table, self.fix = dependency, table, fix
+        self.details = self.details or {"dependency": dependency, "table": table, "fix": fix}
+
+
 class UpstreamUnavailable(AppError):
     """An upstream service is down or its circuit breaker is open."""
 

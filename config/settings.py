@@ -193,7 +193,8 @@ SETTINGS: list[Setting] = [
     S("MDM_PRICE_WINDOW_DAYS", _positive_int, 22, "Prices changed or products created in the last N days."),
     S("MDM_SLOW_QUERY_MS", _positive_float, 500.0, "Log MDM queries slower than this."),
     S("SOURCES_FILE", str, str(ROOT / "config" / "sources.json"), "MDM store -> Magento source mapping."),
-    S("AUTO_SEED", _bool, False, "Seed demo MDM data at start when the MDM database is empty.",
+    S("AUTO_SEED", _bool, False, "`manage.py up` seeds demo MDM data and the voting board at start when the MDM "
+      "database is empty; Gunicorn started directly never seeds (run `manage.py db seed`).",
       per_env={"development": True}),
     # Magento
     S("MAGENTO_URL", str, "", "Shop base URL (https://shop/rest is derived); empty = the local sandbox."),
