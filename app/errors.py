@@ -144,7 +144,8 @@ class UpstreamHTTPError(AppError):
 _HTTP_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 408: "request_timeout", 409: "conflict", 413: "payload_too_large",
-    415: "unsupported_media_type", 422: "invalid_input", 429: "rate_limited",
+    414: "uri_too_long", 415: "unsupported_media_type", 422: "invalid_input", 429: "rate_limited",
+    431: "header_fields_too_large",
     500: "internal_error", 503: "service_unavailable", 504: "gateway_timeout",
 }
 

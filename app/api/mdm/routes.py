@@ -7,7 +7,6 @@ from typing import Any
 from flask import request
 
 from app.api.blueprint import ApiBlueprint
-from app.api.schemas import ErrorSchema
 from app.api.mdm.schemas import (
     MdmInventoryArgsSchema,
     MdmInventorySchema,
@@ -17,6 +16,7 @@ from app.api.mdm.schemas import (
     MdmSyncStocksArgsSchema,
     MdmSyncStocksSchema,
 )
+from app.api.schemas import ErrorSchema
 from app.security import Role, require_role
 from app.services.cache import get_cache
 from app.services.mdm.inventory import fetch_inventory
