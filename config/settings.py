@@ -254,6 +254,8 @@ SETTINGS: list[Setting] = [
     S("SYNC_SCHEDULE_PRICES", str, "0 */6 * * *", "Cron of the price sync (empty = off)."),
     S("SYNC_SCHEDULE_STOCKS", str, "0 */4 * * *", "Cron of the stock pipeline (MERGE, push, acknowledge; empty = off)."),
     S("SYNC_SCHEDULE_FULL", str, "0 2 * * *", "Cron of the full inventory re-push (every row, not only changed; empty = off)."),
+    S("SYNC_SCHEDULE_PRUNE", str, "30 3 * * *", "Cron of the job-history pruning (JOB_RETENTION_DAYS; empty = off)."),
+    S("JOB_RETENTION_DAYS", _positive_int, 30, "Days finished jobs (and schedule runs) are kept (0 = forever)."),
     S("SYNC_TIMEZONE", str, "Africa/Casablanca", "Time zone the cron expressions are read in."),
     S("SYNC_SCHEDULE_GRACE", _positive_float, 3600.0, "A run missed by less than this (s) still fires once; older ones are skipped."),
     S("SYNC_SCHEDULER_TICK", _positive_float, 15.0, "Seconds between scheduler checks."),

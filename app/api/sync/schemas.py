@@ -60,7 +60,11 @@ class PriceSyncSchema(JobAcceptedSchema):
     failed = fields.Integer()
     total = fields.Integer()
     bulkId = fields.String(allow_none=True)
-    results = fields.List(fields.Nested(PriceResultSchema))
+    bySuccessMethod = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                                  metadata={"description": "successful prices per method (bulk, base-prices)"})
+    results = fields.List(fields.Nested(PriceResultSchema),
+                          metadata={"description": "the failed items only (at most 1000); successes are counted"})
+    resultsTruncated = fields.Boolean(metadata={"description": "more than 1000 items failed"})
 
 
 class JobSchema(Schema):

@@ -31,6 +31,7 @@ SCHEDULE_KINDS: dict[str, tuple[str, dict[str, Any]]] = {
     "prices": ("prices", {"items": None}),
     "stocks": ("stocks", {"merge": True, "sources": None}),
     "full": ("stocks", {"merge": True, "sources": None, "full": True}),
+    "prune": ("jobs.prune", {}),  # job history retention (app/services/jobs/retention.py)
 }
 
 
@@ -45,7 +46,8 @@ class Schedule:
 def schedules_from_settings(settings: Any) -> list[Schedule]:
     """The configured schedules (an empty expression turns one off). Raises ValueError for a bad expression."""
     crons = {"prices": settings.sync_schedule_prices, "stocks": settings.sync_schedule_stocks,
-             "full": settings.sync_schedule_full}
+             "full": settings.sync_schedule_full,
+             "prune": settings.sync_schedule_prune if settings.job_retention_days else ""}
     out = []
     for name, cron in crons.items():
         if not cron.strip():
