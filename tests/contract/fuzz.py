@@ -170,6 +170,9 @@ def fuzz(base_url: str, examples: int, run_seed: int, seeds: int = 1, budget: fl
         for offset in range(seeds):
             for role in ROLES:
                 for mode in MODES:
+                    if time.monotonic() > started + share:  # share spent: not even generated
+                        figure.over_budget[operation.label] += examples
+                        continue
                     fuzz_operation(operation, base_url, role, mode, examples, run_seed + offset, figure,
                                    deadline=started + share)
         print(f"  {operation.label}: {time.monotonic() - started:.1f}s", flush=True)
@@ -183,7 +186,7 @@ def report(figure: Figure, examples: int, run_seed: int, elapsed: float, seeds: 
           f"{list(range(run_seed, run_seed + seeds))}, up to {examples} examples each, {budget:g} s of requests)")
     print(f"examples run:       {figure.examples}")
     if figure.over_budget:
-        print(f"not sent (budget):  {sum(figure.over_budget.values())} examples of {len(figure.over_budget)} "
+        print(f"not sent (budget):  up to {sum(figure.over_budget.values())} examples of {len(figure.over_budget)} "
               f"slow operations: {', '.join(sorted(figure.over_budget))}")
     print(f"statuses seen:      {dict(sorted(figure.statuses.items()))}")
     no_negative = sorted(u for u in figure.unsatisfiable if u.endswith("[negative]"))
