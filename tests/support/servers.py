@@ -130,9 +130,11 @@ def create_mdm_tables(url: str) -> None:
     from app.adapters.mdm.tables import create_mdm_schema, mdm_engine
     from app.adapters.sql import create_engine_for
 
-    engine = create_engine_for(url, name="mdm")
+    engine = create_engine_for(url, name="mdm", connect_timeout=1)
     try:
         create_mdm_schema(mdm_engine(engine))
+    except Exception:  # noqa: BLE001 - an unreachable MDM is some tests' point: the server starts without
+        pass
     finally:
         engine.dispose()
 
