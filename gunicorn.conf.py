@@ -40,6 +40,11 @@ threads = _settings.gunicorn_threads
 timeout = _settings.gunicorn_timeout
 graceful_timeout = _settings.gunicorn_graceful_timeout
 keepalive = 5
+# Gunicorn's own 414/431 are HTML: its limits sit above the app's (app/middleware.py REQUEST_LINE_LIMIT,
+# HEADER_FIELD_LIMIT), so a request between the two gets the app's JSON envelope; beyond them, Gunicorn's
+# HTML answer (documented as such in the OpenAPI document).
+limit_request_line = 8190  # Gunicorn's maximum
+limit_request_field_size = 16380
 max_requests = _settings.max_requests
 max_requests_jitter = _settings.max_requests_jitter if _settings.max_requests else 0
 preload_app = False  # HUP must reload app code; the image pool must never exist in the master

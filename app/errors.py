@@ -45,6 +45,10 @@ class InvalidInput(AppError):
     status, code, message = 400, "invalid_input", "The request is invalid."
 
 
+class MalformedJSON(AppError):
+    status, code, message = 400, "malformed_json", "The request body is not valid JSON."
+
+
 class Unauthorized(AppError):
     status, code, message = 401, "unauthorized", "A valid bearer token is required."
 
@@ -82,6 +86,22 @@ class DependencyUnavailable(AppError):
         super().__init__(message or f"{dependency} is unavailable.", **kwargs)
         self.dependency = dependency
         self.details = self.details or {"dependency": dependency}
+
+
+class SchemaMissing(AppError):
+    """A database answers but lacks a table the request needs: a setup step is missing, not an outage.
+
+    503 with the code `<database>_schema_missing` (e.g. mdm_schema_missing) and the command that fixes it;
+    not a DependencyUnavailable, so circuit breakers and job waits do not treat it as a passing outage.
+    """
+
+    status = 503
+
+    def __init__(self, dependency: str, table: str, fix: str, **kwargs: Any) -> None:
+        super().__init__(f"The {dependency} database has no table {table}: {fix}", **kwargs)
+        self.code = f"{dependency}_schema_missing"
+        self.dependency, self.table, self.fix = dependency, table, fix
+        self.details = self.details or {"dependency": dependency, "table": table, "fix": fix}
 
 
 class UpstreamUnavailable(AppError):
@@ -136,7 +156,8 @@ class UpstreamHTTPError(AppError):
 _HTTP_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 408: "request_timeout", 409: "conflict", 413: "payload_too_large",
-    415: "unsupported_media_type", 422: "invalid_input", 429: "rate_limited",
+    414: "uri_too_long", 415: "unsupported_media_type", 422: "invalid_input", 429: "rate_limited",
+    431: "header_fields_too_large",
     500: "internal_error", 503: "service_unavailable", 504: "gateway_timeout",
 }
 

@@ -19,6 +19,9 @@ from app import (
 from app.adapters import appdb
 from app.adapters import magento as magento_adapter
 from app.adapters import redis as redis_adapter
+from app.api.bounds import BoundedIntegerConverter
+from app.api.json_body import BoundedJSONProvider
+from app.body_limit import BoundedRequest
 from app.errors import register_error_handlers
 from app.extensions import Api, compress, cors, make_limiter, talisman
 from app.logging import configure_logging
@@ -61,6 +64,9 @@ def configure_app(app: Flask, settings: Settings) -> None:
             "security": [{"bearerAuth": []}],
         },
     )
+    app.request_class = BoundedRequest  # a chunked body over MAX_CONTENT_LENGTH is a 413 (app/body_limit.py)
+    app.json = BoundedJSONProvider(app)  # request.get_json() has the depth and number-length limits
+    app.url_map.converters["int"] = BoundedIntegerConverter  # before any rule: every <int:...> is bounded
     if settings.proxy_fix_hops:
         hops = settings.proxy_fix_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore
@@ -147,10 +153,12 @@ def register_blueprints(app: Flask) -> None:
         limiter.exempt(health_blp)
         limiter.exempt(metrics_blp)
     api: Api = app.extensions["api"]
-    for blueprint in (health_blp, metrics_blp, core_blp, docs_blp, ops_blp, images_blp, magento_images_blp,
-                      mdm_blp, sync_blp, voting_task_blp, voting_blp, login_blp, magento_blp, dashboard_blp):
-        api.register_blueprint(blueprint)
+    blueprints = [health_blp, metrics_blp, core_blp, docs_blp, ops_blp, images_blp, magento_images_blp,
+                  mdm_blp, sync_blp, voting_task_blp, voting_blp, login_blp, magento_blp, dashboard_blp]
     if app.config["SETTINGS"].env == "testing":
         from app.api.testing import blp as testing_blp
 
-        api.register_blueprint(testing_blp)
+        blueprints.append(testing_blp)
+    with app.app_context():  # the document states this app's settings (MAX_PRICE, app/api/bounds.py)
+        for blueprint in blueprints:
+            api.register_blueprint(blueprint)

@@ -272,7 +272,8 @@ SETTINGS: list[Setting] = [
     S("MDM_PRICE_WINDOW_DAYS", _positive_int, 22, "Prices changed or products created in the last N days."),
     S("MDM_SLOW_QUERY_MS", _positive_float, 500.0, "Log MDM queries slower than this."),
     S("SOURCES_FILE", str, str(ROOT / "config" / "sources.json"), "MDM store -> Magento source mapping."),
-    S("AUTO_SEED", _bool, False, "Seed demo MDM data at start when the MDM database is empty.",
+    S("AUTO_SEED", _bool, False, "`manage.py up` seeds demo MDM data and the voting board at start when the MDM "
+      "database is empty; Gunicorn started directly never seeds (run `manage.py db seed`).",
       per_env={"development": True}),
     # Magento
     S("MAGENTO_URL", str, "", "Shop base URL (https://shop/rest is derived); empty = the local sandbox."),
@@ -347,6 +348,8 @@ SETTINGS: list[Setting] = [
     S("SYNC_SCHEDULE_PRICES", str, "0 */6 * * *", "Cron of the price sync (empty = off)."),
     S("SYNC_SCHEDULE_STOCKS", str, "0 */4 * * *", "Cron of the stock pipeline (MERGE, push, acknowledge; empty = off)."),
     S("SYNC_SCHEDULE_FULL", str, "0 2 * * *", "Cron of the full inventory re-push (every row, not only changed; empty = off)."),
+    S("SYNC_SCHEDULE_PRUNE", str, "30 3 * * *", "Cron of the job-history pruning (JOB_RETENTION_DAYS; empty = off)."),
+    S("JOB_RETENTION_DAYS", _positive_int, 30, "Days finished jobs (and schedule runs) are kept (0 = forever)."),
     S("SYNC_TIMEZONE", str, "Africa/Casablanca", "Time zone the cron expressions are read in."),
     S("SYNC_SCHEDULE_GRACE", _positive_float, 3600.0, "A run missed by less than this (s) still fires once; older ones are skipped."),
     S("SYNC_SCHEDULER_TICK", _positive_float, 15.0, "Seconds between scheduler checks."),
@@ -354,6 +357,7 @@ SETTINGS: list[Setting] = [
     S("PRICE_STORE_ID", _positive_int, 0, "Magento store id of pushed base prices (0 = global)."),
     S("PRICE_BULK_TIMEOUT", _positive_float, 120.0, "Seconds the price sync polls an async bulk before the base-prices fallback."),
     S("PRICE_BULK_POLL", _positive_float, 1.0, "Seconds between async bulk status polls."),
+    S("MAX_PRICE", _positive_float, 10_000_000.0, "Largest price a client may send (a price above it is a 400)."),
     S("PRICE_BULK_CHUNK", _positive_int, 1000, "Products per async bulk request."),
     # Images
     S("IMAGE_POOL_SIZE", _positive_int, 0, "Image processes per worker; 0 = cores / workers - 1 (at least 1)."),

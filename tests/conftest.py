@@ -39,7 +39,13 @@ def require_service(name: str) -> str:
 
 @pytest.fixture(scope="session")
 def tmp_state(tmp_path_factory):
-    return tmp_path_factory.mktemp("state")
+    """The default apps' state directory; its MDM database has the MDM tables (empty), as a deployed one
+    has (without them readiness fails and MDM routes answer 503 mdm_schema_missing)."""
+    from tests.support.servers import create_mdm_tables
+
+    state = tmp_path_factory.mktemp("state")
+    create_mdm_tables(f"sqlite:///{state / 'mdm.sqlite3'}")
+    return state
 
 
 @pytest.fixture

@@ -13,6 +13,9 @@ statement timeout applied the way each dialect understands them:
 or dropped the connection" always surfaces as `DependencyUnavailable` (HTTP 503). Programming errors
 (bad SQL, constraint violations) are bugs and keep their own exception types.
 
+A table that does not exist (a database nobody created the schema in) is `SchemaMissing` (HTTP 503 with
+the fix that `install_schema_fix(app, name, fix)` registered for the engine), whatever the dialect says.
+
 `install_guard(app, name, guard)` is the one hook for circuit breakers (app/services/resilience): every
 `connect` / `begin` on an engine named `name` runs inside `guard()`, which sees the translated errors.
 The guard is looked up in the current app, so engines built before or after it was installed, and apps
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -32,10 +36,14 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
-from app.errors import DependencyUnavailable
+from app.errors import DependencyUnavailable, SchemaMissing
 
 SqlGuard = Callable[[], AbstractContextManager[object]]
 GUARDS_KEY = "sql_guards"
+SCHEMA_FIXES_KEY = "sql_schema_fixes"
+# How each dialect says "no such table" (SQLite, PostgreSQL, MariaDB/MySQL, SQL Server).
+_MISSING_TABLE = re.compile(r"no such table: ([\w.\"]+)|relation \"([^\"]+)\" does not exist"
+                            r"|table '([^']+)' doesn't exist|invalid object name '([^']+)'", re.I)
 
 log = logging.getLogger(__name__)
 
@@ -135,15 +143,37 @@ def _is_unavailable(err: BaseException) -> bool:
     return False
 
 
+def missing_table(err: BaseException) -> str | None:
+    """The table a driver error says does not exist (without its schema), or None."""
+    if not isinstance(err, exc.DBAPIError):
+        return None
+    match = _MISSING_TABLE.search(str(err.orig))
+    if not match:
+        return None
+    return next(g for g in match.groups() if g).replace('"', "").rsplit(".", 1)[-1]
+
+
+def _schema_fix(name: str) -> str:
+    from flask import current_app, has_app_context
+
+    fixes = current_app.extensions.get(SCHEMA_FIXES_KEY, {}) if has_app_context() else {}
+    return fixes.get(name, "create its tables.")
+
+
 @contextmanager
 def translate_errors(engine: Engine) -> Iterator[None]:
-    """Turn connectivity/timeout failures raised inside the block into `DependencyUnavailable`."""
+    """Turn connectivity/timeout failures raised inside the block into `DependencyUnavailable`, and a
+    missing table into `SchemaMissing`."""
     try:
         yield
     except (exc.DBAPIError, exc.TimeoutError) as err:
+        name = engine.logging_name or "database"
+        table = missing_table(err)
+        if table is not None:
+            log.warning("database %s has no table %s", name, table, extra={"dependency": name, "table": table})
+            raise SchemaMissing(name, table, _schema_fix(name)) from err
         if not _is_unavailable(err):
             raise
-        name = engine.logging_name or "database"
         reason = "timed out" if _is_timeout(err) else "is unreachable"
         log.warning("database %s", reason, extra={"dependency": name, "error": type(err.__cause__ or err).__name__})
         raise DependencyUnavailable(name, f"The {name} database {reason}.") from err
@@ -158,6 +188,11 @@ def _is_timeout(err: BaseException) -> bool:
 def install_guard(app: Any, name: str, guard: SqlGuard) -> None:
     """Run every `connect` / `begin` on engines named `name` inside `guard()` (e.g. a circuit breaker)."""
     app.extensions.setdefault(GUARDS_KEY, {})[name] = guard
+
+
+def install_schema_fix(app: Any, name: str, fix: str) -> None:
+    """What to tell the user when a table of the engines named `name` is missing (e.g. the command)."""
+    app.extensions.setdefault(SCHEMA_FIXES_KEY, {})[name] = fix
 
 
 def _guard(engine: Engine) -> AbstractContextManager[object]:

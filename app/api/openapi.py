@@ -10,6 +10,8 @@ apispec plugin that runs when a blueprint is registered:
 - 404 on every operation with a path parameter (a converter refusing a value is a 404 in Flask);
 - 413 on every operation with a body (MAX_CONTENT_LENGTH);
 - 429 on every operation the default rate limit applies to (all but the probes and the metrics);
+- 414 and 431 on every operation: the envelope from the app (app/middleware.py), or Gunicorn's own HTML
+  page when the request line or a header is beyond Gunicorn's limits (gunicorn.conf.py);
 - `x-required-role` resolved per method, `admin` when the view declared nothing (the auth hook's rule);
 - the documented tolerances: `@passthrough_query` adds a free-form query parameter.
 
@@ -36,6 +38,14 @@ PASSTHROUGH_KEY = "x-passthrough-query"
 _ERROR_RESPONSES = {
     400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
     413: "REQUEST_ENTITY_TOO_LARGE", 429: "TOO_MANY_REQUESTS", 503: "SERVICE_UNAVAILABLE",
+    414: "URI_TOO_LONG", 431: "HEADER_FIELDS_TOO_LARGE",
+}
+# Answered before the app by Gunicorn (HTML) or by the app (the envelope), for every operation.
+_SERVER_LIMITS = {
+    414: ("URI_TOO_LONG", "The request line is too long: the envelope (uri_too_long) up to Gunicorn's "
+                          "limit_request_line, Gunicorn's HTML page beyond it."),
+    431: ("HEADER_FIELDS_TOO_LARGE", "A header field is too large: the envelope (header_fields_too_large) up to "
+                                     "Gunicorn's limit_request_field_size, Gunicorn's HTML page beyond it."),
 }
 
 
@@ -81,6 +91,7 @@ def error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int
         statuses.add(413)
     if rate_limited(path):
         statuses.add(429)
+    statuses.update(_SERVER_LIMITS)
     return statuses
 
 
@@ -93,6 +104,13 @@ def _passthrough_parameter(description: str) -> dict[str, Any]:
 
 class ContractPlugin(BasePlugin):
     """apispec plugin completing every operation with what the foundation adds to it."""
+
+    def init_spec(self, spec: Any) -> None:
+        super().init_spec(spec)
+        for name, description in _SERVER_LIMITS.values():
+            spec.components.response(name, {"description": description, "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}},
+                "text/html": {"schema": {"type": "string"}}}})
 
     def operation_helper(self, path: str | None = None, operations: dict | None = None,
                          **kwargs: Any) -> None:

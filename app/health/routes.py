@@ -78,6 +78,9 @@ def readiness():
     checks = {key: [{"componentId": e["componentId"], "status": e["status"]} for e in entries]
               for key, entries in report["checks"].items()}
     body = {"status": status, **_base(), "checks": checks}
+    notes = [e["note"] for entries in report["checks"].values() for e in entries if e.get("note")]
+    if notes:  # e.g. which MDM tables are missing and the command that creates them
+        body["notes"] = notes
     return _health_reply(body, 503 if status == "fail" else 200)
 
 

@@ -33,6 +33,7 @@ class CheckResult:
     observed_unit: str | None = None
     output: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    note: str | None = None  # a reason safe to show without a token (no host, no driver error): readiness shows it
 
 
 @dataclass
@@ -91,6 +92,8 @@ class HealthRegistry:
             }
             if result.output:
                 entry["output"] = result.output
+            if result.note:
+                entry["note"] = result.note
             if result.details:
                 entry["details"] = result.details
             checks[f"{name}:{check.measurement}"] = [entry]

@@ -1,11 +1,14 @@
 """Schema fuzzing of the real app under Gunicorn: every documented operation, a token for every role.
 
-Run: `.venv/bin/python -m tests.contract.fuzz [--examples N] [--seed S]` (scripts/test.sh runs it after
-pytest). Fails (exit 1) on any 5xx other than a documented 503/504, on any response whose status,
-content type or body the document does not describe, and on any route missing from the document (or
-documented operation with no route). Seeded and bounded: N positive and N negative examples per
-operation and role; Hypothesis does not shrink (failures are recorded, not raised), so the run stays
-in a few minutes. Prints the figure at the end: operations, examples, failures, skipped (with why).
+Run: `.venv/bin/python -m tests.contract.fuzz [--examples N] [--seed S] [--seeds K] [--budget B]`
+(scripts/test.sh runs it after pytest). Fails (exit 1) on any 5xx other than a documented 503/504, on any
+response whose status, content type or body the document does not describe, and on any route missing from
+the document (or documented operation with no route). Seeded and bounded: K seeds (S, S+1, ...), each
+with N positive and N negative examples per operation and role; Hypothesis does not shrink (failures are
+recorded, not raised), and the requests share a time budget of B seconds: each operation gets an equal
+share of what is left and stops sending once it has used it (the rest of its cases are generated but
+not sent, and counted), so a slow operation or a loaded machine cannot stretch the run past B.
+Prints the figure at the end: operations, examples (sent and not sent), failures, skipped (with why).
 """
 from __future__ import annotations
 
@@ -54,7 +57,8 @@ SKIPPED = {
 # The MDM database is a small seeded SQLite file, so the MDM routes answer with data.
 # Magento is the local sandbox (a thread in this process), so the Magento routes run for real; one
 # attempt per call keeps a refused or faulty call from spending the retry budget on every example.
-SERVER_ENV = {"RATE_LIMIT_ENABLED": "false", "MAGENTO_RETRY_MAX_ATTEMPTS": "1"}
+# A price sync answers 202 at once unless the example asks to wait (its job runs in the background).
+SERVER_ENV = {"RATE_LIMIT_ENABLED": "false", "MAGENTO_RETRY_MAX_ATTEMPTS": "1", "SYNC_REQUEST_WAIT": "0"}
 SANDBOX_ADMIN = ("admin", "sandbox123")
 
 
@@ -66,6 +70,7 @@ class Figure:
     failures: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     unsatisfiable: set[str] = field(default_factory=set)
+    over_budget: Counter = field(default_factory=Counter)  # operation -> examples not sent (budget spent)
 
 
 def _server_error(case: Any, response: Any) -> str | None:
@@ -83,8 +88,9 @@ def _example(case: Any, response: Any) -> str:
 
 
 def fuzz_operation(operation: Any, base_url: str, role: str, mode: GenerationMode, examples: int,
-                   run_seed: int, figure: Figure) -> None:
-    """Run `examples` cases of one operation as one role; record failures instead of raising them."""
+                   run_seed: int, figure: Figure, deadline: float = float("inf")) -> None:
+    """Run `examples` cases of one operation as one role; record failures instead of raising them.
+    Past `deadline` (monotonic) the remaining cases are generated but not sent."""
     headers = {"Authorization": f"Bearer {TOKENS[role]}"}
     seen: set[str] = set()
 
@@ -93,6 +99,9 @@ def fuzz_operation(operation: Any, base_url: str, role: str, mode: GenerationMod
               suppress_health_check=list(HealthCheck), print_blob=False, report_multiple_bugs=False)
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case: Any) -> None:
+        if time.monotonic() > deadline:
+            figure.over_budget[operation.label] += 1
+            return
         try:
             response = case.call(base_url=base_url, headers=headers, timeout=30)
         except Exception as exc:  # noqa: BLE001 (any transport error is a recorded failure, not a crash)
@@ -140,7 +149,8 @@ def check_routes(spec: dict[str, Any], figure: Figure) -> None:
         figure.failures.append(f"documented operations with no route: {describe(documented - served)}")
 
 
-def fuzz(base_url: str, examples: int, run_seed: int) -> Figure:
+def fuzz(base_url: str, examples: int, run_seed: int, seeds: int = 1, budget: float = float("inf")) -> Figure:
+    """Fuzz every documented operation; `budget` seconds of requests in all, shared out per operation."""
     figure = Figure()
     resp = httpx.get(base_url + "/api/openapi.json", headers={"Authorization": f"Bearer {TOKENS['viewer']}"},
                      timeout=10)
@@ -148,25 +158,36 @@ def fuzz(base_url: str, examples: int, run_seed: int) -> Figure:
     spec = resp.json()
     check_routes(spec, figure)
     schema = schemathesis.openapi.from_dict(spec)
-    for result in schema.get_all_operations():
-        operation = result.ok()
+    operations = [result.ok() for result in schema.get_all_operations()]
+    end = time.monotonic() + budget
+    for index, operation in enumerate(operations):
         if operation.label in SKIPPED:
             figure.skipped[operation.label] = SKIPPED[operation.label]
             continue
         figure.operations += 1
         started = time.monotonic()
-        for role in ROLES:
-            for mode in MODES:
-                fuzz_operation(operation, base_url, role, mode, examples, run_seed, figure)
+        share = max(1.0, (end - started) / (len(operations) - index))  # an equal share of what is left
+        for offset in range(seeds):
+            for role in ROLES:
+                for mode in MODES:
+                    if time.monotonic() > started + share:  # share spent: not even generated
+                        figure.over_budget[operation.label] += examples
+                        continue
+                    fuzz_operation(operation, base_url, role, mode, examples, run_seed + offset, figure,
+                                   deadline=started + share)
         print(f"  {operation.label}: {time.monotonic() - started:.1f}s", flush=True)
     return figure
 
 
-def report(figure: Figure, examples: int, run_seed: int, elapsed: float) -> None:
+def report(figure: Figure, examples: int, run_seed: int, elapsed: float, seeds: int = 1,
+           budget: float = float("inf")) -> None:
     print("\n== schema fuzzing figure")
-    print(f"operations covered: {figure.operations} (x {len(ROLES)} roles x {len(MODES)} modes, "
-          f"up to {examples} examples each, seed {run_seed})")
+    print(f"operations covered: {figure.operations} (x {len(ROLES)} roles x {len(MODES)} modes x {seeds} seeds "
+          f"{list(range(run_seed, run_seed + seeds))}, up to {examples} examples each, {budget:g} s of requests)")
     print(f"examples run:       {figure.examples}")
+    if figure.over_budget:
+        print(f"not sent (budget):  up to {sum(figure.over_budget.values())} examples of {len(figure.over_budget)} "
+              f"slow operations: {', '.join(sorted(figure.over_budget))}")
     print(f"statuses seen:      {dict(sorted(figure.statuses.items()))}")
     no_negative = sorted(u for u in figure.unsatisfiable if u.endswith("[negative]"))
     print(f"no negative cases:  {len(no_negative)} operations take no input to make invalid")
@@ -183,14 +204,18 @@ def report(figure: Figure, examples: int, run_seed: int, elapsed: float) -> None
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=int(os.environ.get("FUZZ_EXAMPLES", "10")),
-                        help="examples per operation, role and mode (default 10)")
+    parser.add_argument("--examples", type=int, default=int(os.environ.get("FUZZ_EXAMPLES", "8")),
+                        help="examples per operation, role, mode and seed (default 8)")
     parser.add_argument("--seed", type=int, default=int(os.environ.get("FUZZ_SEED", "20240801")))
+    parser.add_argument("--seeds", type=int, default=int(os.environ.get("FUZZ_SEEDS", "2")),
+                        help="seeds run per operation: --seed, --seed + 1, ... (default 2)")
+    parser.add_argument("--budget", type=float, default=float(os.environ.get("FUZZ_BUDGET", "150")),
+                        help="seconds of requests in all, shared out per operation (default 150)")
     parser.add_argument("--base-url", help="fuzz a running server instead of starting Gunicorn")
     args = parser.parse_args(argv)
     started = time.monotonic()
     if args.base_url:
-        figure = fuzz(args.base_url.rstrip("/"), args.examples, args.seed)
+        figure = fuzz(args.base_url.rstrip("/"), args.examples, args.seed, args.seeds, args.budget)
     else:
         shop = start_sandbox_thread("127.0.0.1", 0, options=SandboxOptions(
             products=50, seed=args.seed, consumer_delay_s=None, admin_username=SANDBOX_ADMIN[0],
@@ -201,11 +226,11 @@ def main(argv: list[str] | None = None) -> int:
         seed_mdm(server.env["MDM_DATABASE_URL"], args.seed)
         try:
             server.start(timeout=90)  # a loaded CI box boots two workers slowly
-            figure = fuzz(server.base_url, args.examples, args.seed)
+            figure = fuzz(server.base_url, args.examples, args.seed, args.seeds, args.budget)
         finally:
             server.__exit__(None, None, None)
             shop.stop()
-    report(figure, args.examples, args.seed, time.monotonic() - started)
+    report(figure, args.examples, args.seed, time.monotonic() - started, args.seeds, args.budget)
     return 1 if figure.failures else 0
 
 

@@ -100,7 +100,7 @@ def test_ops_page_in_chromium_shows_every_panel_live(chromium, redis_url, seeded
                 assert 0 < lat[0] <= lat[1] <= lat[2]
                 assert int(read("#sync-total")) >= 1
                 assert int(read("#sync-success")) >= 1
-                assert page.locator("#schedule-rows tr").count() == 3
+                assert page.locator("#schedule-rows tr").count() == 4  # prices, stocks, full, prune
                 assert read("#images-busy") == "0" and read("#images-queued") == "0"
                 assert not errors, errors
                 assert load.sent > 0

@@ -25,8 +25,8 @@ def test_price_sync_bulk_path_answers_the_fields_the_frontend_reads(sync_app, sh
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
     assert body["method"] == "bulk" and body["successful"] == 40 and body["failed"] == 0
-    assert body["bulkId"] and len(body["results"]) == 40 and body["jobId"]
-    assert {r["status"] for r in body["results"]} == {"success"}
+    assert body["bulkId"] and body["jobId"] and body["bySuccessMethod"] == {"bulk": 40}
+    assert body["results"] == [] and body["resultsTruncated"] is False  # failed items only: none
     assert shop.price(SKUS[3]) == 103.0
 
 
@@ -39,7 +39,8 @@ def test_bulk_failure_falls_back_to_base_prices_for_every_item(sync_app, shop):
     assert job.status == "partial"
     result = job.result
     assert result["method"] == "base-prices" and result["successful"] == 40 and result["failed"] == 1
-    failed = [r for r in result["results"] if r["status"] == "failed"]
+    failed = result["results"]  # the failed items only, never the 40 successes
+    assert len(failed) == 1 and failed[0]["status"] == "failed"
     assert failed[0]["sku"] == "NO-SUCH" and "NO-SUCH" in failed[0]["error"]
     assert all(shop.price(sku) == 50 + i for i, sku in enumerate(SKUS))
 
@@ -107,7 +108,7 @@ def test_metrics_sync_section_reports_jobs_items_and_schedule(sync_app, shop, md
     assert body["jobs"]["stocks"]["succeeded"] >= 1
     assert body["items"]["stocks"]["accepted"] > 0
     assert "stocks" in body["lastSuccess"]
-    assert {s["name"] for s in body["schedule"]} == {"prices", "stocks", "full"}
+    assert {s["name"] for s in body["schedule"]} == {"prices", "stocks", "full", "prune"}
     assert all(s["nextRun"] for s in body["schedule"])
     health = client_for(app).get("/api/health/detailed", headers=auth("viewer")).get_json()
     assert "scheduler" in str(health["checks"])

@@ -31,7 +31,7 @@ _MULTIPART_DOC = {"requestBody": {"content": {"multipart/form-data": {"schema": 
     "properties": {"file": {"type": "string", "format": "binary"},
                    "operations": {"type": "string", "description": "JSON list, as in the JSON body"},
                    "sizes": {"type": "string", "description": "JSON list or 1200,600,300"},
-                   "format": {"type": "string"}, "quality": {"type": "integer"},
+                   "format": {"type": "string"}, "quality": {"type": "integer", "minimum": 1, "maximum": 100},
                    "response": {"type": "string", "enum": ["json", "zip"]},
                    "watermark_text": {"type": "string"}, "watermark_position": {"type": "string"}}}}}}}
 
@@ -88,7 +88,7 @@ def process_image(args):
     "type": "object", "required": ["files"],
     "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}},
                    "sizes": {"type": "string", "description": "JSON list or 1200,600,300"},
-                   "format": {"type": "string"}, "quality": {"type": "integer"}}}}}})
+                   "format": {"type": "string"}, "quality": {"type": "integer", "minimum": 1, "maximum": 100}}}}}})
 @require_role(Role.OPERATOR)
 def batch(args):
     """Many images -> a background job writing square variants under IMAGE_OUTPUT_DIR; 202 + job id.

@@ -16,6 +16,7 @@ from app.api.mdm.schemas import (
     MdmSyncStocksArgsSchema,
     MdmSyncStocksSchema,
 )
+from app.api.schemas import ErrorSchema
 from app.security import Role, require_role
 from app.services.cache import get_cache
 from app.services.mdm.inventory import fetch_inventory
@@ -34,11 +35,22 @@ from app.services.mdm.stock import merge_stock_changes
 blp = ApiBlueprint("mdm", __name__, url_prefix="/api/mdm", description="MDM prices, inventory and stock merge")
 
 
+MDM_UNAVAILABLE = ("The MDM database is unreachable, timed out or busy (dependency_unavailable: too many "
+                   "concurrent MDM calls in this worker; retry), or has no MDM tables (mdm_schema_missing, "
+                   "with the command that fixes it in details.fix).")
+
+
+def _reads_mdm(func: Any) -> Any:
+    """Document the 503 of a route that queries the MDM database (sql.py and the MDM bulkhead raise it)."""
+    return blp.alt_response(503, schema=ErrorSchema, description=MDM_UNAVAILABLE)(func)
+
+
 def _cache_key(kind: str, params: dict[str, Any]) -> str:
     return kind + ":" + json.dumps(params, sort_keys=True, default=str)
 
 
 @blp.route("/prices", methods=["GET"])
+@_reads_mdm
 @blp.arguments(MdmPricesArgsSchema, location="query")
 @blp.response(200, MdmPricesSchema)
 @require_role(Role.VIEWER)
@@ -52,6 +64,7 @@ def prices(args: dict[str, Any]):
 
 
 @blp.route("/inventory", methods=["GET"])
+@_reads_mdm
 @blp.arguments(MdmInventoryArgsSchema, location="query")
 @blp.response(200, MdmInventorySchema)
 @require_role(Role.VIEWER)
@@ -76,6 +89,7 @@ def sources():
 
 
 @blp.route("/sync/stocks", methods=["POST"])
+@_reads_mdm
 @blp.arguments(MdmSyncStocksArgsSchema, location="json", required=False)
 @blp.response(200, MdmSyncStocksSchema)
 @require_role(Role.OPERATOR)
@@ -85,6 +99,7 @@ def sync_stocks(args: dict[str, Any]):
 
 
 @blp.route("/sync-stocks", methods=["POST"])
+@_reads_mdm
 @blp.response(200, MdmSyncStocksSchema)
 @require_role(Role.OPERATOR)
 def sync_stocks_dashboard():

@@ -92,7 +92,7 @@ class MdmSourcesSchema(Schema):
 
 
 class MdmSyncStocksArgsSchema(Schema):
-    sourceCode = fields.Integer(load_default=None, allow_none=True, strict=False)
+    sourceCode = fields.Integer(load_default=None, allow_none=True, strict=False, validate=validate.Range(min=0))
 
 
 class MdmMergeCountsSchema(Schema):

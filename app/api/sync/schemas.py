@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from app.adapters.appdb_tables import JOB_STATUSES
+from app.api.bounds import Price
 from app.api.schemas import JobAcceptedSchema  # noqa: F401  (re-exported for the sync routes)
 
 MAX_PRICE_ROWS = 100_000
@@ -16,7 +17,7 @@ class PriceRowSchema(Schema):
         unknown = EXCLUDE
 
     sku = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    price = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=0))
+    price = Price(required=True)
 
 
 class WaitArgsSchema(Schema):
@@ -59,7 +60,11 @@ class PriceSyncSchema(JobAcceptedSchema):
     failed = fields.Integer()
     total = fields.Integer()
     bulkId = fields.String(allow_none=True)
-    results = fields.List(fields.Nested(PriceResultSchema))
+    bySuccessMethod = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                                  metadata={"description": "successful prices per method (bulk, base-prices)"})
+    results = fields.List(fields.Nested(PriceResultSchema),
+                          metadata={"description": "the failed items only (at most 1000); successes are counted"})
+    resultsTruncated = fields.Boolean(metadata={"description": "more than 1000 items failed"})
 
 
 class JobSchema(Schema):

@@ -27,7 +27,7 @@ class FeatureListQuerySchema(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1), metadata={"description": "1-based"})
     pageSize = fields.Integer(load_default=25, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
     status = fields.String(validate=validate.OneOf(STATUSES))
-    category = fields.Integer(metadata={"description": "category id"})
+    category = fields.Integer(validate=validate.Range(min=1), metadata={"description": "category id"})
     priority = fields.String(validate=validate.OneOf(PRIORITIES))
     search = fields.String(validate=validate.Length(max=200), metadata={"description": "in title or description"})
     sortBy = fields.String(load_default="vote_count", validate=validate.OneOf(sorted(SORT_COLUMNS)))

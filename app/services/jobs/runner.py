@@ -20,7 +20,7 @@ from typing import Any
 
 from flask import Flask
 
-from app.errors import AppError
+from app.errors import AppError, SchemaMissing
 from app.services.jobs import store
 from app.services.jobs.context import JobContext, JobStopped
 from app.telemetry import counter, gauge, histogram
@@ -242,7 +242,8 @@ class JobRunner:
 
     def _failed(self, ctx: JobContext, record: store.JobRecord, exc: Exception, seconds: float) -> None:
         message = exc.message if isinstance(exc, AppError) else f"{type(exc).__name__}: {exc}"
-        transient = isinstance(exc, AppError) and exc.status >= 500
+        # A missing table needs a person (the fix is in the message): failing now beats retrying.
+        transient = isinstance(exc, AppError) and exc.status >= 500 and not isinstance(exc, SchemaMissing)
         if transient and record.attempts < record.max_attempts:
             delay = self.config.retry_delay * record.attempts
             store.release(self.engine, record.id, self.owner, message=f"{message}; retry in {delay:.0f} s",

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.adapters import sql
-from app.adapters.appdb_tables import job_locks, jobs
+from app.adapters.appdb_tables import job_locks, jobs, schedule_runs
 
 ACTIVE = ("running", "waiting")
 QUEUED = ("pending", "interrupted")
@@ -282,3 +282,18 @@ def lock_holder(engine: Engine, name: str, *, now: datetime | None = None) -> in
     with sql.connect(engine) as conn:
         return conn.execute(select(job_locks.c.job_id).where(job_locks.c.name == name,
                                                              job_locks.c.expires_at >= now)).scalar()
+
+
+def prune_finished(engine: Engine, older_than: datetime) -> dict[str, int]:
+    """Delete finished jobs that ended before `older_than`, and schedule runs due before it (except each
+    schedule's latest, which the schedule table shows); returns how many rows of each went."""
+    with sql.begin(engine) as conn:
+        deleted_jobs = conn.execute(delete(jobs).where(jobs.c.status.in_(FINAL), jobs.c.finished_at.is_not(None),
+                                                       jobs.c.finished_at < older_than)).rowcount
+        latest = dict(conn.execute(select(schedule_runs.c.name, func.max(schedule_runs.c.due_at))
+                                   .group_by(schedule_runs.c.name)).all())
+        deleted_runs = 0
+        for name, last_due in latest.items():  # per name: MariaDB refuses a DELETE reading its own table
+            deleted_runs += conn.execute(delete(schedule_runs).where(
+                schedule_runs.c.name == name, schedule_runs.c.due_at < min(older_than, last_due))).rowcount
+    return {"jobs": int(deleted_jobs or 0), "scheduleRuns": int(deleted_runs or 0)}

@@ -8,12 +8,15 @@ from flask import Flask, current_app
 from sqlalchemy import Engine, func, select
 
 from app.adapters import sql
-from app.adapters.mdm.tables import mdm_engine, produits
+from app.adapters.mdm.tables import approvisionnement, mdm_engine, produits, stock_changes, tarif
 from app.errors import DependencyUnavailable
 from app.services.mdm.metrics import set_slow_query_threshold
 from app.services.mdm.sources import StoreSource, load_sources
 
 CACHE_NAMESPACE = "mdm"
+# What a 503 mdm_schema_missing and the readiness check tell the user to do.
+SCHEMA_FIX = ("run `python manage.py db seed` (creates the MDM tables with demo data; AUTO_SEED does it in "
+              "`manage.py up`), or point MDM_DATABASE_URL at the MDM database.")
 
 
 def make_mdm_engine(settings) -> Engine:
@@ -32,6 +35,7 @@ def init_app(app: Flask) -> None:
     app.extensions["mdm_db"] = make_mdm_engine(settings)
     app.extensions["mdm_sources"] = load_sources(settings.sources_file)  # a broken file stops the start
     set_slow_query_threshold(settings.mdm_slow_query_ms)
+    sql.install_schema_fix(app, "mdm", SCHEMA_FIX)  # a missing table is 503 mdm_schema_missing, not a 500
     register_check(app, "database", _check, critical=True, component_type="datastore")
 
 
@@ -59,10 +63,20 @@ def invalidate_mdm_cache() -> None:
     get_cache().clear_namespace(CACHE_NAMESPACE)
 
 
-def _check():
-    """Connectivity decides pass/fail; missing MDM tables only warn (the database itself answers)."""
+def missing_tables(conn, engine: Engine) -> list[str]:
+    """The MDM tables the service needs that this database lacks."""
     from sqlalchemy import inspect
 
+    inspector = inspect(conn)
+    # Outside SQL Server, schema_translate_map sends dbo/EComm to one schema (None: the default one).
+    translate = engine.get_execution_options().get("schema_translate_map")
+    return [t.name for t in (produits, tarif, approvisionnement, stock_changes)
+            if not inspector.has_table(t.name, schema=translate.get(t.schema, t.schema) if translate else t.schema)]
+
+
+def _check():
+    """Connectivity and the MDM tables decide pass/fail: without its tables every MDM route and sync
+    job fails, so the instance is not ready (the detail names the tables and the fix)."""
     from app.services.health import CheckResult
 
     engine = get_mdm_engine()
@@ -71,9 +85,10 @@ def _check():
         with sql.connect(engine) as conn:
             conn.execute(select(1)).scalar_one()
             ms = round((time.perf_counter() - started) * 1000, 2)
-            if not inspect(conn).has_table(produits.name, schema=None if engine.dialect.name != "mssql"
-                                           else produits.schema):
-                return CheckResult("warn", ms, "ms", "MDM tables missing: run `python manage.py db seed`")
+            missing = missing_tables(conn, engine)
+            if missing:
+                reason = f"MDM tables missing: {', '.join(missing)}: {SCHEMA_FIX}"
+                return CheckResult("fail", ms, "ms", reason, details={"missingTables": missing}, note=reason)
             products = conn.execute(select(func.count()).select_from(produits)).scalar_one()
     except DependencyUnavailable as exc:
         return CheckResult("fail", None, "ms", exc.message)

@@ -4,6 +4,8 @@ a complete fallback through V1/products/base-prices for every item the bulk did 
 Per item the outcome is one of: success via "bulk" (operation status 1), success via "base-prices" (absent
 from Magento's failure list), or failed with Magento's message. The job result carries the fields the
 frontend reads: method, successful, failed, bulkId, results[{sku, price, status, method, error}], message.
+The result is compact (it is stored in the job record, and a sync may carry 100,000 prices): counts per
+outcome, and `results` lists the failed items only (at most MAX_FAILED_ITEMS), never every row.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from app.services.sync.upstream import Patience, patiently
 log = logging.getLogger(__name__)
 OPEN, COMPLETE = 4, 1
 PART = "prices"
+MAX_FAILED_ITEMS = 1000  # failed items kept in the job record; the counts cover the rest
 
 
 def run_price_job(ctx: JobContext) -> JobOutcome:
@@ -65,9 +68,11 @@ def run_price_job(ctx: JobContext) -> JobOutcome:
     metrics.ITEMS.labels("prices", "rejected").inc(failed)
     ctx.count(accepted=successful, rejected=failed)
     message = f"{successful} of {len(results)} prices synchronised ({method})"
+    failed_items = [r for r in results if r["status"] != "success"]
     result = {"method": method, "successful": successful, "failed": failed, "total": len(results),
-              "bulkId": bulk_ids[0] if bulk_ids else None, "bulkIds": bulk_ids, "results": results,
-              "message": message}
+              "bySuccessMethod": _by_method(results), "bulkId": bulk_ids[0] if bulk_ids else None,
+              "bulkIds": bulk_ids, "results": failed_items[:MAX_FAILED_ITEMS],
+              "resultsTruncated": len(failed_items) > MAX_FAILED_ITEMS, "message": message}
     status = "succeeded" if failed == 0 else ("partial" if successful else "failed")
     if successful:
         invalidate_magento_reads("products")  # cached proxy reads show the new prices
@@ -75,6 +80,14 @@ def run_price_job(ctx: JobContext) -> JobOutcome:
         # product's updated_at, so the catalog is re-read in full rather than "changed since".
         snapshots.refresh_after_sync(groups=["catalog"], refetch=["catalog"], reason=f"prices job {ctx.job_id}")
     return JobOutcome(status, result, message)
+
+
+def _by_method(results: list[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for r in results:
+        if r["status"] == "success":
+            counts[r["method"]] = counts.get(r["method"], 0) + 1
+    return counts
 
 
 def _result(sku: str, price: Any, status: str, method: str | None, error: str | None,

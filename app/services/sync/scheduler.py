@@ -35,9 +35,11 @@ SCHEDULE_KINDS: dict[str, tuple[str, dict[str, Any]]] = {
     # minutes of Magento calls, so inventory is refreshed by stock syncs (their hook) and the full rebuild.
     "snapshots": ("snapshots", {"full": False, "groups": ["catalog", "sales"]}),
     "snapshots-full": ("snapshots", {"full": True}),
+    "prune": ("jobs.prune", {}),  # job history retention (app/services/jobs/retention.py)
 }
 SCHEDULE_SETTINGS = {"prices": "SYNC_SCHEDULE_PRICES", "stocks": "SYNC_SCHEDULE_STOCKS", "full": "SYNC_SCHEDULE_FULL",
-                     "snapshots": "SNAPSHOT_SCHEDULE", "snapshots-full": "SNAPSHOT_SCHEDULE_FULL"}
+                     "snapshots": "SNAPSHOT_SCHEDULE", "snapshots-full": "SNAPSHOT_SCHEDULE_FULL",
+                     "prune": "SYNC_SCHEDULE_PRUNE"}
 # Schedules that skip an occurrence only while a job of the *same schedule* is open, not any job of the kind:
 # the daily full snapshot rebuild must not be skipped because an incremental refresh happens to be running.
 PER_SCHEDULE_BUSY = frozenset({"snapshots-full"})
@@ -56,6 +58,8 @@ def schedules_from_settings(settings: Any) -> list[Schedule]:
     out = []
     for name, env in SCHEDULE_SETTINGS.items():
         cron = getattr(settings, env.lower())
+        if name == "prune" and not settings.job_retention_days:
+            continue  # retention 0 keeps every job: nothing to prune
         if not cron.strip():
             continue
         if not croniter.is_valid(cron):

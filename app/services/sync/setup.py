@@ -24,6 +24,8 @@ _start_lock = threading.Lock()
 def init_app(app: Flask) -> None:
     """Register the job kinds, health check and metrics section; start the threads when serving."""
     from app.services.health import register_check
+    from app.services.jobs.retention import KIND as PRUNE_KIND
+    from app.services.jobs.retention import run_prune_job
     from app.services.metrics_summary import register_section
     from app.services.sync.metrics import sync_section
     from app.services.sync.prices import run_price_job
@@ -36,6 +38,7 @@ def init_app(app: Flask) -> None:
     jobs.register_kind(app, "stocks", run_stock_job)
     jobs.register_kind(app, "stocks.acknowledge", run_acknowledge_job)
     snapshots.init_app(app)  # the dashboard snapshot job kind and its stores
+    jobs.register_kind(app, PRUNE_KIND, run_prune_job, max_attempts=1)
     app.extensions[EXTENSION_KEY] = {"schedules": schedules_from_settings(settings),
                                      "tz": ZoneInfo(settings.sync_timezone), "scheduler": None, "pid": None}
     register_check(app, "scheduler", _check, critical=False, component_type="component")
