@@ -187,12 +187,24 @@ def test_a_stalled_bulkhead_keeps_one_thread_free() -> None:
     holder = threading.Thread(target=lambda: _hold(bulkhead, release))
     holder.start()
     _until(lambda: bulkhead.stats()["inFlight"] == 1)
-    assert bulkhead._queue_bound() == 2  # slots flowing (the holder just took it): the whole queue
-    now[0] = 2.5  # no slot released for 2.5 s while full: the upstream hangs
+    assert bulkhead._queue_bound() == 2  # the holder just took the last slot: the whole queue
+    results: list[str] = []
+    waiters = [threading.Thread(target=_run, args=(bulkhead, 0.0, results)) for _ in range(2)]
+    for waiter in waiters:
+        waiter.start()
+    _until(lambda: bulkhead.stats()["waiting"] == 2)
+    now[0] = 2.5  # nothing completed for 2.5 s while full: the upstream hangs
     assert bulkhead._queue_bound() == 1
-    release.set()
+    _until(lambda: results == ["refused"])  # the waiter over the bound gave its thread back
+    with pytest.raises(BulkheadFull):  # and a newcomer is refused at the door
+        with bulkhead.slot():
+            pass
+    release.set()  # the upstream answers: a completed call is progress
     holder.join(5)
-    assert bulkhead._queue_bound() == 2  # a release is progress
+    for waiter in waiters:
+        waiter.join(5)
+    assert sorted(results) == ["ok", "refused"]
+    assert bulkhead._queue_bound() == 2
 
 
 def _hold(bulkhead: Bulkhead, release: threading.Event) -> None:

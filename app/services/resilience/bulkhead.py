@@ -14,9 +14,9 @@ The wait is as long as the caller can afford: BULKHEAD_WAIT (10 s), at most half
 call's own budget (config/budgets.py), because the React dashboard fires 22 calls at once and a caller
 that waited a few seconds is still answered long before the frontend's 30 s timeout. A waiting caller
 holds a Gunicorn thread, so the queue is bounded per process (`max_waiting` = the threads the cap leaves):
-a call that finds it full is refused at once (the door). When the bulkhead stalls (full, and no slot
-released for STALLED_AFTER s: the upstream hangs) the queue keeps one thread free for health, readiness
-and grids. A thread already holding a slot passes through again (nested calls: a token fetch, a query
+a call that finds it full is refused at once (the door). When the bulkhead stalls (full, and no call
+completed for a while: the upstream hangs) the queue shrinks by one, and the waiter over the bound leaves,
+so one thread stays free for health, readiness and grids. A thread already holding a slot passes through again (nested calls: a token fetch, a query
 inside a query's block) instead of deadlocking on its own slot.
 """
 from __future__ import annotations
@@ -38,9 +38,15 @@ BULKHEAD_IN_FLIGHT = gauge("bulkhead_in_flight", "Upstream calls holding a bulkh
                            mode="livesum")
 _POLL = 0.005  # first poll interval of a host-slot wait; doubles up to _POLL_MAX
 _POLL_MAX = 0.05
-# A full bulkhead that released no slot for this long is stalled (the upstream hangs): its queue keeps one
-# thread free. Well above a healthy shop's page time (0.3-1 s), well below BULKHEAD_WAIT (10 s).
+# A full bulkhead where no call *completed* for this long is stalled (the upstream hangs): its queue keeps
+# one thread free. The limit is 4 x the recent call time (EWMA), within [STALL_MIN, STALLED_AFTER]: a hang
+# is noticed within 0.25 s when the shop answers in tens of ms, and a slow shop (1 s pages) is not mistaken
+# for a hanging one. Measured (docs/resilience.md): a fixed one-thread reserve cost 10 x 503 in a 10-user
+# burst at 300 ms shop latency; with the stall rule, 0.
 STALLED_AFTER = 2.0
+STALL_MIN = 0.25
+_STALL_CHECK = 0.05  # waiters re-check the stall rule this often (seconds)
+_EWMA_WEIGHT = 0.2
 RETRY_AFTER = 1  # seconds, on every bulkhead refusal: a burst drains in about that time
 
 
@@ -152,7 +158,8 @@ class Bulkhead:
         self._cond = threading.Condition(threading.Lock())
         self._in_flight = 0
         self._waiting = 0
-        self._progress_at = clock()  # last release, or when the bulkhead last became full
+        self._progress_at = clock()  # last completed call, or when the bulkhead last became full
+        self._call_time = 0.0  # EWMA of completed calls' slot time (s)
         self._depth = threading.local()
 
     @contextmanager
@@ -172,6 +179,7 @@ class Bulkhead:
         end = now + wait
         if self.per_process:
             self._take(end)
+        completed, started = False, now
         try:
             index = None
             if self._host is not None:
@@ -180,8 +188,10 @@ class Bulkhead:
                     raise self._full("host")
             BULKHEAD_IN_FLIGHT.labels(self.name).inc()
             self._depth.n = 1
+            started = self._clock()
             try:
                 yield
+                completed = True
             finally:
                 self._depth.n = 0
                 BULKHEAD_IN_FLIGHT.labels(self.name).dec()
@@ -189,7 +199,7 @@ class Bulkhead:
                     self._host.release(index)  # type: ignore[union-attr]
         finally:
             if self.per_process:
-                self._give_back()
+                self._give_back(started, completed)
 
     def _take(self, end: float) -> None:
         with self._cond:
@@ -206,22 +216,29 @@ class Bulkhead:
                     remaining = end - self._clock()
                     if remaining <= 0:
                         raise self._full("worker")
-                    self._cond.wait(remaining)
+                    if self.max_waiting is not None and self._waiting > self._queue_bound():
+                        raise self._full("worker")  # stalled meanwhile: give the thread back
+                    self._cond.wait(min(remaining, _STALL_CHECK))
                 self._in_flight += 1
             finally:
                 self._waiting -= 1
 
-    def _give_back(self) -> None:
+    def _give_back(self, started: float, completed: bool) -> None:
         with self._cond:
             self._in_flight -= 1
-            self._progress_at = self._clock()
+            if completed:  # a call that failed (timed out) is no sign that the upstream is moving
+                now = self._clock()
+                self._progress_at = now
+                self._call_time += _EWMA_WEIGHT * (now - started - self._call_time)
             self._cond.notify()
 
     def _queue_bound(self) -> int:
-        """max_waiting while slots are being released; one less once the bulkhead stalls (no slot released
-        for `stalled_after` s while full): that thread stays free for health, readiness and grids."""
+        """max_waiting while calls complete; one less once the bulkhead stalls (full, and no call completed
+        for 4 x the recent call time, within [STALL_MIN, stalled_after]): that thread stays free for health,
+        readiness and grids."""
         bound = self.max_waiting or 0
-        if self._clock() - self._progress_at > self.stalled_after:
+        limit = min(self.stalled_after, max(STALL_MIN, 4 * self._call_time))
+        if self._in_flight >= self.per_process and self._clock() - self._progress_at > limit:
             bound -= 1
         return max(0, bound)
 
