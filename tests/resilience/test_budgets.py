@@ -14,8 +14,7 @@ from app.adapters.magento.client import CallInfo
 from app.adapters.magento.token import MemoryTokenStore
 from app.errors import AppError
 from app.services.resilience.bulkhead import Bulkhead, BulkheadFull
-from config import ConfigError, load_settings
-from config import budgets
+from config import ConfigError, budgets, load_settings
 
 pytestmark = pytest.mark.timeout(60)
 FRONTEND_TIMEOUT = 30.0  # the React frontend's axios timeout

@@ -66,11 +66,13 @@ class MagentoConfig:
 
 @dataclass(frozen=True)
 class MagentoResponse:
-    """A successful Magento answer: status, decoded JSON body and the pass-through headers."""
+    """A successful Magento answer: status, decoded JSON body, the pass-through headers, and the body's bytes
+    as received (validated JSON: a proxy can hand them on without encoding the decoded body again)."""
 
     status: int
     body: Any
     headers: dict[str, str]
+    raw: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,7 @@ class MagentoClient(MagentoResources):
         response = self._call(method.upper(), apply_prefix_rule(path), query=raw_query, body=json_body,
                               store=store)
         headers = {name: response.headers[name] for name in PASSTHROUGH_HEADERS if name in response.headers}
-        return MagentoResponse(response.status_code, self._decode(response), headers)
+        return MagentoResponse(response.status_code, self._decode(response), headers, response.content)
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | str | bytes | None = None,
                 json_body: Any = NO_BODY, store: str | None = None, upsert: bool = False,

@@ -16,8 +16,8 @@ that waited a few seconds is still answered long before the frontend's 30 s time
 holds a Gunicorn thread, so the queue is bounded per process (`max_waiting` = the threads the cap leaves):
 a call that finds it full is refused at once (the door). When the bulkhead stalls (full, and no call
 completed for a while: the upstream hangs) the queue shrinks by one, and the waiter over the bound leaves,
-so one thread stays free for health, readiness and grids. A thread already holding a slot passes through again (nested calls: a token fetch, a query
-inside a query's block) instead of deadlocking on its own slot.
+so one thread stays free for health, readiness and grids. A thread already holding a slot passes through
+again (nested calls: a token fetch, a query inside a query's block) instead of deadlocking on its own slot.
 """
 from __future__ import annotations
 
