@@ -252,7 +252,8 @@ SETTINGS: list[Setting] = [
     S("HEALTH_CACHE_SECONDS", _positive_float, 3.0, "How long detailed health results are reused."),
     # Gunicorn / processes
     S("WEB_CONCURRENCY", _positive_int, 0, "Gunicorn workers; 0 = from the cgroup-aware core count."),
-    S("GUNICORN_THREADS", _positive_int, 4, "Threads per gthread worker."),
+    S("GUNICORN_THREADS", _positive_int, 16,
+      "Threads per gthread worker: the work is I/O-bound proxying (docs/resilience.md has the measurement)."),
     S("GUNICORN_TIMEOUT", _positive_int, 60, "Seconds before a silent worker is killed."),
     S("GUNICORN_GRACEFUL_TIMEOUT", _positive_int, 30, "Seconds a worker gets to finish on stop/reload."),
     S("MAX_WORKER_MEMORY", _bytes, 1024 ** 3, "Recycle a worker whose tree (worker + pool, USS) exceeds this."),
@@ -291,7 +292,11 @@ SETTINGS: list[Setting] = [
     S("MAGENTO_POOL_MAX_KEEPALIVE", _positive_int, 10, "Idle keep-alive Magento connections per process."),
     S("MAGENTO_VERIFY_TLS", _bool, True, "Verify the shop's TLS certificate."),
     S("MAGENTO_RETRY_MAX_TIME", _positive_float, 45.0,
-      "Wall-clock budget (s) of one Magento call, retries and waits included; below GUNICORN_TIMEOUT."),
+      "Wall-clock budget (s) of one background Magento call (sync jobs), retries and waits included; "
+      "capped below GUNICORN_TIMEOUT."),
+    S("MAGENTO_REQUEST_BUDGET", _positive_float, 20.0,
+      "Wall-clock budget (s) of one Magento call made while serving a request: slot wait, attempts and backoff; "
+      "below the frontend's 30 s timeout."),
     S("MAGENTO_RETRY_BACKOFF_BASE", _positive_float, 0.5, "First backoff ceiling (s); doubles per retry."),
     S("MAGENTO_RETRY_BACKOFF_MAX", _positive_float, 8.0, "Largest backoff ceiling (s) of one retry (full jitter)."),
     S("MAGENTO_TOKEN_REFUSED_COOLDOWN", _positive_int, 300,
@@ -313,8 +318,10 @@ SETTINGS: list[Setting] = [
       "In-flight Magento calls per worker process; 0 = half of GUNICORN_THREADS (at least 1)."),
     S("MAGENTO_MAX_CONCURRENT_PER_HOST", _positive_int, 16, "In-flight Magento calls per host, all workers; 0 = no cap."),
     S("MDM_MAX_CONCURRENT_PER_WORKER", _positive_int, 0,
-      "MDM database sessions in flight per worker process; 0 = half of GUNICORN_THREADS (at least 1)."),
-    S("BULKHEAD_WAIT", _positive_float, 0.5, "Seconds a call waits for a bulkhead slot before a 503."),
+      "MDM database sessions in flight per worker process; 0 = the MDM pool's capacity (2 x DB_POOL_SIZE), "
+      "never less."),
+    S("BULKHEAD_WAIT", _positive_float, 10.0,
+      "Longest wait (s) for a Magento or MDM slot before a 503; at most half of the call's own budget."),
     S("MAGENTO_ANALYTICS_PAGE_SIZE", _positive_int, 200, "Page size used to read every Magento page for the charts."),
     S("MAGENTO_SALES_MONTHS", _positive_int, 12, "Months of orders the sales chart covers."),
     S("MAGENTO_LOW_STOCK_QTY", _positive_float, 5.0, "Quantity at or below which an in-stock SKU counts as low stock."),
@@ -456,30 +463,13 @@ def load_settings(env: str | None = None, environ: Mapping[str, str] | None = No
         problems.append("API_TOKENS: production needs at least one API token or a SECRET_KEY for logins")
     if values.get("magento_url") and not (values.get("magento_username") and values.get("magento_password")):
         problems.append("MAGENTO_USERNAME/MAGENTO_PASSWORD: required when MAGENTO_URL is set")
-    problems.extend(_timeout_problems(values))
     problems.extend(_oidc_problems(env, values))
+    from config.budgets import problems as budget_problems  # budgets.py owns the cross-setting rules
+
+    problems.extend(budget_problems(_Values(env, values)))
     if problems:
         raise ConfigError(problems)
     return Settings(env, values)
-
-
-def _timeout_problems(values: Mapping[str, Any]) -> list[str]:
-    """Every upstream wait must end before Gunicorn kills the silent worker (GUNICORN_TIMEOUT, 0 = none)."""
-    worker = values.get("gunicorn_timeout") or 0
-    if not worker:
-        return []
-    problems = []
-    connect, statement = values.get("db_connect_timeout", 0.0), values.get("db_statement_timeout", 0.0)
-    # One query's worst case: wait for a pooled connection (pool_timeout = connect timeout), connect, run.
-    if 2 * connect + statement >= worker:
-        problems.append(f"DB_CONNECT_TIMEOUT/DB_STATEMENT_TIMEOUT: 2 x {connect:g} s (pool wait + connect) + "
-                        f"{statement:g} s (statement) must stay below GUNICORN_TIMEOUT={worker} s, or a hanging "
-                        "database gets workers killed mid-request")
-    if values.get("bulkhead_wait", 0.0) >= worker:
-        problems.append(f"BULKHEAD_WAIT: {values['bulkhead_wait']:g} s must stay below GUNICORN_TIMEOUT={worker} s")
-    if values.get("breakers_enabled") and not values.get("breaker_failure_threshold"):
-        problems.append("BREAKER_FAILURE_THRESHOLD: must be at least 1 when BREAKERS_ENABLED")
-    return problems
 
 
 def _oidc_problems(env: str, values: Mapping[str, Any]) -> list[str]:
@@ -503,3 +493,15 @@ def _oidc_problems(env: str, values: Mapping[str, Any]) -> list[str]:
     if values.get("auth_oidc_timeout", 0) <= 0:
         problems.append("AUTH_OIDC_TIMEOUT: must be above 0")
     return problems
+
+
+class _Values:
+    """Attribute view of the values being validated; a value that failed to parse reads as its default."""
+
+    def __init__(self, env: str, values: Mapping[str, Any]) -> None:
+        self._env, self._values = env, values
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._values:
+            return self._values[name]
+        return next(s.default_for(self._env) for s in SETTINGS if s.attr == name)

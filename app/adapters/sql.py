@@ -37,6 +37,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
 from app.errors import DependencyUnavailable, SchemaMissing
+from config.budgets import POOL_OVERFLOW_FACTOR
 
 SqlGuard = Callable[[], AbstractContextManager[object]]
 GUARDS_KEY = "sql_guards"
@@ -74,9 +75,11 @@ def create_engine_for(url: str, *, connect_timeout: float = DEFAULT_CONNECT_TIME
             kwargs["poolclass"] = StaticPool  # one shared connection, or each checkout sees an empty db
         else:
             Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=connect_timeout)
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size * POOL_OVERFLOW_FACTOR,
+                          pool_timeout=connect_timeout)
     else:
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=connect_timeout,
+        # Capacity = config.budgets.pool_capacity: the MDM bulkhead is sized from it (never tighter).
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size * POOL_OVERFLOW_FACTOR, pool_timeout=connect_timeout,
                       pool_recycle=POOL_RECYCLE_SECONDS)
         if backend == "postgresql":
             # libpq takes whole seconds; 0 would mean "wait forever".

@@ -1,5 +1,7 @@
 """Under the real Gunicorn (2 gthread workers x 4 threads): a hanging upstream never starves the backend.
 
+Four threads (not the default 16) make starvation easy to provoke: the bulkheads must keep a thread free.
+
 Figures printed with `-s` are the ones recorded in docs/resilience.md.
 """
 from __future__ import annotations
@@ -146,7 +148,10 @@ def test_hanging_magento_opens_the_breaker_and_the_rest_keeps_answering(sandbox_
 
 def test_unreachable_mdm_database_leaves_magento_traffic_unaffected(sandbox_url, blackhole, tmp_path) -> None:
     mdm_url = f"postgresql+psycopg://mdm@127.0.0.1:{blackhole}/mdm"
-    with LivenessStartedServer(workers=2, threads=4, env=_env(sandbox_url, mdm_url)) as server:
+    # The MDM bulkhead is the MDM pool's capacity (2 x DB_POOL_SIZE); with 4 threads a pool of 1 (+1 overflow)
+    # leaves half of them for everything else, as the default 16 threads do with the default pool of 5 (+5).
+    env = _env(sandbox_url, mdm_url, DB_POOL_SIZE="1")
+    with LivenessStartedServer(workers=2, threads=4, env=env) as server:
         loads = _loads(server)
         loads["magento"] = Load(server.base_url + MAGENTO_ROUTE, server.headers("viewer"), clients=2, interval=0.05)
         loads["inventory"] = Load(loads["inventory"].url, loads["inventory"].headers, clients=4, interval=0.05)

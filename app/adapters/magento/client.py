@@ -54,18 +54,25 @@ class MagentoConfig:
     max_keepalive: int = 10
     verify_tls: bool = True
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # Budget of a call made while serving a request (the client waits for us); None = retry.max_time.
+    # Background calls (no request: sync jobs) keep retry.max_time. Computed in config/budgets.py.
+    request_budget: float | None = None
     token_ttl: float = 3500.0
+    # Seconds a worker reuses the shared admin token without re-reading the token store (a 401 re-reads it).
+    token_memo: float = 0.0
     token_refused_cooldown: float = 300.0
     user_agent: str = "techno-etl-backend"
 
 
 @dataclass(frozen=True)
 class MagentoResponse:
-    """A successful Magento answer: status, decoded JSON body and the pass-through headers."""
+    """A successful Magento answer: status, decoded JSON body, the pass-through headers, and the body's bytes
+    as received (validated JSON: a proxy can hand them on without encoding the decoded body again)."""
 
     status: int
     body: Any
     headers: dict[str, str]
+    raw: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,14 @@ class CallInfo:
     endpoint: str
     upsert: bool
     authenticated: bool
+    interactive: bool = False  # made while serving a request: someone is waiting for the answer
+    deadline: float = float("inf")  # the call's end (the client's clock, monotonic): a guard waits less
+
+
+def _in_request() -> bool:
+    from flask import has_request_context  # the adapter runs inside the Flask app; imported on use
+
+    return has_request_context()
 
 
 CallGuard = Callable[[Callable[[], T], CallInfo], T]
@@ -97,8 +112,10 @@ class MagentoClient(MagentoResources):
                  transport: httpx.BaseTransport | None = None, guard: CallGuard | None = None,
                  metrics: ClientMetrics | None = None, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic,
-                 rand: Callable[[], float] = random.random) -> None:
+                 rand: Callable[[], float] = random.random,
+                 interactive: Callable[[], bool] = _in_request) -> None:
         self.config = config
+        self._interactive = interactive
         self._base = httpx.URL(config.base_url)
         self._transport = transport
         self._guard: CallGuard = guard or _no_guard
@@ -114,7 +131,7 @@ class MagentoClient(MagentoResources):
         self.tokens = AdminTokenProvider(
             token_store or MemoryTokenStore(), self._fetch_integration_token, ttl=config.token_ttl,
             refused_cooldown=config.token_refused_cooldown, lock_timeout=config.retry.max_time,
-            on_refresh=metrics.token_refresh)
+            on_refresh=metrics.token_refresh, memo=config.token_memo, clock=clock)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def set_guard(self, guard: CallGuard | None) -> None:
@@ -166,7 +183,7 @@ class MagentoClient(MagentoResources):
         response = self._call(method.upper(), apply_prefix_rule(path), query=raw_query, body=json_body,
                               store=store)
         headers = {name: response.headers[name] for name in PASSTHROUGH_HEADERS if name in response.headers}
-        return MagentoResponse(response.status_code, self._decode(response), headers)
+        return MagentoResponse(response.status_code, self._decode(response), headers, response.content)
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | str | bytes | None = None,
                 json_body: Any = NO_BODY, store: str | None = None, upsert: bool = False,
@@ -183,14 +200,20 @@ class MagentoClient(MagentoResources):
     # -- the one call path -------------------------------------------------------------------------
     def _call(self, method: str, route: str, *, query: Mapping[str, Any] | str | bytes | None,
               body: Any, store: str | None, upsert: bool = False, authenticated: bool = True) -> httpx.Response:
-        info = CallInfo(method, endpoint_template(route), upsert, authenticated)
         url = self._url(route, query, store)
         content = None if body is NO_BODY else json.dumps(body, ensure_ascii=False).encode("utf-8")
         outer = getattr(self._local, "deadline", None)
         if outer is not None:
             # Nested (the token fetch inside a call): same deadline, and the guard already counts it.
-            return self._attempts(method, url, content, info, outer)
-        deadline = self._clock() + self.config.retry.max_time
+            return self._attempts(method, url, content, CallInfo(method, endpoint_template(route), upsert,
+                                                                 authenticated, deadline=outer), outer)
+        interactive = self._interactive()
+        budget = self.config.retry.max_time
+        if interactive and self.config.request_budget is not None:
+            budget = min(budget, self.config.request_budget)
+        # Set before the guard runs: a wait for a bulkhead slot is part of the budget.
+        deadline = self._clock() + budget
+        info = CallInfo(method, endpoint_template(route), upsert, authenticated, interactive, deadline)
 
         def run() -> httpx.Response:
             # Set on the thread that runs the call, in case a guard hands it to another thread.

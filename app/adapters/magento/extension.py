@@ -9,11 +9,12 @@ from flask import Flask, current_app
 from app.adapters.magento.client import MagentoClient, MagentoConfig
 from app.adapters.magento.retry import RetryPolicy
 from app.adapters.magento.token import CacheTokenStore
+from config.budgets import WORKER_TIMEOUT_MARGIN, magento_job_budget, magento_request_budget
 
 log = logging.getLogger(__name__)
 EXTENSION_KEY = "magento"
-# Seconds kept between the end of a Magento call's budget and Gunicorn killing a silent worker.
-_WORKER_TIMEOUT_MARGIN = 5.0
+# A worker re-reads the shared admin token (Redis) at most every 5 s; a 401 re-reads it at once.
+TOKEN_MEMO_SECONDS = 5.0
 
 
 def config_from_settings(settings: Any) -> MagentoConfig:
@@ -23,12 +24,11 @@ def config_from_settings(settings: Any) -> MagentoConfig:
         base_url = f"http://127.0.0.1:{settings.sandbox_port}"
         if not username:
             username, password = _sandbox_credentials()
-    max_time = settings.magento_retry_max_time
-    worker_timeout = float(getattr(settings, "gunicorn_timeout", 0) or 0)
-    if worker_timeout and max_time > worker_timeout - _WORKER_TIMEOUT_MARGIN:
-        # A call outliving the worker timeout gets the worker SIGKILLed mid-request: cap the budget.
-        max_time = max(1.0, worker_timeout - _WORKER_TIMEOUT_MARGIN)
-        log.warning("MAGENTO_RETRY_MAX_TIME capped to %.0f s (GUNICORN_TIMEOUT=%.0f s)", max_time, worker_timeout)
+    max_time = magento_job_budget(settings)  # config/budgets.py: the one place budgets are computed
+    if max_time < settings.magento_retry_max_time:
+        # A call outliving the worker timeout gets the worker SIGKILLed mid-request: capped.
+        log.warning("MAGENTO_RETRY_MAX_TIME capped to %.0f s (GUNICORN_TIMEOUT=%s s, margin %.0f s)", max_time,
+                    settings.gunicorn_timeout, WORKER_TIMEOUT_MARGIN)
     return MagentoConfig(
         base_url=base_url,
         store_code=settings.magento_store_code,
@@ -45,8 +45,10 @@ def config_from_settings(settings: Any) -> MagentoConfig:
                           max_wait=settings.magento_retry_max_wait,
                           backoff_base=settings.magento_retry_backoff_base,
                           backoff_max=settings.magento_retry_backoff_max),
+        request_budget=magento_request_budget(settings),
         token_ttl=float(settings.magento_token_ttl),
         token_refused_cooldown=float(settings.magento_token_refused_cooldown),
+        token_memo=TOKEN_MEMO_SECONDS,
     )
 
 

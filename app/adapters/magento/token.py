@@ -84,7 +84,8 @@ class AdminTokenProvider:
 
     def __init__(self, store: TokenStore, fetch: Callable[[], str], *, ttl: float,
                  refused_cooldown: float, lock_timeout: float,
-                 on_refresh: Callable[[str], None] | None = None) -> None:
+                 on_refresh: Callable[[str], None] | None = None, memo: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._store = store
         self._fetch = fetch
         self._ttl = ttl
@@ -92,6 +93,10 @@ class AdminTokenProvider:
         self._lock_timeout = lock_timeout
         self._on_refresh = on_refresh or (lambda outcome: None)
         self._lock = threading.Lock()
+        # (token, read at): the store is re-read after `memo` seconds, or at once after a 401 (refresh).
+        # Saves a Redis round trip per Magento call (profiled: ~0.5 ms of the proxy's overhead).
+        self._memo_seconds, self._clock = memo, clock
+        self._memo: tuple[str, float] | None = None
 
     def reset_after_fork(self) -> None:
         """A lock copied by fork() may be held by a thread that does not exist in the child."""
@@ -99,21 +104,33 @@ class AdminTokenProvider:
 
     def current(self) -> str:
         """The shared token, fetched when no worker has one yet."""
+        memo = self._memo
+        if memo is not None and self._clock() - memo[1] < self._memo_seconds:
+            return memo[0]
         token = self._store.get(TOKEN_KEY)
-        return token if isinstance(token, str) and token else self.refresh(stale=None)
+        if isinstance(token, str) and token:
+            self._remember(token)
+            return token
+        return self.refresh(stale=None)
+
+    def _remember(self, token: str | None) -> None:
+        self._memo = (token, self._clock()) if token and self._memo_seconds > 0 else None
 
     def invalidate(self, stale: str) -> None:
         """Forget `stale` (Magento answered 401 to it) unless another worker already replaced it."""
+        self._remember(None)
         if self._store.get(TOKEN_KEY) == stale:
             self._store.delete(TOKEN_KEY)
 
     def refresh(self, stale: str | None) -> str:
         """Return a token other than `stale`, fetching one only if no thread or worker already did."""
+        self._remember(None)
         if not self._lock.acquire(timeout=self._lock_timeout):
             raise UpstreamTimeout("magento", "Timed out waiting for the Magento admin token.")
         try:
             cached = self._store.get(TOKEN_KEY)
             if isinstance(cached, str) and cached and cached != stale:
+                self._remember(cached)
                 return cached  # single flight: someone refreshed while we waited for the lock
             if cached is not None:
                 self._store.delete(TOKEN_KEY)
@@ -134,6 +151,7 @@ class AdminTokenProvider:
                 self._on_refresh("error")
                 raise
             self._store.set(TOKEN_KEY, token, self._ttl)
+            self._remember(token)
             self._on_refresh("ok")
             log.info("Magento admin token refreshed")
             return token

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from flask import Response, jsonify, request
+from flask import Response, current_app, jsonify, request
 from marshmallow import INCLUDE
 
 from app.adapters.magento import NO_BODY
@@ -179,8 +179,11 @@ def _json_body() -> Any:
 
 
 def _proxied(result: proxy.ProxyResult) -> Response:
-    resp = jsonify(result.body)
-    resp.status_code = result.status
+    if result.raw:  # Magento's own JSON bytes (validated by the client): no second encoding
+        resp = current_app.response_class(result.raw, status=result.status, mimetype="application/json")
+    else:
+        resp = jsonify(result.body)
+        resp.status_code = result.status
     for name, value in result.headers.items():
         if name.lower() != "content-type":
             resp.headers[name] = value

@@ -107,8 +107,16 @@ class CircuitBreaker:
     """One upstream's breaker. `guard()` wraps a call; `snapshot()` reports; both are thread-safe."""
 
     def __init__(self, name: str, policy: BreakerPolicy, store: BreakerStore, *, classify: Classifier,
-                 open_error: Callable[[str, float], AppError], clock: Callable[[], float] = time.time) -> None:
+                 open_error: Callable[[str, float], AppError], clock: Callable[[], float] = time.time,
+                 refresh: float = 0.0) -> None:
         self.name = name
+        # The hot path reads an in-memory copy of the record, re-read from the store after `refresh` s
+        # (0 = every call). Only a copy saying "closed, no failures" is trusted: anything else (failures
+        # counted, open, half-open) is read fresh, and every transition is an atomic store update. So
+        # another worker's "open" reaches this one within `refresh` s, at the cost of up to that many
+        # calls that the shared breaker would have refused.
+        self.refresh = refresh
+        self._cached: tuple[BreakerRecord, float] | None = None
         self.policy = policy
         self.store = store
         self.classify = classify
@@ -139,7 +147,7 @@ class CircuitBreaker:
 
     def admit(self) -> Admission:
         now = self._clock()
-        record = self._read()
+        record = self._read(cached=True)
         if record is None:
             return Admission(True)  # store broken: fail open, the call's own timeouts still bound it
         decision, change = admit(record, now, self.policy)
@@ -161,7 +169,7 @@ class CircuitBreaker:
     def _record(self, mutate: Callable[[BreakerRecord, float], BreakerRecord | None], fast: bool = False) -> None:
         if fast:
             # A success on a closed breaker with no failures changes nothing: skip the write transaction.
-            record = self._read()
+            record = self._read(cached=True)
             if record is None or mutate(record, self._clock()) is None:
                 return
         self._update(lambda current: mutate(current, self._clock()))
@@ -183,14 +191,24 @@ class CircuitBreaker:
                      if current.state != CLOSED or current.failures else None)
 
     # -- store access: failures of the store never fail the call -------------------------------------
-    def _read(self) -> BreakerRecord | None:
+    def _read(self, cached: bool = False) -> BreakerRecord | None:
+        if cached and self.refresh > 0:
+            copy = self._cached
+            if copy is not None and time.monotonic() < copy[1]:
+                return copy[0]
         try:
             record = self.store.read(self.name)
         except Exception as exc:
             self._store_failed(exc)
             return None
+        self._remember(record)
         self._publish(effective_state(record, self._clock(), self.policy))
         return record
+
+    def _remember(self, record: BreakerRecord) -> None:
+        if self.refresh > 0:
+            healthy = record.state == CLOSED and not record.failures
+            self._cached = (record, time.monotonic() + self.refresh) if healthy else None
 
     def _update(self, mutate: Callable[[BreakerRecord], BreakerRecord | None]) -> BreakerRecord | None:
         try:
@@ -198,6 +216,7 @@ class CircuitBreaker:
         except Exception as exc:
             self._store_failed(exc)
             return None
+        self._remember(after)
         if before.state != after.state:
             self._transitioned(before, after)
         self._publish(effective_state(after, self._clock(), self.policy))

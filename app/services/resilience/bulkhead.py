@@ -1,20 +1,23 @@
 """Bulkheads: caps on concurrent in-flight calls to one upstream, per worker process and per host.
 
-Per process: a `threading.BoundedSemaphore`, so Magento calls can never hold every gthread thread of a
-worker (the rest stay free for probes, grids and metrics).
+Per process: a counter under one lock (a condition variable for the waiters), so Magento calls can never
+hold more than `per_process` threads of a worker.
 
 Per host: N slot files in RUN_DIR, each taken with a non-blocking `flock`. Chosen over POSIX named
 semaphores (no stdlib binding; a worker SIGKILLed by Gunicorn's timeout while holding one leaks the slot
 for good) and over a counter in SQLite (same leak unless every holder is tracked and reaped): the kernel
 drops a flock when its holder dies, however it dies, so a crashed worker never shrinks the bulkhead.
-Taking a slot is at most N non-blocking syscalls; a caller that finds none free polls every few
-milliseconds until its wait (BULKHEAD_WAIT) ends, then the call is refused with a 503 and Retry-After.
+Taking a slot is at most N non-blocking syscalls; a caller that finds none free polls (5 ms doubling to
+50 ms) until its wait ends, then the call is refused with a 503 and Retry-After.
 
-A waiting caller holds a Gunicorn thread too, so waiters are bounded per process (`max_waiting`): beyond
-it a call is refused at once. Measured (docs/resilience.md): without the bound, cap + waiters took all
-four threads of a worker and health requests queued for the whole 0.5 s wait. A thread already holding a
-slot passes through again (nested calls: a token fetch, a query inside a query's block) instead of
-deadlocking on its own slot.
+The wait is as long as the caller can afford: BULKHEAD_WAIT (10 s), at most half of what is left of the
+call's own budget (config/budgets.py), because the React dashboard fires 22 calls at once and a caller
+that waited a few seconds is still answered long before the frontend's 30 s timeout. A waiting caller
+holds a Gunicorn thread, so the queue is bounded per process (`max_waiting` = the threads the cap leaves):
+a call that finds it full is refused at once (the door). When the bulkhead stalls (full, and no call
+completed for a while: the upstream hangs) the queue shrinks by one, and the waiter over the bound leaves,
+so one thread stays free for health, readiness and grids. A thread already holding a slot passes through
+again (nested calls: a token fetch, a query inside a query's block) instead of deadlocking on its own slot.
 """
 from __future__ import annotations
 
@@ -29,10 +32,22 @@ from contextlib import contextmanager
 from app.errors import AppError, DependencyUnavailable, UpstreamUnavailable
 from app.services.resilience.breaker import BREAKER_REJECTED
 from app.telemetry import gauge
+from config.budgets import wait_for_slot
 
 BULKHEAD_IN_FLIGHT = gauge("bulkhead_in_flight", "Upstream calls holding a bulkhead slot.", ("upstream",),
                            mode="livesum")
-_POLL = 0.005
+_POLL = 0.005  # first poll interval of a host-slot wait; doubles up to _POLL_MAX
+_POLL_MAX = 0.05
+# A full bulkhead where no call *completed* for this long is stalled (the upstream hangs): its queue keeps
+# one thread free. The limit is 4 x the recent call time (EWMA), within [STALL_MIN, STALLED_AFTER]: a hang
+# is noticed within 0.25 s when the shop answers in tens of ms, and a slow shop (1 s pages) is not mistaken
+# for a hanging one. Measured (docs/resilience.md): a fixed one-thread reserve cost 10 x 503 in a 10-user
+# burst at 300 ms shop latency; with the stall rule, 0.
+STALLED_AFTER = 2.0
+STALL_MIN = 0.25
+_STALL_CHECK = 0.05  # waiters re-check the stall rule this often (seconds)
+_EWMA_WEIGHT = 0.2
+RETRY_AFTER = 1  # seconds, on every bulkhead refusal: a burst drains in about that time
 
 
 class BulkheadRefusal:
@@ -88,6 +103,7 @@ class HostSlots:
         return None
 
     def acquire(self, deadline: float, clock: Callable[[], float] = time.monotonic) -> int | None:
+        poll = _POLL
         while True:
             index = self.try_acquire()
             if index is not None:
@@ -95,7 +111,8 @@ class HostSlots:
             remaining = deadline - clock()
             if remaining <= 0:
                 return None
-            time.sleep(min(remaining, _POLL * (1 + random.random())))
+            time.sleep(min(remaining, poll * (1 + random.random())))
+            poll = min(_POLL_MAX, poll * 2)  # long waits (seconds) must not spin on flock
 
     def release(self, index: int) -> None:
         with self._lock:
@@ -122,10 +139,11 @@ class HostSlots:
 
 
 class Bulkhead:
-    """Per-process and per-host caps for one upstream; `slot()` wraps a call."""
+    """Per-process and per-host caps for one upstream, with a bounded queue; `slot()` wraps a call."""
 
     def __init__(self, name: str, per_process: int, per_host: int, wait: float, directory: str | None = None,
-                 max_waiting: int | None = None, label: str | None = None, database: bool = False) -> None:
+                 max_waiting: int | None = None, label: str | None = None, database: bool = False,
+                 stalled_after: float = STALLED_AFTER, clock: Callable[[], float] = time.monotonic) -> None:
         self.name = name
         self.database = database  # refusals are DependencyUnavailable, as app/adapters/sql.py promises
         self.label = label or name.capitalize()
@@ -133,15 +151,21 @@ class Bulkhead:
         self.per_host = per_host
         self.wait = wait
         self.max_waiting = max_waiting
-        self._process = threading.BoundedSemaphore(per_process) if per_process else None
+        self.stalled_after = stalled_after
+        self._clock = clock
         self._host = HostSlots(directory or ".", name, per_host) if per_host else None
+        # One plain lock for the process-level accounting: the uncontended path is one acquire/release.
+        self._cond = threading.Condition(threading.Lock())
+        self._in_flight = 0
         self._waiting = 0
-        self._waiting_lock = threading.Lock()
+        self._progress_at = clock()  # last completed call, or when the bulkhead last became full
+        self._call_time = 0.0  # EWMA of completed calls' slot time (s)
         self._depth = threading.local()
 
     @contextmanager
-    def slot(self) -> Iterator[None]:
-        """Hold a slot for the block; raises BulkheadFull after waiting up to `wait` seconds."""
+    def slot(self, deadline: float | None = None) -> Iterator[None]:
+        """Hold a slot for the block. Waits up to `wait` s, and at most half of what is left until the call's
+        `deadline` (same clock); raises BulkheadFull/DatabaseBusy when the wait ends or the queue is full."""
         depth = getattr(self._depth, "n", 0)
         if depth:  # this thread already holds a slot: a nested call must not wait for itself
             self._depth.n = depth + 1
@@ -150,39 +174,78 @@ class Bulkhead:
             finally:
                 self._depth.n = depth
             return
-        deadline = time.monotonic() + self.wait
-        if self._process is not None and not self._process.acquire(blocking=False):
-            self._wait_for(self._process)
+        now = self._clock()
+        wait = self.wait if deadline is None else wait_for_slot(self.wait, deadline - now)
+        end = now + wait
+        if self.per_process:
+            self._take(end)
+        completed, started = False, now
         try:
             index = None
             if self._host is not None:
-                index = self._host.acquire(deadline)
+                index = self._host.acquire(end, self._clock)
                 if index is None:
                     raise self._full("host")
             BULKHEAD_IN_FLIGHT.labels(self.name).inc()
             self._depth.n = 1
+            started = self._clock()
             try:
                 yield
+                completed = True
             finally:
                 self._depth.n = 0
                 BULKHEAD_IN_FLIGHT.labels(self.name).dec()
                 if index is not None:
                     self._host.release(index)  # type: ignore[union-attr]
         finally:
-            if self._process is not None:
-                self._process.release()
+            if self.per_process:
+                self._give_back(started, completed)
 
-    def _wait_for(self, semaphore: threading.BoundedSemaphore) -> None:
-        with self._waiting_lock:
-            if self.max_waiting is not None and self._waiting >= self.max_waiting:
-                raise self._full("worker")  # enough threads wait already: keep the rest for other requests
+    def _take(self, end: float) -> None:
+        with self._cond:
+            if self._in_flight < self.per_process:
+                self._in_flight += 1
+                if self._in_flight == self.per_process:
+                    self._progress_at = self._clock()  # full from now: a stall is measured from here
+                return
+            if self.max_waiting is not None and self._waiting >= self._queue_bound():
+                raise self._full("worker")  # the queue is full: refused at the door
             self._waiting += 1
-        try:
-            if not semaphore.acquire(timeout=self.wait):
-                raise self._full("worker")
-        finally:
-            with self._waiting_lock:
+            try:
+                while self._in_flight >= self.per_process:
+                    remaining = end - self._clock()
+                    if remaining <= 0:
+                        raise self._full("worker")
+                    if self.max_waiting is not None and self._waiting > self._queue_bound():
+                        raise self._full("worker")  # stalled meanwhile: give the thread back
+                    self._cond.wait(min(remaining, _STALL_CHECK))
+                self._in_flight += 1
+            finally:
                 self._waiting -= 1
+
+    def _give_back(self, started: float, completed: bool) -> None:
+        with self._cond:
+            self._in_flight -= 1
+            if completed:  # a call that failed (timed out) is no sign that the upstream is moving
+                now = self._clock()
+                self._progress_at = now
+                self._call_time += _EWMA_WEIGHT * (now - started - self._call_time)
+            self._cond.notify()
+
+    def _queue_bound(self) -> int:
+        """max_waiting while calls complete; one less once the bulkhead stalls (full, and no call completed
+        for 4 x the recent call time, within [STALL_MIN, stalled_after]): that thread stays free for health,
+        readiness and grids."""
+        bound = self.max_waiting or 0
+        limit = min(self.stalled_after, max(STALL_MIN, 4 * self._call_time))
+        if self._in_flight >= self.per_process and self._clock() - self._progress_at > limit:
+            bound -= 1
+        return max(0, bound)
+
+    def stats(self) -> dict[str, int]:
+        """In flight and waiting in this process (metrics; not the hot path)."""
+        with self._cond:
+            return {"inFlight": self._in_flight, "waiting": self._waiting}
 
     def host_in_use(self) -> int:
         return self._host.in_use() if self._host is not None else 0
@@ -191,6 +254,7 @@ class Bulkhead:
         BREAKER_REJECTED.labels(self.name, f"bulkhead_{scope}").inc()
         message = f"too many concurrent {self.label} calls"
         if self.database:
-            return DatabaseBusy(self.name, message, headers={"Retry-After": "1"},
+            return DatabaseBusy(self.name, message, headers={"Retry-After": str(RETRY_AFTER)},
                                 details={"dependency": self.name, "bulkhead": scope})
-        return BulkheadFull(self.name, message, retry_after=1, details={"upstream": self.name, "bulkhead": scope})
+        return BulkheadFull(self.name, message, retry_after=RETRY_AFTER,
+                            details={"upstream": self.name, "bulkhead": scope})

@@ -23,12 +23,17 @@ from app.services.resilience.breaker import BreakerOpen, CircuitBreaker, databas
 from app.services.resilience.bulkhead import Bulkhead, BulkheadRefusal
 from app.services.resilience.state import CLOSED, HALF_OPEN, BreakerPolicy
 from app.services.resilience.store import BreakerStore, FallbackStore, LocalStore, RedisStore
+from config import budgets
 
 T = TypeVar("T")
 EXTENSION_KEY = "resilience"
 MAGENTO = "magento"
 # breaker name -> engine logging_name (app/adapters/sql.py labels engines with it)
 DATABASES = {"mdm_database": "mdm", "app_database": "app_database"}
+# Seconds a worker trusts its in-memory copy of a *closed* breaker's record before re-reading the shared
+# store; transitions are always written through at once (breaker.py). Profiled: two store reads per
+# Magento call were ~1.7 ms of the proxy's overhead with Redis.
+STATE_REFRESH = 1.0
 
 
 @dataclass
@@ -42,7 +47,9 @@ class Resilience:
     def magento_guard(self, call: Callable[[], T], info: Any) -> T:
         """The Magento client's guard: breaker first (an open one answers before any wait), then the bulkhead."""
         breaker, bulkhead = self.breakers.get(MAGENTO), self.bulkheads.get(MAGENTO)
-        with breaker.guard() if breaker else nullcontext(), bulkhead.slot() if bulkhead else nullcontext():
+        deadline = getattr(info, "deadline", None)  # the wait for a slot is part of the call's budget
+        with breaker.guard() if breaker else nullcontext(), \
+                bulkhead.slot(deadline) if bulkhead else nullcontext():
             return call()
 
     def metrics_section(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -59,7 +66,8 @@ class Resilience:
         for name, bulkhead in self.bulkheads.items():
             out.setdefault(name, {"rejected": rejected.get(name, {})})["bulkhead"] = {
                 "perWorker": bulkhead.per_process, "perHost": bulkhead.per_host, "waitSeconds": bulkhead.wait,
-                "hostInUse": bulkhead.host_in_use()}
+                "queuePerWorker": bulkhead.max_waiting, "hostInUse": bulkhead.host_in_use(),
+                **bulkhead.stats()}
         return out
 
 
@@ -90,17 +98,6 @@ def make_store(settings: Any, redis_client: Any) -> BreakerStore:
     return FallbackStore(RedisStore(redis_client), local, probe_interval=settings.cache_probe_interval)
 
 
-def per_worker_cap(settings: Any, configured: int | None = None) -> int:
-    """The configured cap, or half the gthread threads: the rest stay for probes, grids and metrics."""
-    cap = settings.magento_max_concurrent_per_worker if configured is None else configured
-    return cap or max(1, settings.gunicorn_threads // 2)
-
-
-def max_waiting(settings: Any, cap: int) -> int:
-    """Callers allowed to wait for a slot per worker: at least one thread is always left for other requests."""
-    return max(1, settings.gunicorn_threads - cap - 1)
-
-
 def _chain(*guards: Callable[[], AbstractContextManager[Any]]) -> Callable[[], AbstractContextManager[None]]:
     @contextmanager
     def guarded() -> Iterator[None]:
@@ -121,26 +118,26 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION_KEY] = res
     if settings.breakers_enabled:
         res.store = make_store(settings, app.extensions.get("redis"))
-        client = app.extensions.get(MAGENTO_KEY)
-        magento_budget = client.config.retry.max_time if client is not None else settings.magento_retry_max_time
-        db_budget = 2 * settings.db_connect_timeout + settings.db_statement_timeout
+        # A probe's lease is the longest call it may be: a background Magento call, or one database session.
         res.breakers[MAGENTO] = CircuitBreaker(
-            MAGENTO, _policy(settings, magento_budget), res.store, classify=classify_magento,
-            open_error=magento_open_error)
+            MAGENTO, _policy(settings, budgets.magento_job_budget(settings)), res.store, classify=classify_magento,
+            open_error=magento_open_error, refresh=STATE_REFRESH)
         for name in DATABASES:
-            res.breakers[name] = CircuitBreaker(name, _policy(settings, db_budget), res.store,
-                                                classify=classify_database, open_error=database_open_error)
+            res.breakers[name] = CircuitBreaker(name, _policy(settings, budgets.db_call_budget(settings)), res.store,
+                                                classify=classify_database, open_error=database_open_error,
+                                                refresh=STATE_REFRESH)
         for name in res.breakers:
             _register_health(app, name, critical=name in DATABASES)
     if settings.bulkheads_enabled:
-        cap = per_worker_cap(settings)
+        # Magento calls pass their own deadline: each waits at most half of what is left of its budget.
+        cap = budgets.magento_per_worker(settings)
         res.bulkheads[MAGENTO] = Bulkhead(MAGENTO, cap, settings.magento_max_concurrent_per_host,
                                           settings.bulkhead_wait, os.path.join(settings.run_dir, "bulkheads"),
-                                          max_waiting=max_waiting(settings, cap))
-        mdm_cap = per_worker_cap(settings, settings.mdm_max_concurrent_per_worker)
-        res.bulkheads["mdm_database"] = Bulkhead("mdm_database", mdm_cap, 0, settings.bulkhead_wait,
-                                                 max_waiting=max_waiting(settings, mdm_cap), label="MDM database",
-                                                 database=True)
+                                          max_waiting=budgets.max_waiting(settings, cap))
+        mdm_cap = budgets.mdm_per_worker(settings)  # the MDM pool's capacity: never tighter than the pool
+        res.bulkheads["mdm_database"] = Bulkhead(
+            "mdm_database", mdm_cap, 0, budgets.slot_wait(settings, budgets.db_call_budget(settings)),
+            max_waiting=budgets.max_waiting(settings, mdm_cap), label="MDM database", database=True)
     for name, engine_name in DATABASES.items():
         parts = [g for g in (getattr(res.breakers.get(name), "guard", None),
                              getattr(res.bulkheads.get(name), "slot", None)) if g is not None]
