@@ -263,7 +263,11 @@ SETTINGS: list[Setting] = [
     S("PRICE_BULK_CHUNK", _positive_int, 1000, "Products per async bulk request."),
     # Images
     S("IMAGE_POOL_SIZE", _positive_int, 0, "Image processes per worker; 0 = cores / workers - 1 (at least 1)."),
-    S("IMAGE_TASK_TIMEOUT", _positive_float, 30.0, "Seconds one image task may run; below GUNICORN_TIMEOUT."),
+    S("IMAGE_TASK_TIMEOUT", _positive_float, 30.0, "Seconds one image task may run once a process has it "
+      "(queue wait excluded; also the longest wait for a free process); below GUNICORN_TIMEOUT."),
+    S("IMAGE_QUEUE_SIZE", _positive_int, 0, "Image requests per worker that may wait for a free image process; "
+      "0 = GUNICORN_THREADS - 1 - pool size. Image requests in a worker always stay below GUNICORN_THREADS; "
+      "more get 503 image_queue_full with Retry-After."),
     S("IMAGE_MAXTASKSPERCHILD", _positive_int, 200, "Tasks an image process runs before it is replaced."),
     S("IMAGE_CHILD_MEMORY", _bytes, 1024 ** 3, "Address-space limit of each image process (0 = none)."),
     S("IMAGE_MAX_BYTES", _bytes, 15 * 1024 ** 2, "Largest accepted image file (bytes or 15M)."),

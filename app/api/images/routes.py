@@ -14,9 +14,9 @@ from app.api.images.schemas import (
     ProcessJsonSchema,
     ProcessResultSchema,
 )
-from app.api.images.uploads import read_batch, read_request
+from app.api.images.uploads import admitted, read_batch, read_request
 from app.api.jobs import job_reply, requested_by
-from app.api.schemas import JobAcceptedSchema
+from app.api.schemas import ErrorSchema, JobAcceptedSchema
 from app.errors import PayloadTooLarge
 from app.security import Role, require_role
 from app.services.images import ImageResult
@@ -55,10 +55,15 @@ def _zip(result: ImageResult, stem: str):
 
 
 @blp.route("/process", methods=["POST"])
+@admitted
 @blp.arguments(ProcessJsonSchema)
 @blp.response(200, ProcessResultSchema)
 @blp.alt_response(200, description="the outputs as a zip (response=zip)", content_type="application/zip",
                   success=True)
+@blp.alt_response(415, schema=ErrorSchema, description="Not an accepted image format")
+@blp.alt_response(503, schema=ErrorSchema, description="image_queue_full: this worker's image queue is full "
+                  "(Retry-After); image_pool_restarted")
+@blp.alt_response(504, schema=ErrorSchema, description="image_task_timeout: the image took too long")
 @blp.doc(**_MULTIPART_DOC)
 @require_role(Role.OPERATOR)
 def process_image(args):
