@@ -11,6 +11,7 @@
   forkserver started immune to a process-group SIGTERM, so a stop after image work is quick and clean;
 - pid file and control socket under RUN_DIR, so several instances can share a host.
 """
+import gc
 import os
 import signal
 import sys
@@ -116,6 +117,10 @@ def post_request(worker, req, environ, resp):
 def worker_exit(server, worker):
     _count_exit_reason(worker)
     _stop_image_pool()
+    # The interpreter's last garbage collection walks the whole heap of a worker that loaded the app:
+    # seconds on a busy host, during which the master waits. Nothing left needs it (multiprocessing's
+    # and the app's clean-ups run as explicit exit handlers), so everything alive now is frozen out of it.
+    gc.freeze()
 
 
 def worker_abort(worker):
