@@ -163,6 +163,8 @@ SETTINGS: list[Setting] = [
     S("REDIS_TIMEOUT", _positive_float, 0.2, "Redis socket and connect timeout (s)."),
     S("CACHE_PROBE_INTERVAL", _positive_float, 5.0, "Seconds between Redis probes while on the fallback."),
     S("CACHE_FALLBACK_MAX_ITEMS", _positive_int, 2000, "Size bound of the in-memory fallback cache."),
+    S("CACHE_FALLBACK_MAX_BYTES", _bytes, 64 * 1024 ** 2, "Byte bound (pickled keys and values) of the in-memory "
+      "fallback cache, per worker; a larger value is not cached."),
     S("CACHE_FALLBACK_MAX_TTL", _positive_int, 60, "Longest TTL (s) the per-worker fallback keeps a value."),
     S("CACHE_TTLS", _ttls, {"default": 300, "magento": 18000, "dashboard": 120, "analytics": 1200,
                             "mdm": 60, "metrics": 60, "health": 5},
