@@ -89,6 +89,8 @@ def process_image(args):
 @blp.arguments(BatchJsonSchema)
 @blp.response(202, JobAcceptedSchema, description="queued: poll statusUrl; outputs are listed in the job")
 @blp.alt_response(200, schema=JobAcceptedSchema, description="finished within `wait`")
+@blp.alt_response(507, schema=ErrorSchema, description="image_storage_full: IMAGE_OUTPUT_DIR would pass "
+                  "IMAGE_OUTPUT_MAX_BYTES (413 image_batch_too_large: the batch alone passes IMAGE_BATCH_MAX_BYTES)")
 @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["files"],
     "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}},
@@ -99,6 +101,8 @@ def batch(args):
     """Many images -> a background job writing square variants under IMAGE_OUTPUT_DIR; 202 + job id.
 
     Each file is checked when the job runs (a bad one is reported in the job, the others still land).
+    Disk quotas are checked first, from the requested sizes: 413 image_batch_too_large, 507
+    image_storage_full, before anything is written.
     """
     files, options = read_batch(args)
     job_id = submit_batch(files, sizes=options["sizes"], format=options["format"], quality=options["quality"],

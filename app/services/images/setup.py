@@ -14,7 +14,8 @@ from workers.pool import configure_image_pool
 
 def limits_from(settings: Any) -> ImageLimits:
     return ImageLimits(max_bytes=settings.image_max_bytes, max_pixels=settings.image_max_pixels,
-                       max_side=settings.image_max_side)
+                       max_side=settings.image_max_side, max_output_pixels=settings.image_max_output_pixels,
+                       max_output_bytes=settings.image_max_output_bytes)
 
 
 def init_app(app: Flask) -> None:
