@@ -20,6 +20,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import logging
+import math
 import multiprocessing
 import multiprocessing.forkserver
 import os
@@ -208,9 +209,10 @@ class ImagePool:
             with self._lock:
                 self._admitted -= 1
 
-    def _take_slot(self, op: str) -> int:
-        """Wait (at most queue_wait) for a free pool process; raises ImageQueueFull after that."""
-        deadline = time.monotonic() + self.queue_wait
+    def _take_slot(self, op: str, wait: float | None = None) -> int:
+        """Wait (at most `wait`, default queue_wait; None = no bound) for a free process; ImageQueueFull after."""
+        wait = self.queue_wait if wait is None else wait
+        deadline = time.monotonic() + wait
         with self._slot_freed:
             self._waiting += 1
             QUEUE_DEPTH.inc()
@@ -220,9 +222,9 @@ class ImagePool:
                     if remaining <= 0:
                         self._refused += 1
                         TASKS.labels(op=op, outcome=ImageQueueFull.code).inc()
-                        raise ImageQueueFull("image_pool", f"No image process freed up within {self.queue_wait:g} s;"
+                        raise ImageQueueFull("image_pool", f"No image process freed up within {wait:g} s;"
                                              " retry shortly.", headers={"Retry-After": "5"})
-                    self._slot_freed.wait(remaining)
+                    self._slot_freed.wait(None if math.isinf(remaining) else remaining)
                 self._busy += 1
                 return self._free_slots.pop()
             finally:
@@ -238,16 +240,17 @@ class ImagePool:
     # tasks ---------------------------------------------------------------------------------------
 
     def run(self, fn: Callable[..., tuple[Any, tasks.TaskStats]], *args: Any, op: str,
-            timeout: float | None = None) -> Any:
+            timeout: float | None = None, queue_wait: float | None = None) -> Any:
         """Run a workers.tasks function in a child and return its value.
 
-        Waits for a free process first; the timeout counts from the moment a process starts the task.
+        Waits for a free process first (at most `queue_wait`, default the pool's; background callers
+        such as batch jobs pass math.inf); the timeout counts from the moment a process starts the task.
         Raises whatever typed error the task raised, ImageQueueFull (503) when no process frees up
         within `queue_wait`, ImageTaskTimeout (504) after `timeout` (only that task's process is
         killed), ImagePoolRestarted (503) when the pool was recycled under this task.
         """
         timeout = self.task_timeout if timeout is None else timeout
-        slot = self._take_slot(op)
+        slot = self._take_slot(op, queue_wait)
         try:
             return self._run_in_slot(slot, fn, args, op, timeout)
         finally:
@@ -341,12 +344,13 @@ class ImagePool:
 
     def process(self, data: bytes, operations: Iterable[Mapping[str, Any]], *,
                 watermark: Watermark | None = None, limits: ImageLimits = DEFAULT_LIMITS,
-                timeout: float | None = None) -> ImageResult:
+                timeout: float | None = None, queue_wait: float | None = None) -> ImageResult:
         """Run image operations in a child (see app.services.images.operations.process)."""
         operations = [dict(o) for o in operations]
         names = {str(o.get("op")) for o in operations}
         op = names.pop() if len(names) == 1 else "multi"
-        return self.run(tasks.process_image, data, operations, watermark, limits, op=op, timeout=timeout)
+        return self.run(tasks.process_image, data, operations, watermark, limits, op=op, timeout=timeout,
+                        queue_wait=queue_wait)
 
     def stats(self) -> dict[str, Any]:
         """Snapshot for detailed health and the metrics summary."""

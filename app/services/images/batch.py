@@ -1,6 +1,7 @@
 """Files in, files out: `process_paths` behind `manage.py images process` (runs on the image pool)."""
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -73,7 +74,8 @@ def process_paths(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.Pat
         try:
             if path.stat().st_size > limits.max_bytes:  # do not read a huge file just to refuse it
                 raise PayloadTooLarge(f"{path.name} is larger than {limits.max_bytes} bytes.")
-            image = pool.process(path.read_bytes(), operations, limits=limits)
+            # A batch waits its turn behind image requests however long it takes (it holds no web thread).
+            image = pool.process(path.read_bytes(), operations, limits=limits, queue_wait=math.inf)
             reserve(sum(len(output.data) for output in image.outputs))  # all of a file's outputs or none
             for output in image.outputs:
                 target = out / f"{stem}_{output.name}.{output.extension}"

@@ -62,7 +62,8 @@ def run_batch(ctx: jobs.JobContext) -> jobs.JobOutcome:
         ctx.checkpoint()  # stop here if the lease was lost or the worker is stopping
 
     staged = sum(path.stat().st_size for path in inputs)
-    budget = max(0, current_app.config["SETTINGS"].image_batch_max_bytes - staged) or None
+    batch_max = current_app.config["SETTINGS"].image_batch_max_bytes
+    budget = max(0, batch_max - staged) if batch_max else None  # 0 = no quota
     for result in process_paths(inputs, out, params["sizes"], progress, quality=params["quality"],
                                 format=params["format"], limits=current_limits(), max_output_bytes=budget):
         results.append({"file": Path(result.path).name, "outputs": [Path(p).name for p in result.outputs],
