@@ -280,9 +280,9 @@ SETTINGS: list[Setting] = [
     S("IMAGE_MAX_OUTPUT_BYTES", _bytes, 32 * 1024 ** 2,
       "Total encoded bytes of the outputs one image may produce (413 image_output_too_large above)."),
     S("IMAGE_BATCH_MAX_BYTES", _bytes, 256 * 1024 ** 2, "Disk one image batch may take, inputs plus estimated "
-      "outputs; refused before anything is written (413 image_batch_too_large)."),
+      "outputs; refused before anything is written (413 image_batch_too_large); 0 = no quota."),
     S("IMAGE_OUTPUT_MAX_BYTES", _bytes, 2 * 1024 ** 3, "Disk IMAGE_OUTPUT_DIR may take in all; a batch that would "
-      "pass it is refused before anything is written (507 image_storage_full)."),
+      "pass it is refused before anything is written (507 image_storage_full); 0 = no quota."),
     S("IMAGE_OUTPUT_DIR", str, str(ROOT / "instance" / "images"), "Where batch and CLI image outputs go."),
     S("IMAGE_BATCH_RETENTION_DAYS", _positive_int, 7, "Days a finished batch directory is kept (0 = forever)."),
 ]
