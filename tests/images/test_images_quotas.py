@@ -10,17 +10,10 @@ import pytest
 from app.services.images import variants
 from app.services.images.batch import process_paths
 from tests.images.imagegen import encode, textured
-from workers import pool as pool_module
 from workers.pool import ImagePool, get_image_pool
 
 URL = "/api/images/process"
-
-
-@pytest.fixture(autouse=True)
-def fresh_pool():
-    pool_module.reset_for_tests()
-    yield
-    pool_module.reset_for_tests()
+pytestmark = pytest.mark.usefixtures("fresh_pool")
 
 
 @pytest.fixture(scope="module")
