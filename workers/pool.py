@@ -68,7 +68,7 @@ class ImageQueueFull(DependencyUnavailable):
 
 
 class ImagePoolRestarted(DependencyUnavailable):
-    """The task was lost because its pool was recycled (another task timed out); retry."""
+    """The task was lost because its pool was recycled (no process picked a task up); retry."""
 
     code = "image_pool_restarted"
 
