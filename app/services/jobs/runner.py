@@ -106,6 +106,7 @@ class JobRunner:
         with self._lock:
             if len(self._running) >= self.config.concurrency:
                 self._deferred.append(job_id)
+                self._done.setdefault(job_id, threading.Event())  # wait_local waits for it too
                 return True
             self._running[job_id] = (None, None)  # reserve the place before the (slow) claim
         record = None
@@ -134,6 +135,10 @@ class JobRunner:
             except Exception:  # the job stays queued: a claim loop or a later end retries
                 log.warning("job %s: deferred start failed", job_id, exc_info=True)
                 return
+            with self._lock:  # claimed elsewhere meanwhile: it no longer ends here
+                event = self._done.pop(job_id, None)
+            if event is not None:
+                event.set()
 
     def run_inline(self, job_id: int, listener: Callable[[JobContext], None] | None = None) -> store.JobRecord:
         """Claim and run `job_id` on the calling thread (CLI); returns the final record."""
@@ -217,7 +222,7 @@ class JobRunner:
         thread = threading.Thread(target=self._execute, args=(record,), name=f"job-{record.id}", daemon=True)
         with self._lock:
             self._running[record.id] = (None, thread)
-            self._done[record.id] = threading.Event()
+            self._done.setdefault(record.id, threading.Event())  # a deferred job's waiters keep theirs
         thread.start()
 
     def _execute(self, record: store.JobRecord, listener: Callable[[JobContext], None] | None = None) -> None:
