@@ -115,7 +115,7 @@ def main() -> int:
         stop.set()
         prober.join()
         print(f"alone: {alone}; burst of {args.requests} in {burst:.1f} s: {dict(Counter(statuses))}")
-        q = statistics.quantiles(latencies, n=20) if len(latencies) > 1 else latencies * 19
+        q = statistics.quantiles(latencies, n=20, method="inclusive") if len(latencies) > 1 else latencies * 19
         print(f"liveness during the burst: {len(latencies)} probes, max {max(latencies):.3f} s, "
               f"p50 {statistics.median(latencies):.3f} s, p95 {q[18]:.3f} s")
         started = time.monotonic()
