@@ -7,8 +7,11 @@
 - max_requests with jitter; graceful HUP reload (app code reloads: no preload_app);
 - Prometheus multiprocess files: directory set before prometheus_client loads, wiped at a cold start
   but not on a USR2 re-exec, dead workers archived so the file count stays bounded;
-- each worker's image pool stopped on exit and abort so no pool process outlives its worker.
+- each worker's image pool stopped on exit and abort so no pool process outlives its worker, and its
+  forkserver started immune to a process-group SIGTERM, so a stop after image work is quick and clean;
+- pid file and control socket under RUN_DIR, so several instances can share a host.
 """
+import gc
 import os
 import signal
 import sys
@@ -49,6 +52,9 @@ max_requests = _settings.max_requests
 max_requests_jitter = _settings.max_requests_jitter if _settings.max_requests else 0
 preload_app = False  # HUP must reload app code; the image pool must never exist in the master
 pidfile = os.path.join(_settings.run_dir, "gunicorn.pid")
+# Per instance, like the pid file: Gunicorn's default (~/.gunicorn/gunicorn.ctl) is shared by every
+# instance of the host, and only the last master started could be reached through it.
+control_socket = os.path.join(_settings.run_dir, "gunicorn.ctl")
 proc_name = "techno-etl"
 accesslog = None  # the app writes JSON access lines with the request id
 errorlog = "-"
@@ -99,6 +105,9 @@ def post_worker_init(worker):
             previous(signum, frame)
 
     signal.signal(signal.SIGTERM, drain_then_stop)
+    from workers.pool import start_forkserver
+
+    start_forkserver()  # main thread only: it must start with SIGTERM ignored (see its docstring)
     worker._memory_guard = _MemoryGuard(worker)
     threading.Thread(target=worker._memory_guard.idle_loop, name="memory-guard", daemon=True).start()
     lifecycle.mark_ready()
@@ -113,6 +122,10 @@ def post_request(worker, req, environ, resp):
 def worker_exit(server, worker):
     _count_exit_reason(worker)
     _stop_image_pool()
+    # The interpreter's last garbage collection walks the whole heap of a worker that loaded the app:
+    # seconds on a busy host, during which the master waits. Nothing left needs it (multiprocessing's
+    # and the app's clean-ups run as explicit exit handlers), so everything alive now is frozen out of it.
+    gc.freeze()
 
 
 def worker_abort(worker):

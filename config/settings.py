@@ -242,6 +242,8 @@ SETTINGS: list[Setting] = [
     S("REDIS_TIMEOUT", _positive_float, 0.2, "Redis socket and connect timeout (s)."),
     S("CACHE_PROBE_INTERVAL", _positive_float, 5.0, "Seconds between Redis probes while on the fallback."),
     S("CACHE_FALLBACK_MAX_ITEMS", _positive_int, 2000, "Size bound of the in-memory fallback cache."),
+    S("CACHE_FALLBACK_MAX_BYTES", _bytes, 64 * 1024 ** 2, "Byte bound (pickled keys and values) of the in-memory "
+      "fallback cache, per worker; a larger value is not cached."),
     S("CACHE_FALLBACK_MAX_TTL", _positive_int, 60, "Longest TTL (s) the per-worker fallback keeps a value."),
     S("CACHE_TTLS", _ttls, {"default": 300, "magento": 18000, "dashboard": 120, "analytics": 1200,
                             "mdm": 60, "metrics": 60, "health": 5},
@@ -368,12 +370,24 @@ SETTINGS: list[Setting] = [
     S("PRICE_BULK_CHUNK", _positive_int, 1000, "Products per async bulk request."),
     # Images
     S("IMAGE_POOL_SIZE", _positive_int, 0, "Image processes per worker; 0 = cores / workers - 1 (at least 1)."),
-    S("IMAGE_TASK_TIMEOUT", _positive_float, 30.0, "Seconds one image task may run; below GUNICORN_TIMEOUT."),
+    S("IMAGE_TASK_TIMEOUT", _positive_float, 30.0, "Seconds one image task may run once a process has it "
+      "(queue wait excluded; also the longest wait for a free process); below GUNICORN_TIMEOUT."),
+    S("IMAGE_QUEUE_SIZE", _positive_int, 0, "Image requests per worker that may wait for a free image process; "
+      "0 = GUNICORN_THREADS - 1 - pool size. Image requests in a worker always stay below GUNICORN_THREADS; "
+      "more get 503 image_queue_full with Retry-After."),
     S("IMAGE_MAXTASKSPERCHILD", _positive_int, 200, "Tasks an image process runs before it is replaced."),
     S("IMAGE_CHILD_MEMORY", _bytes, 1024 ** 3, "Address-space limit of each image process (0 = none)."),
     S("IMAGE_MAX_BYTES", _bytes, 15 * 1024 ** 2, "Largest accepted image file (bytes or 15M)."),
     S("IMAGE_MAX_PIXELS", _positive_int, 50_000_000, "Largest decoded image (width x height): bomb guard."),
     S("IMAGE_MAX_SIDE", _positive_int, 16383, "Longest accepted image side in pixels."),
+    S("IMAGE_MAX_OUTPUT_PIXELS", _positive_int, 40_000_000,
+      "Total pixels of the outputs one image may produce (413 image_output_too_large above; duplicates merged)."),
+    S("IMAGE_MAX_OUTPUT_BYTES", _bytes, 32 * 1024 ** 2,
+      "Total encoded bytes of the outputs one image may produce (413 image_output_too_large above)."),
+    S("IMAGE_BATCH_MAX_BYTES", _bytes, 256 * 1024 ** 2, "Disk one image batch may take, inputs plus estimated "
+      "outputs; refused before anything is written (413 image_batch_too_large); 0 = no quota."),
+    S("IMAGE_OUTPUT_MAX_BYTES", _bytes, 2 * 1024 ** 3, "Disk IMAGE_OUTPUT_DIR may take in all; a batch that would "
+      "pass it is refused before anything is written (507 image_storage_full); 0 = no quota."),
     S("IMAGE_OUTPUT_DIR", str, str(ROOT / "instance" / "images"), "Where batch and CLI image outputs go."),
     S("IMAGE_BATCH_RETENTION_DAYS", _positive_int, 7, "Days a finished batch directory is kept (0 = forever)."),
 ]

@@ -1,8 +1,8 @@
 """Top-level, picklable functions the image pool runs in its child processes, and the child setup.
 
-Everything here executes in a pool process: the initializer resets signal handling and starts a
-watchdog on the owning Gunicorn worker; tasks return plain data (or raise the project's picklable
-typed errors) together with the child's own measurements.
+Everything here executes in a pool process: the initializer resets signal handling, leaves the
+worker's process group and starts a watchdog on the owning Gunicorn worker; tasks return plain data
+(or raise the project's picklable typed errors) together with the child's own measurements.
 """
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from app.services.images.limits import DEFAULT_LIMITS, ImageLimits
 from app.services.images.operations import ImageResult, process
 from app.services.images.watermark import Watermark
 
+CHILD_NICENESS = 10
+_running: Any = None  # the pool's shared slot array (workers.pool): slot -> pid running its task
 _RESET_SIGNALS = ("SIGTERM", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGTTIN",
                   "SIGTTOU", "SIGABRT")
 
@@ -35,18 +37,25 @@ class TaskStats:
     peak_rss_bytes: int
 
 
-def init_child(owner_pid: int, memory_limit_bytes: int | None = None) -> None:
-    """Pool initializer: default signal handling, SIGINT ignored, die with the owning worker.
+def init_child(owner_pid: int, memory_limit_bytes: int | None = None, running: Any = None) -> None:
+    """Pool initializer: default signals, SIGINT ignored, own process group, lower priority, die with the worker.
 
     Children inherit the worker's handlers (Gunicorn's graceful-stop logic would run in a child that
-    has nothing to stop); Ctrl-C in a foreground run reaches the whole process group, and only the
-    worker should react. A watchdog exits the child when its worker is gone, even by SIGKILL, so no
-    pool process outlives its worker (the forkserver parent does not die with the worker).
+    has nothing to stop). A signal to the service's whole process group (systemd, docker stop, Ctrl-C)
+    must not reach the children: one killed while it waits for work holds the pool's queue lock, and
+    the worker's pool.terminate() would then block until Gunicorn kills the worker. So the children
+    leave the group; their worker stops them. A watchdog exits the child when its worker is gone,
+    even by SIGKILL, so no pool process outlives its worker.
     """
+    global _running
     for name in _RESET_SIGNALS:
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.setpgid(0, 0)
+    # Image work is batch work: on a busy host the worker's own threads (probes, grids) come first.
+    os.nice(CHILD_NICENESS)
+    _running = running
     if memory_limit_bytes:
         # A last line behind the pixel limits: a decoder bug cannot take the host's memory.
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit_bytes, memory_limit_bytes))
@@ -70,6 +79,22 @@ def _watch_owner(owner_pid: int) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
     threading.Thread(target=watch, name="image-pool-owner-watchdog", daemon=True).start()
+
+
+def run_in_slot(slot: int, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run `fn(*args)` marked as this process's task in `slot`, so the worker can kill exactly this process."""
+    if _running is None:
+        return fn(*args)
+    with _running.get_lock():
+        _running[slot] = os.getpid()
+    try:
+        return fn(*args)
+    finally:
+        with _running.get_lock():
+            # Unmarked under the lock the worker holds while it kills a timed-out task: once this
+            # returns, the worker no longer kills this process (it may now wait for the next task).
+            if _running[slot] == os.getpid():
+                _running[slot] = 0
 
 
 def _peak_rss_bytes() -> int:

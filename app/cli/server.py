@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -58,15 +59,37 @@ def up(no_sandbox: bool) -> None:
         sandbox = _start_sandbox(settings, env)
     click.secho(f"Starting Gunicorn on http://{settings.host}:{settings.port}", fg="green")
     gunicorn = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], cwd=ROOT, env=env)
+    sys.exit(supervise(gunicorn, [sandbox] if sandbox is not None else []))
+
+
+def supervise(main: subprocess.Popen, others: list[subprocess.Popen]) -> int:
+    """Wait for `main`, forwarding SIGTERM and SIGINT to every child; stop the others; return main's status.
+
+    A supervisor (systemd, docker stop) signals only this process: without forwarding, Gunicorn and
+    the sandbox would be left running. The status is main's, as a shell reports it (128 + signal).
+    """
+    children = [main, *others]
+
+    def forward(signum: int, _frame: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        sys.exit(gunicorn.wait())
-    except KeyboardInterrupt:
-        gunicorn.terminate()
-        gunicorn.wait(timeout=60)
+        code = main.wait()
     finally:
-        if sandbox is not None:
-            sandbox.terminate()
-            sandbox.wait(timeout=10)
+        for other in others:
+            if other.poll() is None:
+                other.terminate()
+            try:
+                other.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                other.kill()
+                other.wait()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 128 - code if code < 0 else code
 
 
 def _instance_secret(name: str, nbytes: int) -> str:

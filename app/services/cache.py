@@ -1,7 +1,7 @@
 """The one cache interface: namespaced keys with TTL tiers, Redis first, bounded memory fallback.
 
-Built on Flask-Caching backends. When Redis fails the service switches to a bounded per-worker memory
-cache (logged once), probes Redis every CACHE_PROBE_INTERVAL seconds and switches back by itself.
+Built on Flask-Caching backends. When Redis fails the service switches to a per-worker memory cache
+bounded in items and bytes (logged once), probes Redis every CACHE_PROBE_INTERVAL seconds and switches back by itself.
 Namespace invalidation uses SCAN (never KEYS or FLUSHDB); a namespace cleared while on the fallback is
 cleared in Redis too when Redis comes back, so no stale value resurfaces.
 """
@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from flask_caching import Cache
+from flask_caching.backends.simplecache import SimpleCache
 from redis.exceptions import RedisError
 
 from app.telemetry import counter, gauge
@@ -27,6 +28,85 @@ CACHE_SWITCHES = counter("cache_backend_switches_total", "Switches between Redis
 CACHE_ON_FALLBACK = gauge("cache_fallback_active", "Workers whose cache runs on the in-memory fallback.",
                           mode="livesum")
 _MISSING = object()
+
+
+class _SizedStore(dict):
+    """SimpleCache's key -> (expires, pickled value) dict, keeping the total size of keys and values."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.nbytes = 0
+
+    @staticmethod
+    def _size(key: str, item: tuple[float, bytes]) -> int:
+        return len(key) + len(item[1])
+
+    def __setitem__(self, key: str, item: tuple[float, bytes]) -> None:
+        old = super().get(key)
+        if old is not None:
+            self.nbytes -= self._size(key, old)
+        super().__setitem__(key, item)
+        self.nbytes += self._size(key, item)
+
+    def __delitem__(self, key: str) -> None:
+        self.pop(key)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        if key in self:
+            item = super().pop(key)
+            self.nbytes -= self._size(key, item)
+            return item
+        if default:
+            return default[0]
+        raise KeyError(key)
+
+    def popitem(self) -> tuple[str, Any]:
+        key, item = super().popitem()
+        self.nbytes -= self._size(key, item)
+        return key, item
+
+    def clear(self) -> None:
+        super().clear()
+        self.nbytes = 0
+
+
+class BoundedMemoryCache(SimpleCache):
+    """Flask-Caching's SimpleCache bounded in bytes (pickled keys + values) as well as in items.
+
+    The fallback lives in every worker: an item bound alone lets a few large values (a proxied
+    Magento list, a dashboard) grow each worker by hundreds of MB. Expired entries go first, then
+    the soonest to expire; a value larger than the whole bound is not stored.
+    """
+
+    def __init__(self, *args: Any, max_bytes: int = 64 * 1024 ** 2, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._cache = _SizedStore()
+        self.max_bytes = max_bytes
+
+    @property
+    def nbytes(self) -> int:
+        return self._cache.nbytes
+
+    def _over_threshold(self) -> bool:
+        return len(self._cache) > self._threshold or self._cache.nbytes > self.max_bytes
+
+    def set(self, key: str, value: Any, timeout: Any = None) -> bool | None:
+        return self._store(key, value, timeout, replace=True)
+
+    def add(self, key: str, value: Any, timeout: Any = None) -> bool:
+        return bool(self._store(key, value, timeout, replace=False))
+
+    def _store(self, key: str, value: Any, timeout: Any, *, replace: bool) -> bool:
+        item = (self._normalize_timeout(timeout), self.serializer.dumps(value))
+        with self._lock:
+            if not replace and self.has(key):
+                return False
+            if _SizedStore._size(key, item) > self.max_bytes:
+                self._cache.pop(key, None)  # never serve an older value for this key
+                return False
+            self._cache[key] = item
+            self._prune()
+            return key in self._cache
 
 
 class CacheService:
@@ -174,8 +254,9 @@ class CacheService:
 
 def init_app(app: Flask) -> None:
     settings = app.config["SETTINGS"]
-    fallback = Cache(config={"CACHE_TYPE": "SimpleCache", "CACHE_KEY_PREFIX": KEY_PREFIX,
+    fallback = Cache(config={"CACHE_TYPE": f"{__name__}.BoundedMemoryCache", "CACHE_KEY_PREFIX": KEY_PREFIX,
                              "CACHE_THRESHOLD": settings.cache_fallback_max_items,
+                             "CACHE_OPTIONS": {"max_bytes": settings.cache_fallback_max_bytes},
                              "CACHE_DEFAULT_TIMEOUT": settings.cache_fallback_max_ttl})
     fallback.init_app(app)
     primary = None

@@ -18,6 +18,25 @@ def test_memory_backend_when_no_redis(app):
         assert cache.clear_namespace("mdm") == 1 and cache.get("mdm", "k") is None
 
 
+def test_memory_fallback_is_bounded_in_bytes_not_only_items(make_app):
+    app = make_app(CACHE_FALLBACK_MAX_BYTES=1024 ** 2)
+    with app.app_context():
+        cache = get_cache()
+        store = cache._fallback.cache._cache  # the per-worker dict of pickled values
+
+        def stored_bytes() -> int:
+            return sum(len(key) + len(item[1]) for key, item in store.items())
+
+        for i in range(50):  # 50 x 100 KB, far below the 2,000-item bound: 5 MB without a byte bound
+            cache.set("magento", f"page{i}", "x" * 100_000, ttl=60)
+            assert stored_bytes() <= 1024 ** 2
+        assert cache.get("magento", "page49") == "x" * 100_000  # the newest values stay
+        assert cache.get("magento", "page0") is None  # the oldest made room
+        cache.set("magento", "huge", "y" * 2 * 1024 ** 2, ttl=60)  # larger than the whole bound: not kept
+        assert cache.get("magento", "huge") is None and stored_bytes() <= 1024 ** 2
+        assert cache.clear_namespace("magento") > 0 and stored_bytes() == 0 == cache._fallback.cache.nbytes
+
+
 def test_redis_namespaces_and_scan_clear(make_app, redis_url):
     import redis
 

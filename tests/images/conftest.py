@@ -5,6 +5,15 @@ import pytest
 from PIL import Image
 
 from tests.images.imagegen import encode, textured
+from workers import pool as pool_module
+
+
+@pytest.fixture
+def fresh_pool():
+    """A process-wide image pool built from this test's app settings, stopped afterwards."""
+    pool_module.reset_for_tests()
+    yield
+    pool_module.reset_for_tests()
 
 
 @pytest.fixture(scope="session")

@@ -9,16 +9,9 @@ import pytest
 from PIL import Image
 
 from tests.images.imagegen import encode, png_header_only, textured
-from workers import pool as pool_module
 
 URL = "/api/images/process"
-
-
-@pytest.fixture(autouse=True)
-def fresh_pool():
-    pool_module.reset_for_tests()
-    yield
-    pool_module.reset_for_tests()
+pytestmark = pytest.mark.usefixtures("fresh_pool")
 
 
 @pytest.fixture

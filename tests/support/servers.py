@@ -49,10 +49,11 @@ class GunicornServer:
     """`gunicorn -c gunicorn.conf.py` in testing mode with its own run dir, port and databases."""
 
     def __init__(self, workers: int = 2, env: dict[str, str] | None = None, threads: int = 4,
-                 app: str | None = None, mdm_schema: bool = True) -> None:
+                 app: str | None = None, mdm_schema: bool = True, own_process_group: bool = False) -> None:
         self.app = app
         # A deployed MDM database has its tables (readiness fails without them); False = a fresh empty one.
         self.mdm_schema = mdm_schema
+        self.own_process_group = own_process_group  # for signals to the whole group (os.killpg)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.tmp = Path(tempfile.mkdtemp(prefix="techno-etl-gunicorn-"))
@@ -73,8 +74,8 @@ class GunicornServer:
             create_mdm_tables(self.env["MDM_DATABASE_URL"])
         self._log = open(self.log_path, "wb")
         cmd = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", *([self.app] if self.app else [])]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT,
-                                     env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=self.own_process_group)
         try:
             probe = "/api/health/ready" if self.mdm_schema else "/api/health"  # not ready without MDM tables
             wait_until(lambda: httpx.get(self.base_url + probe, timeout=1).status_code == 200, timeout=timeout)
@@ -83,6 +84,10 @@ class GunicornServer:
             self.stop()
             raise RuntimeError(f"gunicorn did not start:\n{self.log()}") from exc
         return self
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.env["RUN_DIR"])
 
     def worker_pids(self) -> list[int]:
         if self.proc is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.api.blueprint import ApiBlueprint
-from app.api.images.uploads import read_upload
+from app.api.images.uploads import admitted, read_upload
 from app.api.schemas import ErrorSchema
 from app.security import Role, require_role
 from app.services.images.upload import DEFAULT_ROLES, upload_to_magento
@@ -39,10 +39,15 @@ class UploadedSchema(Schema):
 
 
 @blp.route("/<path:sku>/images", methods=["POST"])
+@admitted
 @blp.arguments(UploadSchema)
 @blp.response(200, UploadedSchema)
 @blp.alt_response(400, schema=ErrorSchema, description="Bad image, or Magento refused the entry (its body)")
 @blp.alt_response(404, schema=ErrorSchema, description="Magento has no product with this SKU (its body)")
+@blp.alt_response(415, schema=ErrorSchema, description="Not an accepted image format")
+@blp.alt_response(503, schema=ErrorSchema, description="image_queue_full: this worker's image queue is full "
+                  "(Retry-After); Magento unreachable")
+@blp.alt_response(504, schema=ErrorSchema, description="image_task_timeout, or Magento did not answer in time")
 @require_role(Role.ADMIN)
 def upload_image(args, sku: str):
     """Resize to 1200x1200 on white (JPEG q90) and add it to the product's media gallery with its roles."""

@@ -14,9 +14,9 @@ from app.api.images.schemas import (
     ProcessJsonSchema,
     ProcessResultSchema,
 )
-from app.api.images.uploads import read_batch, read_request
+from app.api.images.uploads import admitted, read_batch, read_request
 from app.api.jobs import job_reply, requested_by
-from app.api.schemas import JobAcceptedSchema
+from app.api.schemas import ErrorSchema, JobAcceptedSchema
 from app.errors import PayloadTooLarge
 from app.security import Role, require_role
 from app.services.images import ImageResult
@@ -55,10 +55,15 @@ def _zip(result: ImageResult, stem: str):
 
 
 @blp.route("/process", methods=["POST"])
+@admitted
 @blp.arguments(ProcessJsonSchema)
 @blp.response(200, ProcessResultSchema)
 @blp.alt_response(200, description="the outputs as a zip (response=zip)", content_type="application/zip",
                   success=True)
+@blp.alt_response(415, schema=ErrorSchema, description="Not an accepted image format")
+@blp.alt_response(503, schema=ErrorSchema, description="image_queue_full: this worker's image queue is full "
+                  "(Retry-After); image_pool_restarted")
+@blp.alt_response(504, schema=ErrorSchema, description="image_task_timeout: the image took too long")
 @blp.doc(**_MULTIPART_DOC)
 @require_role(Role.OPERATOR)
 def process_image(args):
@@ -84,6 +89,8 @@ def process_image(args):
 @blp.arguments(BatchJsonSchema)
 @blp.response(202, JobAcceptedSchema, description="queued: poll statusUrl; outputs are listed in the job")
 @blp.alt_response(200, schema=JobAcceptedSchema, description="finished within `wait`")
+@blp.alt_response(507, schema=ErrorSchema, description="image_storage_full: IMAGE_OUTPUT_DIR would pass "
+                  "IMAGE_OUTPUT_MAX_BYTES (413 image_batch_too_large: the batch alone passes IMAGE_BATCH_MAX_BYTES)")
 @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["files"],
     "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}},
@@ -94,6 +101,8 @@ def batch(args):
     """Many images -> a background job writing square variants under IMAGE_OUTPUT_DIR; 202 + job id.
 
     Each file is checked when the job runs (a bad one is reported in the job, the others still land).
+    Disk quotas are checked first, from the requested sizes: 413 image_batch_too_large, 507
+    image_storage_full, before anything is written.
     """
     files, options = read_batch(args)
     job_id = submit_batch(files, sizes=options["sizes"], format=options["format"], quality=options["quality"],

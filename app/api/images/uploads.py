@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import request
 from marshmallow import ValidationError
@@ -15,7 +17,21 @@ from marshmallow import ValidationError
 from app.api.images.schemas import ProcessFormSchema
 from app.errors import InvalidInput, PayloadTooLarge
 from app.services.images import Watermark
-from app.services.images.setup import current_limits
+from app.services.images.setup import current_limits, image_request_admission
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def admitted(view: F) -> F:
+    """Admit an image request before its body is read: 503 image_queue_full at once when the worker is full.
+
+    Put it right under @blp.route, so it wraps the body parsing too (a refused request costs nothing).
+    """
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with image_request_admission():
+            return view(*args, **kwargs)
+    return wrapper  # type: ignore[return-value]
 
 
 def b64decode(value: str, field: str) -> bytes:

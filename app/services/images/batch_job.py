@@ -18,6 +18,7 @@ from flask import Flask, current_app
 
 from app.services import jobs
 from app.services.images.batch import process_paths
+from app.services.images.quota import check_batch_quota, estimate_batch_bytes
 from app.services.images.setup import current_limits
 
 KIND = "images.batch"
@@ -60,8 +61,11 @@ def run_batch(ctx: jobs.JobContext) -> jobs.JobOutcome:
             ctx.error(file=Path(result.path).name, code=result.error, message=result.message)
         ctx.checkpoint()  # stop here if the lease was lost or the worker is stopping
 
+    staged = sum(path.stat().st_size for path in inputs)
+    batch_max = current_app.config["SETTINGS"].image_batch_max_bytes
+    budget = max(0, batch_max - staged) if batch_max else None  # 0 = no quota
     for result in process_paths(inputs, out, params["sizes"], progress, quality=params["quality"],
-                                format=params["format"], limits=current_limits()):
+                                format=params["format"], limits=current_limits(), max_output_bytes=budget):
         results.append({"file": Path(result.path).name, "outputs": [Path(p).name for p in result.outputs],
                         "error": result.error, "message": result.message})
     failed = sum(1 for r in results if r["error"])
@@ -88,9 +92,15 @@ def prune_batches(output_dir: str, retention_days: int) -> int:
 
 def submit_batch(files: list[tuple[str, bytes]], *, sizes: list[int], format: str, quality: int,
                  requested_by: str | None) -> int:
-    """Stage the uploads and enqueue the job (pruning expired batches first); returns its id."""
+    """Check the disk quotas, stage the uploads and enqueue the job (pruning expired batches first); returns its id.
+
+    Raises BatchTooLarge (413) or StorageFull (507) before anything is written.
+    """
     settings = current_app.config["SETTINGS"]
     prune_batches(settings.image_output_dir, settings.image_batch_retention_days)
+    estimate = estimate_batch_bytes([len(data) for _name, data in files], sizes, format)
+    check_batch_quota(settings.image_output_dir, estimate, settings.image_batch_max_bytes,
+                      settings.image_output_max_bytes)
     batch = stage_inputs(settings.image_output_dir, files)
     return jobs.submit(KIND, {"batch": batch.name, "sizes": sizes, "format": format, "quality": quality,
                               "count": len(files)}, requested_by=requested_by)

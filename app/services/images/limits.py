@@ -9,13 +9,28 @@ from dataclasses import dataclass
 
 from PIL import features
 
-from app.errors import InvalidInput, PayloadTooLarge, UnsupportedMedia
+from app.errors import AppError, InvalidInput, PayloadTooLarge, UnsupportedMedia
 
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 # 50 MP covers every camera a product photographer uses; a 12 MP photo is far below it.
 DEFAULT_MAX_PIXELS = 50_000_000
 # Longest side accepted: the largest WebP side is 16383, and nothing wider makes a product image.
 DEFAULT_MAX_SIDE = 16_383
+# What one request may produce: a 12 KB input asking for 16 outputs of 4096 px gave a 122 MB response.
+DEFAULT_MAX_OUTPUT_PIXELS = 40_000_000  # e.g. 2 x 4096^2 + the default variants
+DEFAULT_MAX_OUTPUT_BYTES = 32 * 1024 * 1024
+
+
+class OutputTooLarge(PayloadTooLarge):
+    """The requested outputs of one image exceed the per-request pixel or byte quota."""
+
+    code = "image_output_too_large"
+
+
+class StorageFull(AppError):
+    """Writing a batch would take IMAGE_OUTPUT_DIR past its quota (507 Insufficient Storage)."""
+
+    status, code, message = 507, "image_storage_full", "The image output directory has no room for this batch."
 
 
 @dataclass(frozen=True)
@@ -25,6 +40,8 @@ class ImageLimits:
     max_bytes: int = DEFAULT_MAX_BYTES
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_side: int = DEFAULT_MAX_SIDE
+    max_output_pixels: int = DEFAULT_MAX_OUTPUT_PIXELS
+    max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
 
 
 DEFAULT_LIMITS = ImageLimits()
@@ -86,6 +103,25 @@ def check_bytes(data: bytes, limits: ImageLimits) -> None:
         raise PayloadTooLarge(
             f"The image is {len(data)} bytes; at most {limits.max_bytes} are accepted.",
             details={"bytes": len(data), "maxBytes": limits.max_bytes},
+        )
+
+
+def check_output_pixels(pixels: int, limits: ImageLimits) -> None:
+    """Raise OutputTooLarge (413) before rendering when the outputs' total pixels exceed the quota."""
+    if pixels > limits.max_output_pixels:
+        raise OutputTooLarge(
+            f"The requested outputs total {pixels} pixels; at most {limits.max_output_pixels} per image are "
+            "produced (ask for fewer or smaller sizes).",
+            details={"outputPixels": pixels, "maxOutputPixels": limits.max_output_pixels},
+        )
+
+
+def check_output_bytes(nbytes: int, limits: ImageLimits) -> None:
+    """Raise OutputTooLarge (413) as soon as the encoded outputs pass the byte quota."""
+    if nbytes > limits.max_output_bytes:
+        raise OutputTooLarge(
+            f"The encoded outputs pass {limits.max_output_bytes} bytes, the most one image may produce.",
+            details={"maxOutputBytes": limits.max_output_bytes},
         )
 
 

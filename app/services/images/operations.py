@@ -23,7 +23,7 @@ from app.services.images.encode import (
     normalize_format,
     on_canvas,
 )
-from app.services.images.limits import DEFAULT_LIMITS, ImageLimits
+from app.services.images.limits import DEFAULT_LIMITS, ImageLimits, check_output_bytes, check_output_pixels
 from app.services.images.watermark import Watermark, apply_watermark
 
 MAX_OUTPUT_SIDE = 4096  # an output canvas is allocated whole: cap it so a request cannot ask for GBs
@@ -128,7 +128,7 @@ PRESETS: dict[str, Callable[..., list[Target]]] = {
 
 
 def plan(operations: Iterable[Mapping[str, Any]]) -> list[Target]:
-    """Turn [{"op": "resize", "width": 1200, ...}, ...] into targets; raises InvalidInput."""
+    """Turn [{"op": "resize", "width": 1200, ...}, ...] into targets, duplicates merged; raises InvalidInput."""
     targets: list[Target] = []
     for index, spec in enumerate(operations):
         options = dict(spec)
@@ -142,6 +142,7 @@ def plan(operations: Iterable[Mapping[str, Any]]) -> list[Target]:
         except TypeError as exc:  # an option the preset does not take
             raise InvalidInput(f"Invalid options for {name}: {exc}",
                                details={f"operations.{index}": [str(exc)]}) from exc
+    targets = list(dict.fromkeys(targets))  # the same output asked twice is made (and sent) once
     if not targets:
         raise InvalidInput("At least one operation is required.", details={"operations": ["empty"]})
     if len(targets) > MAX_TARGETS:
@@ -155,10 +156,13 @@ def render(data: bytes, targets: Sequence[Target], *, watermark: Watermark | Non
            limits: ImageLimits = DEFAULT_LIMITS) -> ImageResult:
     """Decode `data` once and produce every target.
 
-    Raises InvalidInput, PayloadTooLarge or UnsupportedMedia (see decode.decode).
+    Raises InvalidInput, PayloadTooLarge or UnsupportedMedia (see decode.decode), OutputTooLarge
+    when the outputs would pass the per-image pixel or byte quota (checked before any is rendered,
+    and again as each is encoded).
     """
     if watermark is not None:
         watermark.validate()
+    targets = list(dict.fromkeys(targets))  # the same output asked twice is made (and sent) once
 
     def draft_box(size: tuple[int, int]) -> tuple[int, int] | None:
         if any(t.keep_size for t in targets):
@@ -169,6 +173,7 @@ def render(data: bytes, targets: Sequence[Target], *, watermark: Watermark | Non
     image, source = decode(data, limits, draft_box=draft_box)
     sizes = [(source.width, source.height) if t.keep_size
              else fit_size((source.width, source.height), t.box, t.upscale) for t in targets]
+    check_output_pixels(sum(_output_pixels(t, size) for t, size in zip(targets, sizes, strict=True)), limits)
     stream = _cascade(image, sizes)
     del image  # the cascade drops the decoded image as soon as no later size needs it
     outputs: list[Output | None] = [None] * len(targets)
@@ -179,7 +184,13 @@ def render(data: bytes, targets: Sequence[Target], *, watermark: Watermark | Non
         if watermark is not None:
             im = apply_watermark(im, watermark)
         outputs[index] = encode(im, target.name, target.format, target.quality)
+        check_output_bytes(sum(len(o.data) for o in outputs if o is not None), limits)
     return ImageResult(source=source, outputs=tuple(o for o in outputs if o is not None))
+
+
+def _output_pixels(target: Target, size: tuple[int, int]) -> int:
+    box = target.box if target.canvas else size  # a canvas output is the whole box
+    return box[0] * box[1]
 
 
 def _cascade(image: Image.Image, sizes: Sequence[tuple[int, int]]) -> Iterator[tuple[int, Image.Image]]:

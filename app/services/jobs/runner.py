@@ -74,7 +74,8 @@ class JobRunner:
         self.stopping = threading.Event()
         self._wake = threading.Event()
         self._lock = threading.Lock()
-        self._running: dict[int, tuple[JobContext | None, threading.Thread]] = {}
+        self._running: dict[int, tuple[JobContext | None, threading.Thread | None]] = {}
+        self._deferred: list[int] = []  # submitted here while `concurrency` jobs ran: started in order
         self._done: dict[int, threading.Event] = {}
         self._renewed: dict[int, float] = {}  # job id -> monotonic time of its last renewed lease
         self._loop_thread: threading.Thread | None = None
@@ -96,14 +97,48 @@ class JobRunner:
         return self._loop_thread is not None
 
     def run_job(self, job_id: int) -> bool:
-        """Claim `job_id` now and run it on a thread of this process; False if it is not claimable."""
+        """Claim `job_id` and run it on a thread of this process, or queue it when `concurrency` jobs run here.
+
+        A queued job stays `queued` in the store: this runner starts it when one of its jobs ends (and
+        any claiming runner may take it sooner). False if the job is not claimable now.
+        """
         self.start(claim_loop=False)
-        record = store.claim(self.engine, self.owner, self.config.lease_seconds, job_id=job_id,
-                             kinds=tuple(self.config.kinds))
+        with self._lock:
+            if len(self._running) >= self.config.concurrency:
+                self._deferred.append(job_id)
+                self._done.setdefault(job_id, threading.Event())  # wait_local waits for it too
+                return True
+            self._running[job_id] = (None, None)  # reserve the place before the (slow) claim
+        record = None
+        try:
+            record = store.claim(self.engine, self.owner, self.config.lease_seconds, job_id=job_id,
+                                 kinds=tuple(self.config.kinds))
+        finally:
+            if record is None:
+                with self._lock:
+                    self._running.pop(job_id, None)
         if record is None:
             return False
         self._spawn(record)
         return True
+
+    def _run_deferred(self) -> None:
+        """Start the next job queued by run_job, if a place is free (called as a job of this runner ends)."""
+        while not self.stopping.is_set():
+            with self._lock:
+                if not self._deferred or len(self._running) >= self.config.concurrency:
+                    return
+                job_id = self._deferred.pop(0)
+            try:
+                if self.run_job(job_id):
+                    return
+            except Exception:  # the job stays queued: a claim loop or a later end retries
+                log.warning("job %s: deferred start failed", job_id, exc_info=True)
+                return
+            with self._lock:  # claimed elsewhere meanwhile: it no longer ends here
+                event = self._done.pop(job_id, None)
+            if event is not None:
+                event.set()
 
     def run_inline(self, job_id: int, listener: Callable[[JobContext], None] | None = None) -> store.JobRecord:
         """Claim and run `job_id` on the calling thread (CLI); returns the final record."""
@@ -138,7 +173,8 @@ class JobRunner:
         self._wake.set()
         deadline = time.monotonic() + timeout
         for _ctx, thread in list(self._running.values()):
-            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread is not None:
+                thread.join(max(0.0, deadline - time.monotonic()))
         for job_id in self.running_ids():  # stuck in a long call: give the lease back anyway
             store.release(self.engine, job_id, self.owner, message="worker stopped; job re-queued",
                           count_attempt=False)
@@ -186,7 +222,7 @@ class JobRunner:
         thread = threading.Thread(target=self._execute, args=(record,), name=f"job-{record.id}", daemon=True)
         with self._lock:
             self._running[record.id] = (None, thread)
-            self._done[record.id] = threading.Event()
+            self._done.setdefault(record.id, threading.Event())  # a deferred job's waiters keep theirs
         thread.start()
 
     def _execute(self, record: store.JobRecord, listener: Callable[[JobContext], None] | None = None) -> None:
@@ -227,6 +263,8 @@ class JobRunner:
                 event = self._done.pop(record.id, None)
             if event is not None:
                 event.set()
+            if not self.stopping.is_set():
+                self._run_deferred()
 
     def _finish(self, ctx: JobContext, outcome: JobOutcome, seconds: float) -> None:
         state = _state(ctx)
