@@ -31,7 +31,7 @@ def test_up_forwards_the_signal_to_its_children_and_exits_with_their_status(sig)
     up = subprocess.Popen([sys.executable, "manage.py", "up"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                           start_new_session=True)
     try:
-        wait_until(lambda: httpx.get(f"http://127.0.0.1:{port}/api/health/ready", timeout=1).status_code == 200,
+        wait_until(lambda: httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200,
                    timeout=90)
         assert httpx.get(f"http://127.0.0.1:{sandbox_port}/__sandbox/stats", timeout=5).status_code == 200
         children = psutil.Process(up.pid).children(recursive=True)
