@@ -243,10 +243,8 @@ class CacheService:
         if cache is self._primary:
             try:
                 redis_cache = cache.cache
-                pipe = redis_cache._read_client.pipeline(transaction=False)
-                pipe.get(f"{redis_cache._get_prefix()}{self._key(namespace, key)}")
-                pipe.get(GENERATION_PREFIX + namespace)
-                raw, generation = pipe.execute()
+                raw, generation = redis_cache._read_client.mget(
+                    [f"{redis_cache._get_prefix()}{self._key(namespace, key)}", GENERATION_PREFIX + namespace])
                 value = redis_cache.serializer.loads(raw)
                 CACHE_OPS.labels(namespace, "get", "hit" if value is not None else "miss").inc()
                 return value, Generation("redis", int(generation or 0))
