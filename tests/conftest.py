@@ -53,6 +53,7 @@ def make_app(tmp_state):
     """Build an app with settings overrides; each app is independent (own registry, spec, limiter)."""
     from app import create_app
     from config.settings import _tokens
+    from tests.support.client import ServerLikeClient
 
     def factory(**overrides):
         base = {
@@ -63,7 +64,9 @@ def make_app(tmp_state):
             "LOG_FILES": False,
         }
         base.update(overrides)
-        return create_app("testing", overrides=base)
+        app = create_app("testing", overrides=base)
+        app.test_client_class = ServerLikeClient
+        return app
     return factory
 
 

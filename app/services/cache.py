@@ -3,7 +3,9 @@
 Built on Flask-Caching backends. When Redis fails the service switches to a per-worker memory cache
 bounded in items and bytes (logged once), probes Redis every CACHE_PROBE_INTERVAL seconds and switches back by itself.
 Namespace invalidation uses SCAN (never KEYS or FLUSHDB); a namespace cleared while on the fallback is
-cleared in Redis too when Redis comes back, so no stale value resurfaces.
+cleared in Redis too when Redis comes back, so no stale value resurfaces. Every clear also bumps the
+namespace's generation: `lookup` reads it with the value, and `fill` stores only if it has not moved, so a
+fill computed before an invalidation (or run after the answer was sent) never brings stale data back.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app
@@ -28,6 +31,22 @@ CACHE_SWITCHES = counter("cache_backend_switches_total", "Switches between Redis
 CACHE_ON_FALLBACK = gauge("cache_fallback_active", "Workers whose cache runs on the in-memory fallback.",
                           mode="livesum")
 _MISSING = object()
+GENERATION_PREFIX = f"{KEY_PREFIX}_gen:"  # outside every namespace's `prefix:namespace:*` pattern
+# SET the value only while the namespace generation is the one read at lookup (atomic in Redis).
+_FILL_SCRIPT = """
+if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[3] then return 0 end
+if tonumber(ARGV[2]) > 0 then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+else redis.call('SET', KEYS[1], ARGV[1]) end
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Generation:
+    """A namespace's invalidation count as read by `lookup`, on the backend that answered it."""
+
+    backend: str  # "redis" | "memory"
+    value: int
 
 
 class _SizedStore(dict):
@@ -120,6 +139,9 @@ class CacheService:
         self._next_probe = 0.0
         self._probe_lock = threading.Lock()
         self._pending_clears: set[str] = set()
+        self._memory_generations: dict[str, int] = {}
+        self._memory_lock = threading.Lock()
+        self._fill_script: Any = None
         self.reason = "REDIS_URL not set" if primary is None else ""
         CACHE_ON_FALLBACK.set(1 if self._on_fallback else 0)
 
@@ -215,6 +237,58 @@ class CacheService:
             self.set(namespace, key, value, ttl)
         return value
 
+    def lookup(self, namespace: str, key: str) -> tuple[Any, Generation]:
+        """The cached value (None on a miss) and the namespace's generation, in one Redis round trip."""
+        cache = self._backend_cache()
+        if cache is self._primary:
+            try:
+                redis_cache = cache.cache
+                raw, generation = redis_cache._read_client.mget(
+                    [f"{redis_cache._get_prefix()}{self._key(namespace, key)}", GENERATION_PREFIX + namespace])
+                value = redis_cache.serializer.loads(raw)
+                CACHE_OPS.labels(namespace, "get", "hit" if value is not None else "miss").inc()
+                return value, Generation("redis", int(generation or 0))
+            except RedisError as exc:
+                CACHE_OPS.labels(namespace, "get", "error").inc()
+                self._fail_over(exc)
+        with self._memory_lock:
+            generation = Generation("memory", self._memory_generations.get(namespace, 0))
+        value = self._fallback.cache.get(self._key(namespace, key))
+        CACHE_OPS.labels(namespace, "get", "hit" if value is not None else "miss").inc()
+        return value, generation
+
+    def fill(self, namespace: str, key: str, value: Any, ttl: int | None, generation: Generation) -> bool:
+        """Store `value` unless the namespace was cleared since `generation` was read; True if stored.
+
+        Safe to run late (after the answer was sent): an invalidation in between always wins.
+        """
+        cache = self._backend_cache()
+        stored = False
+        if cache is self._primary:
+            if generation.backend == "redis":
+                try:
+                    stored = self._redis_fill(cache.cache, namespace, key, value, ttl, generation.value)
+                except RedisError as exc:
+                    CACHE_OPS.labels(namespace, "set", "error").inc()
+                    self._fail_over(exc)
+        elif generation.backend == "memory":
+            with self._memory_lock:  # a clear holds the same lock: check and store are one step
+                if self._memory_generations.get(namespace, 0) == generation.value:
+                    self._fallback.cache.set(self._key(namespace, key), value, timeout=self._ttl(namespace, ttl))
+                    stored = True
+        CACHE_OPS.labels(namespace, "set", "ok" if stored else "stale").inc()
+        return stored
+
+    def _redis_fill(self, redis_cache: Any, namespace: str, key: str, value: Any, ttl: int | None,
+                    generation: int) -> bool:
+        client = redis_cache._write_client
+        if self._fill_script is None or self._fill_script.registered_client is not client:
+            self._fill_script = client.register_script(_FILL_SCRIPT)
+        timeout = redis_cache._normalize_timeout(self._ttl(namespace, ttl))
+        name = f"{redis_cache._get_prefix()}{self._key(namespace, key)}"
+        return bool(self._fill_script(keys=[name, GENERATION_PREFIX + namespace],
+                                      args=[redis_cache.serializer.dumps(value), max(timeout, 0), generation]))
+
     def clear_namespace(self, namespace: str) -> int:
         """Delete every key of a namespace; returns how many were removed."""
         removed = self._clear_memory(namespace)
@@ -233,13 +307,16 @@ class CacheService:
     def _clear_memory(self, namespace: str) -> int:
         store = self._fallback.cache._cache  # SimpleCache keeps its own dict; no key prefix there
         prefix = namespace + ":"
-        keys = [k for k in list(store) if k.startswith(prefix)]
-        for key in keys:
-            store.pop(key, None)
+        with self._memory_lock:
+            self._memory_generations[namespace] = self._memory_generations.get(namespace, 0) + 1
+            keys = [k for k in list(store) if k.startswith(prefix)]
+            for key in keys:
+                store.pop(key, None)
         return len(keys)
 
     def _scan_delete(self, namespace: str) -> int:
         client = self._primary.cache._write_client  # type: ignore[union-attr]
+        client.incr(GENERATION_PREFIX + namespace)  # first: a fill that read the old generation is refused
         removed = 0
         batch: list[bytes] = []
         for key in client.scan_iter(match=f"{KEY_PREFIX}{namespace}:*", count=500):

@@ -313,3 +313,18 @@ def test_a_pybreaker_circuit_breaker_plugs_into_the_guard(make_client, fake) -> 
     with pytest.raises(UpstreamUnavailable, match="circuit open"):
         client.request("GET", "products")
     assert len(fake.requests) == sent and breaker.current_state == "open"
+
+
+@pytest.mark.parametrize("content", [b"<html>maintenance</html>", b'{"items": [1, 2', b"\xff\xfe"])
+def test_proxy_refuses_a_2xx_body_that_is_not_json(client: MagentoClient, fake, content: bytes) -> None:
+    # The proxy answers Magento's bytes as they are: the (orjson) validation is all that stands in between.
+    fake.script("GET", PRODUCTS, httpx.Response(200, content=content))
+    with pytest.raises(UpstreamHTTPError) as info:
+        client.proxy("GET", "products")
+    assert info.value.status == 502 and "not JSON" in info.value.message
+
+
+def test_proxy_keeps_what_only_the_standard_decoder_accepts(client: MagentoClient, fake) -> None:
+    fake.script("GET", PRODUCTS, httpx.Response(200, content=b'{"price": NaN}'))
+    response = client.proxy("GET", "products")
+    assert response.raw == b'{"price": NaN}' and response.body["price"] != response.body["price"]

@@ -183,7 +183,8 @@ class MagentoClient(MagentoResources):
         response = self._call(method.upper(), apply_prefix_rule(path), query=raw_query, body=json_body,
                               store=store)
         headers = {name: response.headers[name] for name in PASSTHROUGH_HEADERS if name in response.headers}
-        return MagentoResponse(response.status_code, self._decode(response), headers, response.content)
+        # The body is answered as the bytes received: decoding only validates it (fast path).
+        return MagentoResponse(response.status_code, self._decode(response, fast=True), headers, response.content)
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | str | bytes | None = None,
                 json_body: Any = NO_BODY, store: str | None = None, upsert: bool = False,
@@ -302,9 +303,9 @@ class MagentoClient(MagentoResources):
         return self._base.copy_with(raw_path=raw)
 
     @staticmethod
-    def _decode(response: httpx.Response) -> Any:
+    def _decode(response: httpx.Response, *, fast: bool = False) -> Any:
         try:
-            return translate.decode_body(response)
+            return translate.decode_body(response, fast=fast)
         except ValueError:
             raise translate.invalid_body(response) from None
 

@@ -188,6 +188,8 @@ def _proxied(result: proxy.ProxyResult) -> Response:
         if name.lower() != "content-type":
             resp.headers[name] = value
     resp.headers["X-Cache"] = result.cache.upper()
+    if result.fill is not None:
+        resp.call_on_close(result.run_fill)  # after the body is sent: the client never waits for the fill
     return resp
 
 

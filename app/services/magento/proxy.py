@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import unquote
 
@@ -57,6 +59,18 @@ class ProxyResult:
     # Magento's JSON body as received (validated by the client), when there is one: answered as is, since
     # encoding the decoded body again cost ~0.7 ms per 20-product page (issue 14, proxy overhead).
     raw: bytes = b""
+    # A miss's cache fill, for the caller to run once the answer is sent (Response.call_on_close): the
+    # client does not wait for Redis. Generation-checked, so it never overwrites a later invalidation.
+    fill: Callable[[], bool] | None = None
+
+    def run_fill(self) -> None:
+        """Run the deferred cache fill; a failure is logged, never raised (the answer is already out)."""
+        if self.fill is None:
+            return
+        try:
+            self.fill()
+        except Exception:  # noqa: BLE001 - after the response: nothing to answer with, keep the worker going
+            log.exception("magento proxy: deferred cache fill failed")
 
 
 def normalise(path: str) -> str:
@@ -118,7 +132,7 @@ def forward(method: str, path: str, raw_query: bytes = b"", json_body: Any = NO_
     if method == "GET":
         namespace, key = namespace_for(resource), _cache_key(route, raw_query)
         cache = get_cache()
-        cached = cache.get(namespace, key)
+        cached, generation = cache.lookup(namespace, key)
         if cached is not None:
             PROXY_CALLS.labels(resource, method, "hit").inc()
             status, body, headers = cached
@@ -126,11 +140,14 @@ def forward(method: str, path: str, raw_query: bytes = b"", json_body: Any = NO_
                 return ProxyResult(status, None, dict(headers), "hit", raw=body)
             return ProxyResult(status, body, dict(headers), "hit")
         response = client.proxy(method, route, raw_query)
+        fill = None
         if 200 <= response.status < 300:
             stored = response.raw if response.raw else response.body
-            cache.set(namespace, key, (response.status, stored, dict(response.headers)), ttl_for(namespace))
+            fill = partial(cache.fill, namespace, key, (response.status, stored, dict(response.headers)),
+                           ttl_for(namespace), generation)
         PROXY_CALLS.labels(resource, method, "miss").inc()
-        return ProxyResult(response.status, response.body, dict(response.headers), "miss", raw=response.raw)
+        return ProxyResult(response.status, response.body, dict(response.headers), "miss", raw=response.raw,
+                           fill=fill)
     try:
         response = client.proxy(method, route, raw_query, json_body)
     finally:
