@@ -106,8 +106,8 @@ def main() -> int:
     return 0
 
 
-def wait_for_snapshots(server: GunicornServer, timeout: float = 300.0) -> None:
-    """Wait for the dashboard snapshots the workers build at start (docs/dashboards.md)."""
+def wait_for_snapshots(server: GunicornServer, timeout: float = 1800.0) -> None:
+    """Wait for the dashboard snapshots the workers build at start (docs/dashboards.md; minutes on a large shop)."""
     import httpx
 
     def ready() -> bool:
