@@ -14,11 +14,13 @@ group and is stopped by that group's id):
    loopback) and hands it to Firebase as its persisted user, so the interceptor's
    `auth.currentUser.getIdToken()` path is the one exercised; `login` calls the backend's login route
    and stores the token under localStorage.adminToken (what the fixed magentoService.login stores);
-5. opens every page by SPA navigation with the license/permission gates satisfied from a browser init
+5. waits for the first dashboard snapshot build (a fresh --workdir is a brand-new install: the charts
+   answer 503 snapshot_pending until it ends; --no-snapshot-wait drives the pages at once instead);
+6. opens every page by SPA navigation with the license/permission gates satisfied from a browser init
    script (the frontend reads them from Firebase Realtime Database, unreachable here), and records each
    backend call (method, path, status, whether it carried a bearer token), the console errors and one
    screenshot per page;
-6. writes <out>/results.json and the screenshots, and prints the Markdown table of docs/frontend-e2e.md.
+7. writes <out>/results.json and the screenshots, and prints the Markdown table of docs/frontend-e2e.md.
 
 Not part of CI (CI has no frontend checkout); tests/tools/test_e2e_frontend.py covers its pure parts.
 """
@@ -484,8 +486,9 @@ def _screenshot(page: Any, target: Path) -> None:
 
 # ---------------------------------------------------------------- main
 
-def backend_env(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
-    """Environment of `manage.py up`: embedded data under workdir, fresh secrets of this run only."""
+def backend_env(args: argparse.Namespace, workdir: Path) -> tuple[dict[str, str], str]:
+    """Environment of `manage.py up` (embedded data under workdir, fresh secrets of this run only) and the
+    admin API token it accepts (the script's own operator calls; the browser signs in as a user)."""
     from app.security import hash_token
 
     # Set so that `up` neither prints nor stores a development admin token: this run signs in as a user.
@@ -498,7 +501,28 @@ def backend_env(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
                MDM_DATABASE_URL=f"sqlite:///{workdir / 'mdm.sqlite3'}",
                APP_DATABASE_URL=f"sqlite:///{workdir / 'app.sqlite3'}",
                LOGIN_ROLES="admin:admin", AUTO_SEED="true", PYTHONUNBUFFERED="1")
-    return env
+    return env, api_token
+
+
+def wait_for_snapshots(backend_url: str, token: str, deadline: float) -> float:
+    """Seconds until every dashboard snapshot is ready (docs/dashboards.md): what an operator of a new
+    install waits before the charts fill in. Raises SystemExit if the build fails or time runs out."""
+    import httpx
+
+    started = time.monotonic()
+    while time.monotonic() < deadline:
+        try:
+            body = httpx.get(backend_url + "/api/dashboard/snapshots", timeout=5,
+                             headers={"Authorization": f"Bearer {token}"}).json()["data"]
+        except (httpx.HTTPError, ValueError, KeyError):
+            body = {}
+        if body.get("datasets") and all(d["status"] == "ready" for d in body["datasets"]):
+            return time.monotonic() - started
+        job = body.get("lastJob") or {}
+        if job.get("status") == "failed":
+            raise SystemExit(f"the first snapshot build failed: {job.get('message')}")
+        time.sleep(1.0)
+    raise SystemExit("the first snapshot build did not end in time")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -517,6 +541,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settle", type=float, default=3.0, help="quiet seconds that end a page")
     parser.add_argument("--page-timeout", type=float, default=40.0)
     parser.add_argument("--skip-install", action="store_true")
+    parser.add_argument("--no-snapshot-wait", action="store_true",
+                        help="drive the pages before the first snapshot build ends (charts: 503 snapshot_pending)")
     args = parser.parse_args(argv)
 
     started_at = time.monotonic()
@@ -542,7 +568,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGALRM, lambda *_: sys.exit("time limit reached"))
     signal.alarm(int(args.timeout) + 60)
     try:
-        env = backend_env(args, workdir)
+        env, api_token = backend_env(args, workdir)
         if args.auth == "oidc":
             issuer = TestIssuer()
             env.update(AUTH_OIDC_ISSUER=issuer.url, AUTH_OIDC_AUDIENCE=OIDC_AUDIENCE,
@@ -556,6 +582,10 @@ def main(argv: list[str] | None = None) -> int:
         vite_url = f"http://localhost:{args.vite_port}"
         wait_http(backend_url + "/api/health/ready", min(deadline, time.monotonic() + 600), backend, "the backend")
         wait_http(vite_url + "/", min(deadline, time.monotonic() + 180), vite, "vite")
+        snapshots_s = None
+        if not args.no_snapshot_wait:
+            snapshots_s = round(wait_for_snapshots(backend_url, api_token, min(deadline, time.monotonic() + 900)), 1)
+            print(f"dashboard snapshots ready {snapshots_s} s after the backend answered", file=sys.stderr)
 
         if args.auth == "oidc":
             token, expires = issuer.mint(email=E2E_EMAIL, uid=E2E_UID, audience=OIDC_AUDIENCE)
@@ -575,7 +605,8 @@ def main(argv: list[str] | None = None) -> int:
         results = drive(vite_url=vite_url, script=script, pages=pages, out=args.out, deadline=deadline,
                         settle=args.settle, page_timeout=args.page_timeout)
         summary = {"auth": args.auth, "frontend": str(frontend), "frontend_head": _git_head(frontend),
-                   "seconds": round(time.monotonic() - started_at, 1), "pages": results}
+                   "seconds": round(time.monotonic() - started_at, 1), "snapshots_ready_s": snapshots_s,
+                   "pages": results}
         (args.out / "results.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
         print(markdown_table(results))
         return 0

@@ -208,6 +208,39 @@ def test_a_stalled_bulkhead_keeps_one_thread_free() -> None:
     assert bulkhead._queue_bound() == 2
 
 
+def test_a_fresh_bulkhead_judges_a_stall_by_the_longest_limit_then_by_the_first_call_times() -> None:
+    # A fresh worker's first burst at a slow shop (serialised answers 0.5 s apart) is not a hang: with no
+    # completed call there is no call time to judge by (the EWMA used to start at 0: a 0.25 s limit).
+    now = [0.0]
+    bulkhead = Bulkhead("magento", per_process=1, per_host=0, wait=10.0, max_waiting=2, stalled_after=2.0,
+                        clock=lambda: now[0])
+    release = threading.Event()
+    holder = threading.Thread(target=lambda: _hold(bulkhead, release))
+    holder.start()
+    _until(lambda: bulkhead.stats()["inFlight"] == 1)
+    now[0] = 1.5  # full, no completion for 1.5 s, nothing learnt yet
+    assert bulkhead._queue_bound() == 2
+    now[0] = 2.1  # past the longest limit: a hang after all
+    assert bulkhead._queue_bound() == 1
+    release.set()
+    holder.join(5)
+    # The first completed call (2.1 s in the slot) sets the call time itself, not a fifth of it.
+    assert bulkhead._call_time == pytest.approx(2.1)
+    for took in (0.1,) * 20:  # then the EWMA follows a shop that answers in 100 ms ...
+        start = now[0]
+        with bulkhead.slot():
+            now[0] = start + took
+    assert bulkhead._call_time < 0.15
+    release.clear()
+    holder = threading.Thread(target=lambda: _hold(bulkhead, release))
+    holder.start()
+    _until(lambda: bulkhead.stats()["inFlight"] == 1)
+    now[0] += 0.6  # ... and a 0.6 s silence of that shop is a stall (4 x ~0.1 s, at least 0.25 s)
+    assert bulkhead._queue_bound() == 1
+    release.set()
+    holder.join(5)
+
+
 def _hold(bulkhead: Bulkhead, release: threading.Event) -> None:
     with bulkhead.slot():
         release.wait(10)

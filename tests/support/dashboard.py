@@ -34,13 +34,14 @@ class Call:
 
 
 def burst(base_url: str, headers: dict[str, str], users: int = 1, timeout: float = 30.0,
-          vary_pages: bool = False) -> list[Call]:
+          vary_pages: bool = False, first_page: int = 1) -> list[Call]:
     """`users` dashboards opened at the same instant (22 calls each, all concurrent); every call's outcome.
 
     `timeout` is the client's patience: 30 s, the frontend's axios timeout. With `vary_pages`, user n asks
-    for list page n + 1, so the list calls reach Magento instead of the proxy's cache.
+    for list page n + `first_page`, so the list calls reach Magento instead of the proxy's cache.
     """
-    paths = [path for user in range(users) for path in dashboard_paths(user + 1 if vary_pages else 1)]
+    paths = [path for user in range(users)
+             for path in dashboard_paths(first_page + (user if vary_pages else 0))]
     start = threading.Barrier(len(paths))
     limits = httpx.Limits(max_connections=len(paths), max_keepalive_connections=len(paths))
     with httpx.Client(base_url=base_url, headers=headers, timeout=timeout, limits=limits) as client:

@@ -159,7 +159,10 @@ class Bulkhead:
         self._in_flight = 0
         self._waiting = 0
         self._progress_at = clock()  # last completed call, or when the bulkhead last became full
-        self._call_time = 0.0  # EWMA of completed calls' slot time (s)
+        # EWMA of completed calls' slot time (s); None until a call completed. A fresh worker's first burst
+        # at a slow shop is not a hang: with no call time to judge by, the stall limit is `stalled_after`
+        # (an EWMA started at 0 judged it at 0.25 s: 26 x 503 in a fresh 10-user burst, large shop, 200 ms).
+        self._call_time: float | None = None
         self._depth = threading.local()
 
     @contextmanager
@@ -229,7 +232,9 @@ class Bulkhead:
             if completed:  # a call that failed (timed out) is no sign that the upstream is moving
                 now = self._clock()
                 self._progress_at = now
-                self._call_time += _EWMA_WEIGHT * (now - started - self._call_time)
+                took = now - started
+                self._call_time = took if self._call_time is None else \
+                    self._call_time + _EWMA_WEIGHT * (took - self._call_time)
             self._cond.notify()
 
     def _queue_bound(self) -> int:
@@ -237,7 +242,8 @@ class Bulkhead:
         for 4 x the recent call time, within [STALL_MIN, stalled_after]): that thread stays free for health,
         readiness and grids."""
         bound = self.max_waiting or 0
-        limit = min(self.stalled_after, max(STALL_MIN, 4 * self._call_time))
+        limit = self.stalled_after if self._call_time is None else \
+            min(self.stalled_after, max(STALL_MIN, 4 * self._call_time))
         if self._in_flight >= self.per_process and self._clock() - self._progress_at > limit:
             bound -= 1
         return max(0, bound)
