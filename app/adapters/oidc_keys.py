@@ -18,7 +18,7 @@ import httpx
 from jwt import PyJWK, PyJWKSet
 from jwt.exceptions import PyJWKSetError
 
-from config.settings import url_problem
+from config.parsers import url_problem
 
 log = logging.getLogger(__name__)
 
