@@ -143,7 +143,8 @@ class Bulkhead:
 
     def __init__(self, name: str, per_process: int, per_host: int, wait: float, directory: str | None = None,
                  max_waiting: int | None = None, label: str | None = None, database: bool = False,
-                 stalled_after: float = STALLED_AFTER, clock: Callable[[], float] = time.monotonic) -> None:
+                 stalled_after: float = STALLED_AFTER, first_stall: float | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.name = name
         self.database = database  # refusals are DependencyUnavailable, as app/adapters/sql.py promises
         self.label = label or name.capitalize()
@@ -152,6 +153,7 @@ class Bulkhead:
         self.wait = wait
         self.max_waiting = max_waiting
         self.stalled_after = stalled_after
+        self.first_stall = stalled_after if first_stall is None else first_stall  # the limit before any call time
         self._clock = clock
         self._host = HostSlots(directory or ".", name, per_host) if per_host else None
         # One plain lock for the process-level accounting: the uncontended path is one acquire/release.
@@ -160,7 +162,7 @@ class Bulkhead:
         self._waiting = 0
         self._progress_at = clock()  # last completed call, or when the bulkhead last became full
         # EWMA of completed calls' slot time (s); None until a call completed. A fresh worker's first burst
-        # at a slow shop is not a hang: with no call time to judge by, the stall limit is `stalled_after`
+        # at a slow shop is not a hang: with no call time to judge by, the stall limit is `first_stall`
         # (an EWMA started at 0 judged it at 0.25 s: 26 x 503 in a fresh 10-user burst, large shop, 200 ms).
         self._call_time: float | None = None
         self._depth = threading.local()
@@ -242,7 +244,7 @@ class Bulkhead:
         for 4 x the recent call time, within [STALL_MIN, stalled_after]): that thread stays free for health,
         readiness and grids."""
         bound = self.max_waiting or 0
-        limit = self.stalled_after if self._call_time is None else \
+        limit = self.first_stall if self._call_time is None else \
             min(self.stalled_after, max(STALL_MIN, 4 * self._call_time))
         if self._in_flight >= self.per_process and self._clock() - self._progress_at > limit:
             bound -= 1

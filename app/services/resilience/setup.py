@@ -20,7 +20,7 @@ from flask import Flask, current_app
 from app.adapters import sql
 from app.errors import DependencyUnavailable, UpstreamHTTPError, UpstreamTimeout, UpstreamUnavailable
 from app.services.resilience.breaker import BreakerOpen, CircuitBreaker, database_open_error, magento_open_error
-from app.services.resilience.bulkhead import Bulkhead, BulkheadRefusal
+from app.services.resilience.bulkhead import STALL_MIN, Bulkhead, BulkheadRefusal
 from app.services.resilience.state import CLOSED, HALF_OPEN, BreakerPolicy
 from app.services.resilience.store import BreakerStore, FallbackStore, LocalStore, RedisStore
 from config import budgets
@@ -137,7 +137,10 @@ def init_app(app: Flask) -> None:
         mdm_cap = budgets.mdm_per_worker(settings)  # the MDM pool's capacity: never tighter than the pool
         res.bulkheads["mdm_database"] = Bulkhead(
             "mdm_database", mdm_cap, 0, budgets.slot_wait(settings, budgets.db_call_budget(settings)),
-            max_waiting=budgets.max_waiting(settings, mdm_cap), label="MDM database", database=True)
+            max_waiting=budgets.max_waiting(settings, mdm_cap), label="MDM database", database=True,
+            # A database answers in milliseconds: no call time yet is no reason to wait 2 s before calling a
+            # hang a hang (that allowance is for a slow shop's first pages, on the Magento bulkhead).
+            first_stall=STALL_MIN)
     for name, engine_name in DATABASES.items():
         parts = [g for g in (getattr(res.breakers.get(name), "guard", None),
                              getattr(res.bulkheads.get(name), "slot", None)) if g is not None]
