@@ -30,9 +30,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
-from sqlalchemy import Connection, Engine, create_engine, event, exc
+from sqlalchemy import Connection, Engine, Select, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
@@ -40,6 +40,8 @@ from app.errors import DependencyUnavailable, SchemaMissing
 from config.budgets import POOL_OVERFLOW_FACTOR
 
 SqlGuard = Callable[[], AbstractContextManager[object]]
+# A SELECT of any column shape: the Core tables declare no Python types, so callers read rows by name/position.
+AnySelect = Select[Unpack[tuple[Any, ...]]]
 GUARDS_KEY = "sql_guards"
 SCHEMA_FIXES_KEY = "sql_schema_fixes"
 # How each dialect says "no such table" (SQLite, PostgreSQL, MariaDB/MySQL, SQL Server).
@@ -159,7 +161,7 @@ def missing_table(err: BaseException) -> str | None:
 def _schema_fix(name: str) -> str:
     from flask import current_app, has_app_context
 
-    fixes = current_app.extensions.get(SCHEMA_FIXES_KEY, {}) if has_app_context() else {}
+    fixes: dict[str, str] = current_app.extensions.get(SCHEMA_FIXES_KEY, {}) if has_app_context() else {}
     return fixes.get(name, "create its tables.")
 
 
@@ -201,8 +203,9 @@ def install_schema_fix(app: Any, name: str, fix: str) -> None:
 def _guard(engine: Engine) -> AbstractContextManager[object]:
     from flask import current_app, has_app_context
 
-    if has_app_context():
-        guard = current_app.extensions.get(GUARDS_KEY, {}).get(engine.logging_name)
+    if has_app_context() and engine.logging_name is not None:
+        guards: dict[str, SqlGuard] = current_app.extensions.get(GUARDS_KEY, {})
+        guard = guards.get(engine.logging_name)
         if guard is not None:
             return guard()
     return nullcontext()

@@ -133,7 +133,8 @@ def register_check(app: Flask, name: str, fn: Callable[[], CheckResult], *, crit
 
 
 def get_health() -> HealthRegistry:
-    return current_app.extensions["health"]
+    registry: HealthRegistry = current_app.extensions["health"]
+    return registry
 
 
 # -- checks every deployment has ------------------------------------------------------------------
@@ -142,9 +143,9 @@ def _redis_check() -> CheckResult:
     from app.services.cache import get_cache
 
     cache = get_cache()
-    if not cache.configured:
-        return CheckResult("warn", "memory", None, "REDIS_URL not set: in-memory cache per worker")
     client = get_redis()
+    if not cache.configured or client is None:  # the client exists exactly when REDIS_URL is set
+        return CheckResult("warn", "memory", None, "REDIS_URL not set: in-memory cache per worker")
     start = time.perf_counter()
     try:
         client.ping()

@@ -24,13 +24,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Engine, func, select
 
 from app.adapters import sql
+from app.adapters.sql import AnySelect
 from app.adapters.mdm.tables import produits, tarif
 from app.services.mdm.metrics import observed
 
 log = logging.getLogger(__name__)
+
+# The change markers' values as read (compared for equality only), and a table's key: the engine (URL and
+# schema translation) and the business date.
+Marker = tuple[object, ...]
+EngineKey = tuple[str, tuple[tuple[Any, Any], ...]]
+TableKey = tuple[EngineKey, date]
 
 DEFAULT_MAX_AGE_S = 60.0  # the same staleness the /api/mdm/prices response cache already allows
 MAX_TABLES = 8  # engines x dates kept per process (tests open many throw-away schemas)
@@ -49,11 +56,11 @@ class CurrentPrice:
 class PriceTable:
     """One engine's current prices on one date, sorted by SKU."""
 
-    marker: tuple
+    marker: Marker
     built_at: float
     rows: list[CurrentPrice]
     skus: list[str]
-    _selections: dict = field(default_factory=dict)
+    _selections: dict[tuple[datetime, str | None], list[CurrentPrice]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def lookup(self, sku: str) -> list[CurrentPrice]:
@@ -79,7 +86,7 @@ def _in_window(row: CurrentPrice, cutoff: datetime, category: str | None) -> boo
     return row.changed is not None and row.changed >= cutoff and (not category or row.category == category)
 
 
-def marker_statement() -> Select:
+def marker_statement() -> AnySelect:
     """The change markers: latest tariff modification and latest product creation."""
     return select(select(func.max(tarif.c.DateModif)).scalar_subquery(),
                   select(func.max(produits.c.DateCreation)).scalar_subquery())
@@ -87,11 +94,11 @@ def marker_statement() -> Select:
 
 class _Registry:
     def __init__(self) -> None:
-        self._tables: OrderedDict[tuple, PriceTable] = OrderedDict()
+        self._tables: OrderedDict[TableKey, PriceTable] = OrderedDict()
         self._lock = threading.Lock()
-        self._build_locks: dict[tuple, threading.Lock] = {}
+        self._build_locks: dict[TableKey, threading.Lock] = {}
 
-    def get(self, engine: Engine, today: date, build: Callable[[], Select], max_age_s: float) -> PriceTable:
+    def get(self, engine: Engine, today: date, build: Callable[[], AnySelect], max_age_s: float) -> PriceTable:
         key = (_engine_key(engine), today)
         with sql.connect(engine) as conn, observed("mdm.prices_marker"):
             marker = tuple(conn.execute(marker_statement()).one())
@@ -110,16 +117,16 @@ class _Registry:
                 table = self._store(key, _build(engine, build(), marker))
         return table
 
-    def _matching(self, key: tuple, marker: tuple) -> PriceTable | None:
+    def _matching(self, key: TableKey, marker: Marker) -> PriceTable | None:
         with self._lock:
             table = self._tables.get(key)
         return table if table is not None and table.marker == marker else None
 
-    def _build_lock(self, key: tuple) -> threading.Lock:
+    def _build_lock(self, key: TableKey) -> threading.Lock:
         with self._lock:
             return self._build_locks.setdefault(key, threading.Lock())
 
-    def _store(self, key: tuple, table: PriceTable) -> PriceTable:
+    def _store(self, key: TableKey, table: PriceTable) -> PriceTable:
         with self._lock:
             self._tables[key] = table
             self._tables.move_to_end(key)
@@ -128,7 +135,7 @@ class _Registry:
                 self._build_locks.pop(old, None)
         return table
 
-    def _refresh_behind(self, key: tuple, engine: Engine, build: Callable[[], Select], marker: tuple) -> None:
+    def _refresh_behind(self, key: TableKey, engine: Engine, build: Callable[[], AnySelect], marker: Marker) -> None:
         lock = self._build_lock(key)
         if not lock.acquire(blocking=False):
             return  # a rebuild is already running
@@ -151,12 +158,12 @@ class _Registry:
 _registry = _Registry()
 
 
-def _engine_key(engine: Engine) -> tuple:
+def _engine_key(engine: Engine) -> EngineKey:
     translate = engine.get_execution_options().get("schema_translate_map") or {}
     return (engine.url.render_as_string(hide_password=True), tuple(sorted(translate.items(), key=str)))
 
 
-def _build(engine: Engine, statement: Select, marker: tuple) -> PriceTable:
+def _build(engine: Engine, statement: AnySelect, marker: Marker) -> PriceTable:
     with sql.connect(engine) as conn, observed("mdm.prices_rank"):
         result = conn.execute(statement).all()
     rows = sorted((CurrentPrice(sku, _later(modified, created), category,
@@ -179,7 +186,7 @@ def select_prices(table: PriceTable, cutoff: datetime, category: str | None,
     return table.select(cutoff, category)
 
 
-def current_price_table(engine: Engine, today: date, build: Callable[[], Select],
+def current_price_table(engine: Engine, today: date, build: Callable[[], AnySelect],
                         max_age_s: float = DEFAULT_MAX_AGE_S) -> PriceTable:
     """The current prices of `engine` on `today`; `build()` gives the ranking statement when a rebuild is due.
 

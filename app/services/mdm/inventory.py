@@ -22,7 +22,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Engine,
-    Select,
     and_,
     case,
     false,
@@ -35,6 +34,7 @@ from sqlalchemy import (
 )
 
 from app.adapters import sql
+from app.adapters.sql import AnySelect
 from app.adapters.mdm.tables import produits, stock_changes
 from app.errors import InvalidInput
 from app.services.mdm.inventory_params import SEARCH_FIELDS, Condition, InventoryQuery
@@ -44,7 +44,7 @@ from app.services.mdm.sources import StoreSource, succursale_by_code
 
 sc, p = stock_changes, produits
 _PRODUCT_FIELDS = frozenset({"Code_JDE", "TypeProd", "Libelle", "Categorie", "Marque"})
-_COLUMNS: dict[str, Any] = {
+_COLUMNS: dict[str, ColumnElement[Any]] = {
     "Code_MDM": sc.c.Code_MDM, "Code_Source": sc.c.Code_Source, "Source": sc.c.Source,
     "QteStock": sc.c.QteStock, "DateDernierMaJ": sc.c.DateDernierMaJ, "changed": sc.c.changed,
     "syncedDate": sc.c.syncedDate, "Code_JDE": p.c.Code_JDE, "TypeProd": p.c.TypeProd,
@@ -60,14 +60,14 @@ class InventoryPage:
     page_size: int
 
 
-def _succursale_expr(stores: tuple[StoreSource, ...]) -> ColumnElement:
+def _succursale_expr(stores: tuple[StoreSource, ...]) -> ColumnElement[Any]:
     mapping = succursale_by_code(stores)
     if not mapping:
         return literal_column("NULL")
     return case(mapping, value=sc.c.Code_Source, else_=None)
 
 
-def _column(name: str, stores: tuple[StoreSource, ...]) -> ColumnElement:
+def _column(name: str, stores: tuple[StoreSource, ...]) -> ColumnElement[Any]:
     if name == "Succursale":
         return _succursale_expr(stores)
     try:
@@ -81,7 +81,7 @@ def _codes_for(values: Any, stores: tuple[StoreSource, ...]) -> list[int]:
     return [int(s.code_source) for s in stores if s.succursale in wanted]
 
 
-def _search(value: str, stores: tuple[StoreSource, ...]) -> ColumnElement:
+def _search(value: str, stores: tuple[StoreSource, ...]) -> ColumnElement[bool]:
     matching = select(p.c.Code_MDM).where(or_(*(p.c[f].icontains(value, autoescape=True) for f in SEARCH_FIELDS)))
     needle = value.lower()
     store_codes = [int(s.code_source) for s in stores if needle in s.source.lower()]
@@ -91,7 +91,7 @@ def _search(value: str, stores: tuple[StoreSource, ...]) -> ColumnElement:
     return or_(*clauses)
 
 
-def _predicate(cond: Condition, stores: tuple[StoreSource, ...]) -> ColumnElement:
+def _predicate(cond: Condition, stores: tuple[StoreSource, ...]) -> ColumnElement[bool]:
     if cond.op == "search":
         return _search(cond.value, stores)
     if cond.field == "Succursale":  # a branch is a set of Code_Source values
@@ -103,11 +103,12 @@ def _predicate(cond: Condition, stores: tuple[StoreSource, ...]) -> ColumnElemen
     return _compare(_column(cond.field, stores), cond.op, cond.value)
 
 
-def _compare(col: Any, op: str, value: Any) -> ColumnElement:
+def _compare(col: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
+    other: object = value  # not Any: an Any operand would make mypy type the comparisons below as Any
     if op == "eq":
-        return col == value
+        return col == other
     if op == "neq":
-        return or_(col != value, col.is_(None))
+        return or_(col != other, col.is_(None))
     if op == "contains":
         return col.icontains(value, autoescape=True)
     if op == "like":  # Magento semantics: the caller's % wildcards are kept, the value is still bound
@@ -119,13 +120,13 @@ def _compare(col: Any, op: str, value: Any) -> ColumnElement:
     if op == "nin":
         return or_(col.not_in(list(value)), col.is_(None))
     if op in ("gt",):
-        return col > value
+        return col > other
     if op in ("gteq", "from"):
-        return col >= value
+        return col >= other
     if op == "lt":
-        return col < value
+        return col < other
     if op in ("lteq", "to"):
-        return col <= value
+        return col <= other
     if op == "null":
         return col.is_(None)
     if op == "notnull":
@@ -133,7 +134,7 @@ def _compare(col: Any, op: str, value: Any) -> ColumnElement:
     raise InvalidInput(f"Unknown condition {op[:20]!r}.")
 
 
-def build_inventory_query(query: InventoryQuery, stores: tuple[StoreSource, ...]) -> tuple[Select, Select]:
+def build_inventory_query(query: InventoryQuery, stores: tuple[StoreSource, ...]) -> tuple[AnySelect, AnySelect]:
     """(page statement, count statement) for a validated query."""
     joined = sc.outerjoin(p, p.c.Code_MDM == sc.c.Code_MDM)
     where = [or_(*(_predicate(c, stores) for c in group)) if len(group) > 1 else _predicate(group[0], stores)

@@ -21,10 +21,11 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, Select, and_, case, func, literal_column, or_, select
+from sqlalchemy import Engine, and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import aliased
 
 from app.adapters import sql
+from app.adapters.sql import AnySelect
 from app.adapters.mdm.tables import produits, tarif
 from app.errors import InvalidInput
 from app.services.mdm.current_prices import (
@@ -95,7 +96,7 @@ def current_tariffs(today: date, owners: Any = None) -> Any:
     return ranked.subquery("cur")
 
 
-def _priced_products(today: date, owners: Any = None) -> tuple[Select, Any, Any]:
+def _priced_products(today: date, owners: Any = None) -> tuple[AnySelect, Any, Any]:
     """The product <- applied tariff join shared by the prices query and the inventory price lookup."""
     cur = current_tariffs(today, owners)
     parent = aliased(produits, name="parent")
@@ -110,7 +111,7 @@ def _priced_products(today: date, owners: Any = None) -> tuple[Select, Any, Any]
     return base, cur, parent
 
 
-def build_prices_query(query: PriceQuery) -> tuple[Select, Select]:
+def build_prices_query(query: PriceQuery) -> tuple[AnySelect, AnySelect]:
     """(page statement, count statement) for `query`; the page is ordered by sku so offsets are stable."""
     base, cur, _parent = _priced_products(query.today)
     cutoff = datetime.combine(query.today - timedelta(days=query.window_days), time.min)
@@ -130,14 +131,14 @@ def build_prices_query(query: PriceQuery) -> tuple[Select, Select]:
     return page, count
 
 
-def build_current_prices(today: date) -> Select:
+def build_current_prices(today: date) -> AnySelect:
     """Every product's applied tariff on `today`, with what the window and the filters read."""
     base, cur, _parent = _priced_products(today)
     return base.add_columns(produits.c.Code_MDM, cur.c.Tarif, cur.c.DateModif, produits.c.DateCreation,
                             produits.c.Categorie)
 
 
-def build_price_lookup(codes: list[str], today: date) -> Select:
+def build_price_lookup(codes: list[str], today: date) -> AnySelect:
     """Current applied price of the given products, whatever their dates (the inventory grid's Tarif)."""
     # The products themselves and, for variants, their parent configurable can own the applied price.
     parents = select(produits.c.Sku_Conf).where(produits.c.Code_MDM.in_(codes), produits.c.Sku_Conf.is_not(None))

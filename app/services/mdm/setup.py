@@ -3,15 +3,20 @@ from __future__ import annotations
 
 import time
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from app.adapters import sql
 from app.adapters.mdm.tables import approvisionnement, mdm_engine, produits, stock_changes, tarif
 from app.errors import DependencyUnavailable
 from app.services.mdm.metrics import set_slow_query_threshold
 from app.services.mdm.sources import StoreSource, load_sources
+from config.settings import Settings
+
+if TYPE_CHECKING:
+    from app.services.health import CheckResult
 
 CACHE_NAMESPACE = "mdm"
 # What a 503 mdm_schema_missing and the readiness check tell the user to do.
@@ -19,7 +24,7 @@ SCHEMA_FIX = ("run `python manage.py db seed` (creates the MDM tables with demo 
               "`manage.py up`), or point MDM_DATABASE_URL at the MDM database.")
 
 
-def make_mdm_engine(settings) -> Engine:
+def make_mdm_engine(settings: Settings) -> Engine:
     """The MDM engine from settings (MDM_DATABASE_URL and the DB_* timeouts), names translated."""
     raw = sql.create_engine_for(settings.mdm_database_url, connect_timeout=settings.db_connect_timeout,
                                 statement_timeout=settings.db_statement_timeout,
@@ -40,11 +45,13 @@ def init_app(app: Flask) -> None:
 
 
 def get_mdm_engine() -> Engine:
-    return current_app.extensions["mdm_db"]
+    engine: Engine = current_app.extensions["mdm_db"]
+    return engine
 
 
 def get_sources() -> tuple[StoreSource, ...]:
-    return current_app.extensions["mdm_sources"]
+    sources: tuple[StoreSource, ...] = current_app.extensions["mdm_sources"]
+    return sources
 
 
 def price_window_days() -> int:
@@ -63,7 +70,7 @@ def invalidate_mdm_cache() -> None:
     get_cache().clear_namespace(CACHE_NAMESPACE)
 
 
-def missing_tables(conn, engine: Engine) -> list[str]:
+def missing_tables(conn: Connection, engine: Engine) -> list[str]:
     """The MDM tables the service needs that this database lacks."""
     from sqlalchemy import inspect
 
@@ -74,7 +81,7 @@ def missing_tables(conn, engine: Engine) -> list[str]:
             if not inspector.has_table(t.name, schema=translate.get(t.schema, t.schema) if translate else t.schema)]
 
 
-def _check():
+def _check() -> CheckResult:
     """Connectivity and the MDM tables decide pass/fail: without its tables every MDM route and sync
     job fails, so the instance is not ready (the detail names the tables and the fix)."""
     from app.services.health import CheckResult

@@ -32,7 +32,6 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Engine,
-    Select,
     and_,
     bindparam,
     case,
@@ -49,6 +48,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from app.adapters import sql
+from app.adapters.sql import AnySelect
 from app.adapters.mdm.tables import Timestamp, approvisionnement, stock_changes
 from app.services.mdm.metrics import observed
 
@@ -98,12 +98,12 @@ def latest_movements(source_code: int | None) -> Any:
     )
     if source_code is not None:
         ranked = ranked.where(ap.c.Code_Source == source_code)
-    ranked = ranked.subquery("ranked")
-    return (select(ranked.c.Code_MDM, ranked.c.Code_Source, ranked.c.Source, ranked.c.QteStock)
-            .where(ranked.c.rn == 1).subquery("latest"))
+    rows = ranked.subquery("ranked")
+    return (select(rows.c.Code_MDM, rows.c.Code_Source, rows.c.Source, rows.c.QteStock)
+            .where(rows.c.rn == 1).subquery("latest"))
 
 
-def build_merge(source_code: int | None, now: datetime) -> tuple[Select, Any, Any]:
+def build_merge(source_code: int | None, now: datetime) -> tuple[AnySelect, Any, Any]:
     """(counts statement, update statement, insert statement) for one MERGE run."""
     latest = latest_movements(source_code)
     same_key = and_(sc.c.Code_MDM == latest.c.Code_MDM, sc.c.Code_Source == latest.c.Code_Source)
@@ -146,7 +146,7 @@ def merge_stock_changes(engine: Engine, source_code: int | None = None, *,
     raise AssertionError("unreachable")
 
 
-def build_changed_rows(source_code: int, after: str | None, limit: int) -> Select:
+def build_changed_rows(source_code: int, after: str | None, limit: int) -> AnySelect:
     stmt = (select(sc.c.Code_MDM, sc.c.Code_Source, sc.c.Source, sc.c.QteStock, sc.c.DateDernierMaJ)
             .where(sc.c.changed == true(), sc.c.Code_Source == source_code)
             .order_by(sc.c.Code_MDM).limit(limit))
