@@ -10,6 +10,7 @@ import logging
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
@@ -17,12 +18,16 @@ from flask import Flask, current_app
 from sqlalchemy import Engine, text
 
 from app.adapters.sql import create_engine_for
+from config.settings import Settings
+
+if TYPE_CHECKING:
+    from app.services.health import CheckResult
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent.parent.parent / "migrations"
 
 
-def make_app_engine(settings) -> Engine:
+def make_app_engine(settings: Settings) -> Engine:
     return create_engine_for(settings.app_database_url, connect_timeout=settings.db_connect_timeout,
                              statement_timeout=settings.db_statement_timeout, pool_size=settings.db_pool_size,
                              name="app_database")
@@ -55,10 +60,11 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def get_app_engine() -> Engine:
-    return current_app.extensions["app_db"]
+    engine: Engine = current_app.extensions["app_db"]
+    return engine
 
 
-def _check():
+def _check() -> CheckResult:
     from app.services.health import CheckResult
 
     start = time.perf_counter()

@@ -76,7 +76,7 @@ class KeyFetcher:
             raise KeySourceUnavailable("the discovery document names another issuer")
         url = doc.get("jwks_uri")
         problem = url_problem(url, self.config.allow_loopback_http) if isinstance(url, str) else "is missing"
-        if problem:
+        if problem or not isinstance(url, str):
             raise KeySourceUnavailable(f"the discovery document's jwks_uri {problem}")
         self._jwks_url = url
         return url

@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from limits.storage import RedisStorage
 
@@ -33,7 +34,7 @@ class LeanRedisStorage(RedisStorage):
 
     STORAGE_SCHEME = ["techno-etl+redis", "techno-etl+rediss"]
 
-    def __init__(self, uri: str, **options) -> None:
+    def __init__(self, uri: str, **options: Any) -> None:
         super().__init__(uri.replace("techno-etl+", "", 1), **options)
         self._counters: dict[str, _Counter] = {}
         self._lock = threading.Lock()

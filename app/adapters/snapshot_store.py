@@ -123,6 +123,7 @@ class RedisSnapshotStore:
         blob = self.client.get(REDIS_PREFIX + name)
         if blob is None:
             return None
+        assert isinstance(blob, bytes)  # the client is built without decode_responses: GET answers bytes
         doc = decode(blob)
         return Snapshot(name, doc["data"], _naive(doc["asOf"]), _naive(doc["builtAt"]), doc.get("jobId"), len(blob))
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from flask_caching import Cache
+from flask_caching.backends.rediscache import RedisCache
 from flask_caching.backends.simplecache import SimpleCache
 from redis.exceptions import RedisError
 
@@ -49,7 +50,7 @@ class Generation:
     value: int
 
 
-class _SizedStore(dict):
+class _SizedStore(dict[str, tuple[float, bytes]]):
     """SimpleCache's key -> (expires, pickled value) dict, keeping the total size of keys and values."""
 
     def __init__(self) -> None:
@@ -79,7 +80,7 @@ class _SizedStore(dict):
             return default[0]
         raise KeyError(key)
 
-    def popitem(self) -> tuple[str, Any]:
+    def popitem(self) -> tuple[str, tuple[float, bytes]]:
         key, item = super().popitem()
         self.nbytes -= self._size(key, item)
         return key, item
@@ -96,6 +97,8 @@ class BoundedMemoryCache(SimpleCache):
     Magento list, a dashboard) grow each worker by hundreds of MB. Expired entries go first, then
     the soonest to expire; a value larger than the whole bound is not stored.
     """
+
+    _cache: _SizedStore  # SimpleCache's plain dict, replaced in __init__
 
     def __init__(self, *args: Any, max_bytes: int = 64 * 1024 ** 2, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -116,7 +119,10 @@ class BoundedMemoryCache(SimpleCache):
         return bool(self._store(key, value, timeout, replace=False))
 
     def _store(self, key: str, value: Any, timeout: Any, *, replace: bool) -> bool:
-        item = (self._normalize_timeout(timeout), self.serializer.dumps(value))
+        data = self.serializer.dumps(value)
+        if data is None:  # unpicklable: cachelib's serializer logged why and answered None; nothing to store
+            return False
+        item = (self._normalize_timeout(timeout), data)
         with self._lock:
             if not replace and self.has(key):
                 return False
@@ -172,7 +178,7 @@ class CacheService:
         if not self._probe_lock.acquire(blocking=False):
             return
         try:
-            self._primary.cache._write_client.ping()
+            _redis_backend(self._primary)._write_client.ping()
             for namespace in list(self._pending_clears):
                 self._scan_delete(namespace)
                 self._pending_clears.discard(namespace)
@@ -189,7 +195,7 @@ class CacheService:
     def _backend_cache(self) -> Cache:
         if self._on_fallback:
             self._maybe_recover()
-        return self._fallback if self._on_fallback else self._primary  # type: ignore[return-value]
+        return self._fallback if self._on_fallback or self._primary is None else self._primary
 
     # -- operations --------------------------------------------------------------------------
     @staticmethod
@@ -242,7 +248,7 @@ class CacheService:
         cache = self._backend_cache()
         if cache is self._primary:
             try:
-                redis_cache = cache.cache
+                redis_cache = _redis_backend(cache)
                 raw, generation = redis_cache._read_client.mget(
                     [f"{redis_cache._get_prefix()}{self._key(namespace, key)}", GENERATION_PREFIX + namespace])
                 value = redis_cache.serializer.loads(raw)
@@ -267,7 +273,7 @@ class CacheService:
         if cache is self._primary:
             if generation.backend == "redis":
                 try:
-                    stored = self._redis_fill(cache.cache, namespace, key, value, ttl, generation.value)
+                    stored = self._redis_fill(_redis_backend(cache), namespace, key, value, ttl, generation.value)
                 except RedisError as exc:
                     CACHE_OPS.labels(namespace, "set", "error").inc()
                     self._fail_over(exc)
@@ -279,7 +285,7 @@ class CacheService:
         CACHE_OPS.labels(namespace, "set", "ok" if stored else "stale").inc()
         return stored
 
-    def _redis_fill(self, redis_cache: Any, namespace: str, key: str, value: Any, ttl: int | None,
+    def _redis_fill(self, redis_cache: RedisCache, namespace: str, key: str, value: Any, ttl: int | None,
                     generation: int) -> bool:
         client = redis_cache._write_client
         if self._fill_script is None or self._fill_script.registered_client is not client:
@@ -315,7 +321,8 @@ class CacheService:
         return len(keys)
 
     def _scan_delete(self, namespace: str) -> int:
-        client = self._primary.cache._write_client  # type: ignore[union-attr]
+        assert self._primary is not None  # only called with Redis configured
+        client = _redis_backend(self._primary)._write_client
         client.incr(GENERATION_PREFIX + namespace)  # first: a fill that read the old generation is refused
         removed = 0
         batch: list[bytes] = []
@@ -327,6 +334,13 @@ class CacheService:
         if batch:
             removed += client.delete(*batch)
         return removed
+
+
+def _redis_backend(cache: Cache) -> RedisCache:
+    """The RedisCache behind the primary (Flask-Caching types every backend as its SimpleCache base)."""
+    backend: object = cache.cache
+    assert isinstance(backend, RedisCache)
+    return backend
 
 
 def init_app(app: Flask) -> None:
@@ -349,4 +363,5 @@ def init_app(app: Flask) -> None:
 
 
 def get_cache() -> CacheService:
-    return current_app.extensions["cache_service"]
+    service: CacheService = current_app.extensions["cache_service"]
+    return service

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -93,7 +93,10 @@ def _in_request() -> bool:
     return has_request_context()
 
 
-CallGuard = Callable[[Callable[[], T], CallInfo], T]
+class CallGuard(Protocol):
+    """Wraps every logical call (a breaker, a bulkhead): runs `call` and answers what it answers."""
+
+    def __call__(self, call: Callable[[], T], info: CallInfo, /) -> T: ...
 
 
 def _no_guard(call: Callable[[], T], info: CallInfo) -> T:

@@ -71,4 +71,5 @@ def init_app(app: Flask, client: MagentoClient | None = None) -> None:
 
 def get_magento_client() -> MagentoClient:
     """The app's MagentoClient (call inside an app context)."""
-    return current_app.extensions[EXTENSION_KEY]
+    client: MagentoClient = current_app.extensions[EXTENSION_KEY]
+    return client

@@ -27,7 +27,9 @@ class MagentoResources:
     """Operations on top of `request(method, path, *, params, json_body, store, upsert, authenticated)`."""
 
     if TYPE_CHECKING:  # provided by MagentoClient, the class this mixin is combined with
-        def request(self, method: str, path: str, **kwargs: Any) -> Any: ...
+        def request(self, method: str, path: str, *, params: Mapping[str, Any] | str | bytes | None = None,
+                    json_body: Any = ..., store: str | None = None, upsert: bool = False,
+                    authenticated: bool = True) -> Any: ...
 
         def _token_call(self, username: str, password: str, *, upsert: bool) -> str: ...
 
@@ -39,8 +41,9 @@ class MagentoResources:
         `criteria` is the nested searchCriteria object, e.g. {"filter_groups": [{"filters": [{"field":
         "sku", "value": "A%", "condition_type": "like"}]}], "pageSize": 50, "currentPage": 1}.
         """
-        return self.request("GET", path, params={"searchCriteria": dict(criteria or {"pageSize": 0})},
-                            store=store)
+        page: dict[str, Any] = self.request("GET", path, params={"searchCriteria": dict(criteria or {"pageSize": 0})},
+                                            store=store)
+        return page
 
     def iterate_search(self, path: str, page_size: int = 100, criteria: Mapping[str, Any] | None = None,
                        *, store: str | None = None) -> Iterator[dict[str, Any]]:
@@ -64,7 +67,8 @@ class MagentoResources:
     # -- products --------------------------------------------------------------------------------
     def get_product(self, sku: str, *, store: str | None = None) -> dict[str, Any]:
         """GET V1/products/{sku}; an unknown SKU raises UpstreamHTTPError(404)."""
-        return self.request("GET", f"V1/products/{segment(sku)}", store=store)
+        product: dict[str, Any] = self.request("GET", f"V1/products/{segment(sku)}", store=store)
+        return product
 
     def save_product(self, product: Mapping[str, Any], *, save_options: bool | None = None,
                      store: str | None = None) -> dict[str, Any]:
@@ -72,7 +76,9 @@ class MagentoResources:
         body: dict[str, Any] = {"product": dict(product)}
         if save_options is not None:
             body["saveOptions"] = save_options
-        return self.request("PUT", f"V1/products/{segment(product['sku'])}", json_body=body, store=store)
+        saved: dict[str, Any] = self.request("PUT", f"V1/products/{segment(product['sku'])}", json_body=body,
+                                             store=store)
+        return saved
 
     def base_prices(self, prices: list[Mapping[str, Any]], *, store: str | None = None) -> list[dict[str, Any]]:
         """POST V1/products/base-prices with [{sku, price, store_id}]; returns Magento's failure list
@@ -92,7 +98,8 @@ class MagentoResources:
 
     def bulk_status(self, bulk_uuid: str) -> dict[str, Any]:
         """GET V1/bulk/{uuid}/status: operations_list with status 1 complete .. 5 rejected."""
-        return self.request("GET", f"V1/bulk/{segment(bulk_uuid)}/status")
+        status: dict[str, Any] = self.request("GET", f"V1/bulk/{segment(bulk_uuid)}/status")
+        return status
 
     # -- inventory and media ---------------------------------------------------------------------
     def post_source_items(self, items: list[Mapping[str, Any]], *, store: str | None = None) -> Any:

@@ -32,7 +32,8 @@ class RetryPolicy:
 
     def backoff(self, retry_number: int, rand: Callable[[], float] = random.random) -> float:
         """Full jitter (AWS architecture blog): uniform in [0, min(backoff_max, base * 2**(n-1))]."""
-        ceiling = min(self.backoff_max, self.backoff_base * (2 ** max(0, retry_number - 1)))
+        doubling: int = 2 ** max(0, retry_number - 1)  # int ** int is typed Any (a negative power is a float)
+        ceiling = min(self.backoff_max, self.backoff_base * doubling)
         return rand() * ceiling
 
     def wait_before_retry(self, retry_number: int, retry_after: float | None, waited: float,
