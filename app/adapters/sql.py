@@ -32,7 +32,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Unpack
 
-from sqlalchemy import Connection, Engine, Select, create_engine, event, exc
+from sqlalchemy import Connection, CursorResult, Engine, Select, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
@@ -223,6 +223,14 @@ def begin(engine: Engine) -> Iterator[Connection]:
     """`engine.begin()` (one transaction, committed on success) with error translation."""
     with _guard(engine), translate_errors(engine), engine.begin() as conn:
         yield conn
+
+
+def inserted_id(result: CursorResult[Unpack[tuple[Any, ...]]]) -> int:
+    """The key (one integer column) of the row a single-row INSERT created."""
+    key = result.inserted_primary_key
+    if key is None:  # SQLAlchemy answers None only for a multi-row INSERT: a bug of the caller
+        raise TypeError("inserted_id() needs the result of a single-row INSERT")
+    return int(key[0])
 
 
 def ping(engine: Engine) -> float:

@@ -105,7 +105,7 @@ def decode(data: bytes, limits: ImageLimits, *, draft_box: DraftBox | None = Non
     fmt = sniff_format(data)
     try:
         with _bomb_guard(limits):
-            im = Image.open(io.BytesIO(data), formats=[fmt])
+            im: Image.Image = Image.open(io.BytesIO(data), formats=[fmt])
             check_dimensions(im.width, im.height, limits)
             animated = bool(getattr(im, "is_animated", False))
             orientation = int(im.getexif().get(_ORIENTATION_TAG, 1) or 1)

@@ -133,7 +133,7 @@ def plan(operations: Iterable[Mapping[str, Any]]) -> list[Target]:
     for index, spec in enumerate(operations):
         options = dict(spec)
         name = options.pop("op", None)
-        preset = PRESETS.get(name)  # type: ignore[arg-type]
+        preset = PRESETS.get(name)
         if preset is None:
             raise InvalidInput(f"Unknown operation {name!r}.",
                                details={f"operations.{index}.op": [f"one of {', '.join(PRESETS)}"]})

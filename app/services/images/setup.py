@@ -9,6 +9,8 @@ from flask import Flask, current_app
 from app.services.health import register_check
 from app.services.images.health import image_pool_check
 from app.services.images.limits import ImageLimits
+from app.services.images.operations import ImageResult
+from app.services.images.watermark import Watermark
 from workers.pool import configure_image_pool
 
 
@@ -36,7 +38,8 @@ def init_app(app: Flask) -> None:
 
 
 def current_limits() -> ImageLimits:
-    return current_app.extensions["images"]["limits"]
+    limits: ImageLimits = current_app.extensions["images"]["limits"]
+    return limits
 
 
 def image_request_admission() -> AbstractContextManager[None]:
@@ -46,7 +49,7 @@ def image_request_admission() -> AbstractContextManager[None]:
     return get_image_pool().admission()
 
 
-def process_upload(data: bytes, operations: list[dict], watermark=None):
+def process_upload(data: bytes, operations: list[dict[str, Any]], watermark: Watermark | None = None) -> ImageResult:
     """Run operations on one uploaded image in this worker's pool, with the configured limits and timeout.
 
     Raises the image errors (400/413/415) for bad input, ImageTaskTimeout (504) when it takes too long.

@@ -62,7 +62,7 @@ def _mark(watermark: Watermark, width: int) -> Image.Image:
         text = (watermark.text or "").strip()
         font = ImageFont.load_default(size=max(8, target // max(4, len(text))))
         left, top, right, bottom = font.getbbox(text)
-        mark = Image.new("RGBA", (right - left + 4, bottom - top + 4), (0, 0, 0, 0))
+        mark = Image.new("RGBA", (int(right - left) + 4, int(bottom - top) + 4), (0, 0, 0, 0))
         # White text with a dark outline stays readable on light and dark products alike.
         ImageDraw.Draw(mark).text((2 - left, 2 - top), text, font=font, fill=(255, 255, 255, 255),
                                   stroke_width=1, stroke_fill=(0, 0, 0, 255))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, Insert, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.adapters import sql
@@ -102,7 +102,7 @@ def _dumps(value: Any) -> str:
 
 
 def insert_job_statement(kind: str, params: dict[str, Any], *, max_attempts: int, requested_by: str | None,
-                         now: datetime) -> Any:
+                         now: datetime) -> Insert:
     return insert(jobs).values(kind=kind, params=_dumps(params), status="pending", max_attempts=max_attempts,
                                requested_by=requested_by, available_at=now, created_at=now, updated_at=now)
 
@@ -113,7 +113,7 @@ def enqueue(engine: Engine, kind: str, params: dict[str, Any], *, max_attempts: 
     stmt = insert_job_statement(kind, params, max_attempts=max_attempts, requested_by=requested_by,
                                 now=now or utcnow())
     with sql.begin(engine) as conn:
-        return int(conn.execute(stmt).inserted_primary_key[0])
+        return sql.inserted_id(conn.execute(stmt))
 
 
 def get_job(engine: Engine, job_id: int) -> JobRecord | None:

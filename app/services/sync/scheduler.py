@@ -106,9 +106,9 @@ def fire_due(engine: Engine, schedules: list[Schedule], *, now: datetime, tz: Zo
                     same, jobs.c.status.in_(ACTIVE + QUEUED))).scalar_one()
                 job_id = None
                 if not busy:
-                    job_id = int(conn.execute(insert_job_statement(
+                    job_id = sql.inserted_id(conn.execute(insert_job_statement(
                         schedule.kind, {**schedule.params, "schedule": schedule.name}, max_attempts=max_attempts,
-                        requested_by=f"schedule:{schedule.name}", now=now)).inserted_primary_key[0])
+                        requested_by=f"schedule:{schedule.name}", now=now)))
                     conn.execute(update(schedule_runs).where(schedule_runs.c.name == schedule.name,
                                                              schedule_runs.c.due_at == due).values(job_id=job_id))
         except IntegrityError:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from app.adapters import sql
 from app.adapters.appdb_tables import feature_comments, voting_features
@@ -20,7 +20,7 @@ def _comment_dict(row: Any) -> dict[str, Any]:
     return data
 
 
-def _require_feature(conn, feature_id: int) -> None:
+def _require_feature(conn: Connection, feature_id: int) -> None:
     if conn.execute(select(voting_features.c.id).where(voting_features.c.id == feature_id)).first() is None:
         raise NotFound(f"Feature {feature_id} does not exist.", details={"feature_id": feature_id})
 
@@ -48,5 +48,5 @@ def add_comment(engine: Engine, feature_id: int, user_id: str, comment: str) -> 
         result = conn.execute(insert(c).values(feature_id=feature_id, user_id=user_id, comment=text, created_at=now))
         conn.execute(update(voting_features).where(voting_features.c.id == feature_id).values(updated_at=now))
         row = conn.execute(select(c.c.id, c.c.feature_id, c.c.user_id, c.c.comment, c.c.created_at)
-                           .where(c.c.id == result.inserted_primary_key[0])).one()
+                           .where(c.c.id == sql.inserted_id(result))).one()
         return _comment_dict(row)

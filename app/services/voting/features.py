@@ -100,7 +100,7 @@ def _resolve_category(conn: Connection, category_id: int | None, category_name: 
         found = conn.execute(select(c.c.id).where(func.lower(c.c.name) == category_name.strip().lower())).first()
         if found is None:
             raise InvalidInput("Unknown category.", details={"category": [f"no category named {category_name!r}"]})
-        return found.id
+        return int(found.id)
     return None
 
 
@@ -126,7 +126,7 @@ def create_feature(engine: Engine, *, title: str, created_by: str, description: 
         result = conn.execute(insert(voting_features).values(
             title=title.strip(), description=description, category_id=resolved, priority=priority, status=status,
             target_release=target_release, created_by=created_by, created_at=now, updated_at=now))
-        return fetch_feature(conn, result.inserted_primary_key[0])
+        return fetch_feature(conn, sql.inserted_id(result))
 
 
 def update_feature(engine: Engine, feature_id: int, changes: dict[str, Any]) -> dict[str, Any]:

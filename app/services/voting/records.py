@@ -4,8 +4,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, func, select
 
+from app.adapters.sql import AnySelect
 from app.adapters.appdb_tables import (
     VOTE_TYPES,
     VOTING_PRIORITIES,
@@ -45,7 +46,7 @@ def aware(value: dt.datetime | None) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC)
 
 
-def feature_select() -> Select:
+def feature_select() -> AnySelect:
     """Features joined to their category, with the number of comments."""
     f, c = voting_features, voting_categories
     comments = (select(func.count()).select_from(feature_comments)

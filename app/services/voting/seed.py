@@ -63,9 +63,9 @@ def seed_voting(engine: Engine, *, reset: bool = False, seed: int = 7) -> dict[s
         ids = dict(conn.execute(select(voting_categories.c.name, voting_categories.c.id)).all())
         for order, (name, description, color) in enumerate(CATEGORIES):
             if name not in ids:
-                ids[name] = conn.execute(insert(voting_categories).values(
+                ids[name] = sql.inserted_id(conn.execute(insert(voting_categories).values(
                     name=name, description=description, color=color, sort_order=order,
-                    created_at=now)).inserted_primary_key[0]
+                    created_at=now)))
                 added["categories"] += 1
         titles = set(conn.execute(select(voting_features.c.title)).scalars())
         new_ids: list[int] = []
@@ -73,10 +73,10 @@ def seed_voting(engine: Engine, *, reset: bool = False, seed: int = 7) -> dict[s
             if title in titles:
                 continue
             created = now - timedelta(days=90 - index * 5)
-            new_ids.append(conn.execute(insert(voting_features).values(
+            new_ids.append(sql.inserted_id(conn.execute(insert(voting_features).values(
                 title=title, description=description, category_id=ids[category], status=status,
                 priority=priority, target_release=release, created_by="demo:seed", created_at=created,
-                updated_at=created + timedelta(days=rng.randint(0, 20)))).inserted_primary_key[0])
+                updated_at=created + timedelta(days=rng.randint(0, 20))))))
             added["features"] += 1
         for feature_id in new_ids:
             for user in rng.sample(DEMO_USERS, rng.randint(0, 3)):

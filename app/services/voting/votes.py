@@ -13,10 +13,11 @@ statement touching no row, and the whole transaction is retried on fresh data.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, exc, func, insert, select, update
+from sqlalchemy import Connection, Engine, ScalarSelect, delete, exc, func, insert, select, update
 
 from app.adapters import sql
 from app.adapters.appdb_tables import VOTE_TYPES, user_votes, voting_features
@@ -113,7 +114,7 @@ def _unvote_once(conn: Connection, feature_id: int, user_id: str) -> VoteState:
     return _state(conn, feature_id, None, changed=True)
 
 
-def _run(engine: Engine, action, *args: Any) -> VoteState:
+def _run(engine: Engine, action: Callable[..., VoteState], *args: Any) -> VoteState:
     for _ in range(MAX_ATTEMPTS):
         try:
             with sql.begin(engine) as conn:
@@ -157,7 +158,7 @@ def recount(engine: Engine) -> int:
     """Rebuild every feature's counters from user_votes (repair tool); returns how many rows changed."""
     f, v = voting_features, user_votes
 
-    def tally(kind: str):
+    def tally(kind: str) -> ScalarSelect[int]:
         return (select(func.count()).select_from(v).where(v.c.feature_id == f.c.id, v.c.vote_type == kind)
                 .scalar_subquery())
     with sql.begin(engine) as conn:
