@@ -28,7 +28,8 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from multiprocessing.pool import AsyncResult
+from typing import Any, TypeVar
 
 from app import telemetry
 from app.errors import AppError, DependencyUnavailable, UpstreamTimeout
@@ -38,6 +39,7 @@ from app.services.images.watermark import Watermark
 from workers import tasks
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MASTER_PID_ENV = "TECHNO_ETL_MASTER_PID"
 DEFAULT_TASK_TIMEOUT = 20.0  # seconds; keep below Gunicorn's worker timeout
@@ -239,8 +241,8 @@ class ImagePool:
 
     # tasks ---------------------------------------------------------------------------------------
 
-    def run(self, fn: Callable[..., tuple[Any, tasks.TaskStats]], *args: Any, op: str,
-            timeout: float | None = None, queue_wait: float | None = None) -> Any:
+    def run(self, fn: Callable[..., tuple[T, tasks.TaskStats]], *args: Any, op: str,
+            timeout: float | None = None, queue_wait: float | None = None) -> T:
         """Run a workers.tasks function in a child and return its value.
 
         Waits for a free process first (at most `queue_wait`, default the pool's; background callers
@@ -256,15 +258,16 @@ class ImagePool:
         finally:
             self._give_slot(slot)
 
-    def _run_in_slot(self, slot: int, fn: Callable[..., Any], args: tuple[Any, ...], op: str,
-                     timeout: float) -> Any:
+    def _run_in_slot(self, slot: int, fn: Callable[..., tuple[T, tasks.TaskStats]], args: tuple[Any, ...], op: str,
+                     timeout: float) -> T:
         pool, running, generation = self._ensure_started()
         outcome = "ok"
         BUSY.inc()
         started = time.perf_counter()
         try:
             try:
-                pending = pool.apply_async(tasks.run_in_slot, (slot, fn, *args))
+                pending: AsyncResult[tuple[T, tasks.TaskStats]] = pool.apply_async(tasks.run_in_slot,
+                                                                                   (slot, fn, *args))
             except ValueError as exc:  # "Pool not running": recycled between the two lines above
                 raise ImagePoolRestarted("image_pool", "The image pool restarted; retry.",
                                          headers={"Retry-After": "1"}) from exc
@@ -282,8 +285,8 @@ class ImagePool:
             BUSY.dec()
             self._record(op, outcome, time.perf_counter() - started)
 
-    def _wait(self, pool: Any, pending: Any, running: Any, slot: int, generation: int, timeout: float,
-              op: str) -> Any:
+    def _wait(self, pool: Any, pending: AsyncResult[tuple[T, tasks.TaskStats]], running: Any, slot: int,
+              generation: int, timeout: float, op: str) -> tuple[T, tasks.TaskStats]:
         submitted = time.monotonic()
         # A free process takes the task at once; a slow pick-up means the pool itself is broken.
         pickup_deadline = submitted + max(timeout, 5.0)

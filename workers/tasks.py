@@ -122,7 +122,7 @@ def probe() -> tuple[dict[str, Any], TaskStats]:
     """Round trip for health checks and tests: the child's pid, parent and signal dispositions."""
     def describe(sig: int) -> str:
         handler = signal.getsignal(sig)
-        return {signal.SIG_DFL: "default", signal.SIG_IGN: "ignore"}.get(handler, "handler")
+        return "default" if handler == signal.SIG_DFL else "ignore" if handler == signal.SIG_IGN else "handler"
 
     info = {"pid": os.getpid(), "ppid": os.getppid(),
             "signals": {name: describe(getattr(signal, name)) for name in ("SIGINT", "SIGTERM", "SIGQUIT")}}
@@ -131,4 +131,8 @@ def probe() -> tuple[dict[str, Any], TaskStats]:
 
 def sleep_for(seconds: float) -> tuple[float, TaskStats]:
     """A task that only waits: for timeout and recycling tests and drills."""
-    return _measured(lambda: time.sleep(seconds) or seconds)
+    def wait() -> float:
+        time.sleep(seconds)
+        return seconds
+
+    return _measured(wait)

@@ -8,26 +8,32 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
+
+from flask import Flask
 
 from app import lifecycle
 from app.telemetry import collect_registry
+
+# Merged samples by name: {sample_name: [(labels, value), ...]}; a section turns them into JSON.
+Samples = dict[str, list[tuple[dict[str, str], float]]]
+Section = Callable[[Samples], dict[str, Any]]
 
 REQUEST_TOTAL = "techno_etl_http_request_total"
 REQUEST_DURATION = "techno_etl_http_request_duration_seconds"
 
 
-def samples() -> dict[str, list[tuple[dict[str, str], float]]]:
+def samples() -> Samples:
     """Every merged sample by name: {sample_name: [(labels, value), ...]}."""
-    out: dict[str, list[tuple[dict[str, str], float]]] = defaultdict(list)
+    out: Samples = defaultdict(list)
     for family in collect_registry().collect():
         for sample in family.samples:
             out[sample.name].append((sample.labels, sample.value))
     return out
 
 
-def total(data: dict, name: str, **match: str) -> float:
+def total(data: Samples, name: str, **match: str) -> float:
     return sum(v for labels, v in data.get(name, []) if all(labels.get(k) == val for k, val in match.items()))
 
 
@@ -49,7 +55,7 @@ def quantile_from_buckets(buckets: Iterable[tuple[float, float]], q: float) -> f
     return prev_bound
 
 
-def histogram_summary(data: dict, name: str, **match: str) -> dict[str, Any]:
+def histogram_summary(data: Samples, name: str, **match: str) -> dict[str, Any]:
     """count, sum, avg and p50/p95/p99 (seconds) of a merged histogram."""
     buckets: dict[float, float] = defaultdict(float)
     for labels, value in data.get(name + "_bucket", []):
@@ -69,7 +75,7 @@ def _ms(value: float | None) -> float | None:
     return None if value is None else round(value * 1000, 2)
 
 
-def request_summary(data: dict) -> dict[str, Any]:
+def request_summary(data: Samples) -> dict[str, Any]:
     by_status: dict[str, float] = defaultdict(float)
     for labels, value in data.get(REQUEST_TOTAL, []):
         by_status[labels.get("status", "")] += value
@@ -88,7 +94,7 @@ def request_summary(data: dict) -> dict[str, Any]:
     }
 
 
-def cache_summary(data: dict, status: dict[str, Any]) -> dict[str, Any]:
+def cache_summary(data: Samples, status: dict[str, Any]) -> dict[str, Any]:
     name = "techno_etl_cache_operations_total"
     hits, misses = total(data, name, op="get", result="hit"), total(data, name, op="get", result="miss")
     ops = sum(v for _, v in data.get(name, []))
@@ -103,7 +109,7 @@ def cache_summary(data: dict, status: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def database_summary(data: dict) -> dict[str, Any]:
+def database_summary(data: Samples) -> dict[str, Any]:
     queries = total(data, "techno_etl_database_queries_total")
     errors = total(data, "techno_etl_database_query_errors_total")
     hist = histogram_summary(data, "techno_etl_database_query_duration_seconds")
@@ -112,9 +118,10 @@ def database_summary(data: dict) -> dict[str, Any]:
             "avgResponseTime": _ms(hist["avg"]), "p95ResponseTime": _ms(hist["p95"])}
 
 
-def worker_summary(data: dict) -> dict[str, Any]:
-    requests = {labels.get("pid"): int(v) for labels, v in data.get("techno_etl_worker_requests", [])}
-    started = {labels.get("pid"): v for labels, v in data.get("techno_etl_worker_start_time_seconds", [])}
+def worker_summary(data: Samples) -> dict[str, Any]:
+    # Multiprocess "all"-mode gauges: the collector labels every sample with its pid.
+    requests = {labels["pid"]: int(v) for labels, v in data.get("techno_etl_worker_requests", [])}
+    started = {labels["pid"]: v for labels, v in data.get("techno_etl_worker_start_time_seconds", [])}
     now = time.time()
     workers = [{"pid": int(pid), "requests": requests.get(pid, 0),
                 "ageSeconds": round(now - started[pid], 1) if pid in started else None}
@@ -128,7 +135,7 @@ def service_uptime() -> float:
     return time.time() - lifecycle.service_started_at()
 
 
-def register_section(app: Any, name: str, fn: Any) -> None:
+def register_section(app: Flask, name: str, fn: Section) -> None:
     """Let an area add a JSON section (sync, images, breakers...) computed from the merged samples.
 
     `fn(data) -> dict` receives `samples()`; it runs in the request's app context.
@@ -136,5 +143,5 @@ def register_section(app: Any, name: str, fn: Any) -> None:
     app.extensions.setdefault("metrics_sections", {})[name] = fn
 
 
-def sections(app: Any, data: dict) -> dict[str, Any]:
+def sections(app: Flask, data: Samples) -> dict[str, Any]:
     return {name: fn(data) for name, fn in app.extensions.get("metrics_sections", {}).items()}

@@ -10,7 +10,7 @@ UpstreamTimeout): the job fails or retries, the stored snapshots stay as they we
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
@@ -34,13 +34,13 @@ class Progress(Protocol):
 
 
 def _page_size() -> int:
-    return max(1, min(MAX_PAGE_SIZE, current_app.config["SETTINGS"].magento_analytics_page_size))
+    return max(1, min(MAX_PAGE_SIZE, int(current_app.config["SETTINGS"].magento_analytics_page_size)))
 
 
 def _concurrency() -> int:
     """Pages read at once: the setting, never more than half the worker's Magento slots (requests keep the rest)."""
     settings = current_app.config["SETTINGS"]
-    return max(1, min(settings.magento_analytics_concurrency, magento_per_worker(settings) // 2))
+    return max(1, min(int(settings.magento_analytics_concurrency), magento_per_worker(settings) // 2))
 
 
 def _by(*fields: str) -> list[dict[str, str]]:
@@ -93,7 +93,7 @@ def read_all(path: str, criteria: Mapping[str, Any], part: str, progress: Progre
         yield from items
 
 
-def _pages(page: Any, start: int, last: int, progress: Progress | None,
+def _pages(page: Callable[[int], dict[str, Any]], start: int, last: int, progress: Progress | None,
            first: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
     """(number, result) of page 1 (already read), then pages `start`..`last` read concurrently, in order."""
     yield 1, first
@@ -106,7 +106,7 @@ def _pages(page: Any, start: int, last: int, progress: Progress | None,
                 progress.checkpoint()
             yield number, page(number)
         return
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types the proxy as Flask
 
     def read(number: int) -> dict[str, Any]:
         with app.app_context():  # the client reads settings, breakers and bulkheads from the app
@@ -118,12 +118,12 @@ def _pages(page: Any, start: int, last: int, progress: Progress | None,
     try:
         while True:
             while len(pending) < workers:  # at most `workers` pages in flight, none read far ahead
-                number = next(numbers, None)
-                if number is None:
+                upcoming = next(numbers, None)
+                if upcoming is None:
                     break
                 if progress is not None:
                     progress.checkpoint()  # a stop request ends the read before the next page
-                pending.append((number, pool.submit(read, number)))
+                pending.append((upcoming, pool.submit(read, upcoming)))
             if not pending:
                 return
             number, future = pending.popleft()

@@ -40,8 +40,9 @@ def slim_product(item: Mapping[str, Any]) -> dict[str, Any]:
               if isinstance(a, Mapping)}
     links = ((item.get("extension_attributes") or {}).get("category_links") or [])
     category_ids = [str(link.get("category_id")) for link in links if isinstance(link, Mapping)]
-    if not category_ids and isinstance(custom.get("category_ids"), list):
-        category_ids = [str(c) for c in custom["category_ids"]]
+    listed = custom.get("category_ids")
+    if not category_ids and isinstance(listed, list):
+        category_ids = [str(c) for c in listed]
     filled = [code for code in TOP_LEVEL_ATTRIBUTES if is_filled(item.get(code))]
     filled += [code for code, value in custom.items() if code and is_filled(value)]
     return {
@@ -136,7 +137,7 @@ def attribute_fill(products: Iterable[Mapping[str, Any]], attributes: Iterable[M
     if not products:
         return []
     filled = Counter(code for p in products for code in p["filled"])
-    rows = []
+    rows: list[dict[str, Any]] = []
     for attr in attributes:
         code = attr.get("attribute_code")
         if not code:

@@ -34,7 +34,8 @@ def product_by_id(product_id: int) -> dict[str, Any]:
     items = result.get("items") or []
     if not items:
         raise NotFound(f"No Magento product has id {product_id}.")
-    return items[0]
+    product: dict[str, Any] = items[0]
+    return product
 
 
 def _links(product: dict[str, Any]) -> list[dict[str, Any]]:

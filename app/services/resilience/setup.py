@@ -15,6 +15,7 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager, nullco
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import redis
 from flask import Flask, current_app
 
 from app.adapters import sql
@@ -91,7 +92,7 @@ def classify_database(exc: BaseException) -> bool | None:
     return None
 
 
-def make_store(settings: Any, redis_client: Any) -> BreakerStore:
+def make_store(settings: Any, redis_client: redis.Redis | None) -> BreakerStore:
     local = LocalStore(os.path.join(settings.run_dir, "breakers.sqlite3"))
     if redis_client is None:
         return local
@@ -177,4 +178,5 @@ def _register_health(app: Flask, name: str, *, critical: bool) -> None:
 
 
 def get_resilience() -> Resilience:
-    return current_app.extensions[EXTENSION_KEY]
+    resilience: Resilience = current_app.extensions[EXTENSION_KEY]
+    return resilience

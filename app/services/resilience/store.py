@@ -19,7 +19,10 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol, TypeVar
+
+import redis
+from redis.client import Pipeline
 
 from app.adapters.host_sqlite import HostSqlite
 from app.services.resilience.state import BreakerRecord
@@ -27,12 +30,14 @@ from app.services.resilience.state import BreakerRecord
 log = logging.getLogger(__name__)
 Mutation = Callable[[BreakerRecord], "BreakerRecord | None"]
 REDIS_PREFIX = "techno-etl:breaker:"
+T = TypeVar("T")
 
 
 class BreakerStore(Protocol):
     """Shared storage of breaker records."""
 
-    backend: str
+    @property
+    def backend(self) -> str: ...  # "local" | "redis": where the records live now
 
     def read(self, name: str) -> BreakerRecord: ...
 
@@ -83,7 +88,7 @@ class RedisStore:
 
     backend = "redis"
 
-    def __init__(self, client: Any, prefix: str = REDIS_PREFIX) -> None:
+    def __init__(self, client: redis.Redis, prefix: str = REDIS_PREFIX) -> None:
         self.client = client
         self.prefix = prefix
 
@@ -94,7 +99,7 @@ class RedisStore:
         key = self.prefix + name
         result: list[BreakerRecord] = []
 
-        def transaction(pipe: Any) -> None:
+        def transaction(pipe: Pipeline) -> None:
             before = BreakerRecord.from_json(pipe.get(key))
             after = mutate(before)
             pipe.multi()
@@ -127,7 +132,7 @@ class FallbackStore:
     def update(self, name: str, mutate: Mutation) -> tuple[BreakerRecord, BreakerRecord]:
         return self._run(lambda store: store.update(name, mutate))
 
-    def _run(self, op: Callable[[Any], Any]) -> Any:
+    def _run(self, op: Callable[[BreakerStore], T]) -> T:
         if self._clock() >= self._down_until:
             try:
                 return op(self.primary)

@@ -11,7 +11,7 @@ one-source refresh is as old as the oldest source read.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from app.services.magento import charts
@@ -102,18 +102,20 @@ def group_read_at(state: Mapping[str, Any], group: str) -> str | None:
     """When `group` was last read (for inventory: its oldest source), or None if never."""
     if group == "inventory":
         # readAt["*"]: the last read of every source; readAt[code]: a later read of that source alone.
-        read_at = state["inventory"]["readAt"]
+        read_at: dict[str, str] = state["inventory"]["readAt"]
         base = read_at.get("*")
         if base is None:
             return None
         return min([read_at.get(code, base) for code in state["inventory"]["sources"]] or [base])
-    return state[group]["readAt"]
+    read: str | None = state[group]["readAt"]
+    return read
 
 
 def as_of(state: Mapping[str, Any], name: str) -> str | None:
     """The oldest read time among the groups `name` is computed from; None while one was never read."""
     stamps = [group_read_at(state, group) for group in DEPENDS[name]]
-    return None if any(s is None for s in stamps) else min(stamps)  # type: ignore[type-var]
+    read = [s for s in stamps if s is not None]
+    return None if len(read) < len(stamps) else min(read)
 
 
 def dashboard_stats(state: Mapping[str, Any], now: dt.datetime) -> dict[str, Any]:
@@ -133,7 +135,7 @@ def compute(state: Mapping[str, Any], now: dt.datetime, *, months: int, low_stoc
     catalog = state["catalog"]
     products = list(catalog["products"].values())
     tree = catalog["tree"]
-    producers = {
+    producers: dict[str, Callable[[], Any]] = {
         "products/stats": lambda: charts.products_stats(products),
         "products/types": lambda: charts.products_types(products),
         "brands/distribution": lambda: charts.brands_distribution(products, catalog["brands"]),

@@ -21,11 +21,13 @@ def init_stores(app: Flask) -> None:
 
 
 def get_store(app: Flask | None = None) -> SnapshotStore:
-    return (app or current_app).extensions[EXTENSION_KEY]["store"]
+    store: SnapshotStore = (app or current_app).extensions[EXTENSION_KEY]["store"]
+    return store
 
 
 def get_state_store(app: Flask | None = None) -> SqlSnapshotStore:
-    return (app or current_app).extensions[EXTENSION_KEY]["state"]
+    store: SqlSnapshotStore = (app or current_app).extensions[EXTENSION_KEY]["state"]
+    return store
 
 
 def put_dataset(store: SnapshotStore, name: str, data: Any, as_of: str | None, job_id: int | None) -> None:
