@@ -9,6 +9,12 @@ echo "== pytest"
 $PY -m pytest "$@"
 
 # ---------------------------------------------------------------------------------------------------
+# Strict types (issue 16): mypy --strict over app/services, app/adapters and workers; the files, the strict
+# flags and every per-module exception are in pyproject.toml [tool.mypy].
+echo "== types (mypy --strict)"
+.venv/bin/mypy
+
+# ---------------------------------------------------------------------------------------------------
 # Schema fuzzing (issue 8): every documented operation x every role, seeded and bounded; prints the
 # figure (operations, examples, failures) and fails the run on any failure. Two seeds, 8 examples per
 # operation, role, mode and seed, within 150 s of requests shared out per operation (a loaded machine

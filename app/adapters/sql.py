@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import Connection, CursorResult, Engine, Select, create_engine, event, exc
 from sqlalchemy.engine import make_url
@@ -41,7 +41,7 @@ from config.budgets import POOL_OVERFLOW_FACTOR
 
 SqlGuard = Callable[[], AbstractContextManager[object]]
 # A SELECT of any column shape: the Core tables declare no Python types, so callers read rows by name/position.
-AnySelect = Select[Unpack[tuple[Any, ...]]]
+AnySelect = Select[*tuple[Any, ...]]
 GUARDS_KEY = "sql_guards"
 SCHEMA_FIXES_KEY = "sql_schema_fixes"
 # How each dialect says "no such table" (SQLite, PostgreSQL, MariaDB/MySQL, SQL Server).
@@ -225,7 +225,7 @@ def begin(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
-def inserted_id(result: CursorResult[Unpack[tuple[Any, ...]]]) -> int:
+def inserted_id(result: CursorResult[*tuple[Any, ...]]) -> int:
     """The key (one integer column) of the row a single-row INSERT created."""
     key = result.inserted_primary_key
     if key is None:  # SQLAlchemy answers None only for a multi-row INSERT: a bug of the caller

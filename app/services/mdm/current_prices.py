@@ -27,8 +27,8 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from app.adapters import sql
-from app.adapters.sql import AnySelect
 from app.adapters.mdm.tables import produits, tarif
+from app.adapters.sql import AnySelect
 from app.services.mdm.metrics import observed
 
 log = logging.getLogger(__name__)

@@ -34,8 +34,8 @@ from sqlalchemy import (
 )
 
 from app.adapters import sql
-from app.adapters.sql import AnySelect
 from app.adapters.mdm.tables import produits, stock_changes
+from app.adapters.sql import AnySelect
 from app.errors import InvalidInput
 from app.services.mdm.inventory_params import SEARCH_FIELDS, Condition, InventoryQuery
 from app.services.mdm.metrics import observed

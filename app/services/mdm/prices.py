@@ -25,8 +25,8 @@ from sqlalchemy import Engine, and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import aliased
 
 from app.adapters import sql
-from app.adapters.sql import AnySelect
 from app.adapters.mdm.tables import produits, tarif
+from app.adapters.sql import AnySelect
 from app.errors import InvalidInput
 from app.services.mdm.current_prices import (
     DEFAULT_MAX_AGE_S,

@@ -48,8 +48,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from app.adapters import sql
-from app.adapters.sql import AnySelect
 from app.adapters.mdm.tables import Timestamp, approvisionnement, stock_changes
+from app.adapters.sql import AnySelect
 from app.services.mdm.metrics import observed
 
 sc, ap = stock_changes, approvisionnement

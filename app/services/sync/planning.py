@@ -59,8 +59,8 @@ def classify_refusal(status: int, message: str, details: dict[str, Any] | None) 
     parameters = details.get("parameters")
     if status == 400 and template == MAX_ITEMS_TEMPLATE and isinstance(parameters, dict):
         try:
-            return LimitExceeded(int(parameters.get("max")))
-        except (TypeError, ValueError):
+            return LimitExceeded(int(parameters["max"]))
+        except (KeyError, TypeError, ValueError):
             return None
     if status not in (400, 404):
         return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 from typing import Any
 
 from flask import current_app
@@ -128,21 +129,21 @@ def _bulk(ctx: JobContext, client: Any, items: list[dict[str, Any]], outcomes: d
         still_open = []
         for bulk_uuid, by_id in tracked:
             try:
-                status = patiently(ctx, lambda u=bulk_uuid: client.bulk_status(u), patience)
+                status = patiently(ctx, partial(client.bulk_status, bulk_uuid), patience)
             except AppError as exc:
                 ctx.error(message=f"bulk {bulk_uuid} status unavailable: {exc.message}", method="bulk")
                 leftover.extend(by_id.values())
                 continue
             for op in status.get("operations_list") or []:
-                item = by_id.get(int(op.get("id", -1)))
-                if item is None or op.get("status") == OPEN:
+                done = by_id.get(int(op.get("id", -1)))
+                if done is None or op.get("status") == OPEN:
                     continue
                 del by_id[int(op["id"])]
                 if op.get("status") == COMPLETE:
-                    outcomes[item["sku"]] = _result(item["sku"], item["price"], "success", "bulk", None)
+                    outcomes[done["sku"]] = _result(done["sku"], done["price"], "success", "bulk", None)
                     ctx.advance(PART, 1)
                 else:  # failed (2, 3) or rejected (5): base-prices gives the item its own verdict
-                    leftover.append(item)
+                    leftover.append(done)
             if by_id:
                 still_open.append((bulk_uuid, by_id))
         tracked = still_open

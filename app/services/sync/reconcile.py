@@ -7,6 +7,7 @@ clears the rows whose quantity and status in Magento equal what the push would s
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import current_app
@@ -56,13 +57,13 @@ def _confirm_source(ctx: JobContext, mdm: Any, client: Any, store: Any, patience
     code, after = int(store.code_source), None
     while True:
         ctx.checkpoint()
-        rows = patiently(ctx, lambda after=after: changed_rows(mdm, code, after=after, limit=LOOKUP_CHUNK),
+        rows = patiently(ctx, partial(changed_rows, mdm, code, after=after, limit=LOOKUP_CHUNK),
                          patience, upstream="mdm")
         if not rows:
             break
         after = rows[-1].code_mdm
-        in_magento = patiently(ctx, lambda rows=rows: _magento_items(
-            client, [r.code_mdm for r in rows], store.magentoSource), patience)
+        in_magento = patiently(ctx, partial(_magento_items, client, [r.code_mdm for r in rows], store.magentoSource),
+                               patience)
         matching = []
         for row in rows:
             expected = source_item(row.code_mdm, store.magentoSource, row.qte_stock)
@@ -70,7 +71,7 @@ def _confirm_source(ctx: JobContext, mdm: Any, client: Any, store: Any, patience
             if actual is not None and float(actual.get("quantity") or 0) == expected["quantity"] \
                     and int(actual.get("status") or 0) == expected["status"]:
                 matching.append(row)
-        result = patiently(ctx, lambda matching=matching: acknowledge(mdm, matching), patience, upstream="mdm")
+        result = patiently(ctx, partial(acknowledge, mdm, matching), patience, upstream="mdm")
         confirmed += result.acknowledged
         pending += len(rows) - result.acknowledged
         ctx.advance(store.code_source, len(rows))

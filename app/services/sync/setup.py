@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
@@ -15,6 +15,9 @@ from flask import Flask, current_app
 from app.services import jobs, snapshots
 from app.services.jobs.store import utcnow
 from app.services.sync.scheduler import Scheduler, overdue, schedule_status, schedules_from_settings
+
+if TYPE_CHECKING:
+    from app.services.health import CheckResult
 
 log = logging.getLogger(__name__)
 EXTENSION_KEY = "sync"
@@ -45,7 +48,7 @@ def init_app(app: Flask) -> None:
     register_section(app, "sync", lambda data: sync_section(data, _schedule_table(current_app)))
     if settings.sync_runner_enabled:
         # Lazily, in the process that serves: the first request of a worker (after fork) starts them...
-        app.before_request(lambda: start_background(current_app._get_current_object()))
+        app.before_request(lambda: start_background(app))  # the app whose request this is
         if _serving_worker():  # ...and a Gunicorn worker starts them at once, requests or not
             start_background(app)
 
@@ -90,10 +93,10 @@ def _schedule_table(app: Flask) -> list[dict[str, Any]]:
         return [{"error": f"{type(exc).__name__}: {exc}"}]
 
 
-def _check():
+def _check() -> CheckResult:
     from app.services.health import CheckResult
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types the proxy as Flask
     settings = app.config["SETTINGS"]
     ext = app.extensions[EXTENSION_KEY]
     if not ext["schedules"]:

@@ -14,6 +14,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from flask import current_app
@@ -85,7 +86,7 @@ def run_stock_job(ctx: JobContext) -> JobOutcome:
     result: dict[str, Any] = {"sources": {}}
     if params.get("merge"):
         codes = params.get("sources") or [None]
-        merged = [patiently(ctx, lambda c=c: merge_stock_changes(mdm, int(c) if c is not None else None),
+        merged = [patiently(ctx, partial(merge_stock_changes, mdm, int(c) if c is not None else None),
                             patience, upstream="mdm") for c in codes]
         result["merge"] = {k: sum(m.as_dict()[k] for m in merged) for k in ("inserted", "updated", "unchanged")}
         invalidate_mdm_cache()
@@ -165,8 +166,7 @@ def _push_locked(run: StockRun, store: StoreSource, lock: str) -> dict[str, Any]
             ctx.checkpoint()
             share = run.share()
             limit = min(5000, run.sizer.size * share)
-            page = patiently(ctx, lambda after=after, limit=limit: _rows(run.mdm, code, after, limit, run.full),
-                             run.patience, upstream="mdm")
+            page = patiently(ctx, partial(_rows, run.mdm, code, after, limit, run.full), run.patience, upstream="mdm")
             if not page:
                 break
             after = page[-1][0].code_mdm

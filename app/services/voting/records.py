@@ -6,7 +6,6 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from app.adapters.sql import AnySelect
 from app.adapters.appdb_tables import (
     VOTE_TYPES,
     VOTING_PRIORITIES,
@@ -15,6 +14,7 @@ from app.adapters.appdb_tables import (
     voting_categories,
     voting_features,
 )
+from app.adapters.sql import AnySelect
 from app.errors import NotFound
 
 __all__ = [
