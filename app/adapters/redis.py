@@ -1,10 +1,8 @@
 """Redis connections with short timeouts, so a dead Redis costs a request ~200 ms, never a hang."""
 from __future__ import annotations
 
-from typing import Any
-
 import redis
-from flask import current_app
+from flask import Flask, current_app
 
 
 def redis_from_url(url: str, timeout: float) -> redis.Redis:
@@ -23,6 +21,6 @@ def get_redis() -> redis.Redis | None:
     return current_app.extensions.get("redis")
 
 
-def init_app(app: Any) -> None:
+def init_app(app: Flask) -> None:
     settings = app.config["SETTINGS"]
     app.extensions["redis"] = redis_from_url(settings.redis_url, settings.redis_timeout) if settings.redis_url else None

@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, CursorResult, Engine, Select, create_engine, event, exc
 from sqlalchemy.engine import make_url
@@ -38,6 +38,9 @@ from sqlalchemy.pool import StaticPool
 
 from app.errors import DependencyUnavailable, SchemaMissing
 from config.budgets import POOL_OVERFLOW_FACTOR
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 SqlGuard = Callable[[], AbstractContextManager[object]]
 # A SELECT of any column shape: the Core tables declare no Python types, so callers read rows by name/position.
@@ -190,12 +193,12 @@ def _is_timeout(err: BaseException) -> bool:
         marker in text for marker in ("timeout", "timed out", "canceling statement", "interrupted"))
 
 
-def install_guard(app: Any, name: str, guard: SqlGuard) -> None:
+def install_guard(app: Flask, name: str, guard: SqlGuard) -> None:
     """Run every `connect` / `begin` on engines named `name` inside `guard()` (e.g. a circuit breaker)."""
     app.extensions.setdefault(GUARDS_KEY, {})[name] = guard
 
 
-def install_schema_fix(app: Any, name: str, fix: str) -> None:
+def install_schema_fix(app: Flask, name: str, fix: str) -> None:
     """What to tell the user when a table of the engines named `name` is missing (e.g. the command)."""
     app.extensions.setdefault(SCHEMA_FIXES_KEY, {})[name] = fix
 

@@ -7,7 +7,7 @@ and may be replayed; async bulk and media uploads create new things and are not.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -80,13 +80,13 @@ class MagentoResources:
                                              store=store)
         return saved
 
-    def base_prices(self, prices: list[Mapping[str, Any]], *, store: str | None = None) -> list[dict[str, Any]]:
+    def base_prices(self, prices: Sequence[Mapping[str, Any]], *, store: str | None = None) -> list[dict[str, Any]]:
         """POST V1/products/base-prices with [{sku, price, store_id}]; returns Magento's failure list
         ([] = all saved). Valid rows are saved even when others fail (partial success)."""
         body = {"prices": [dict(row) for row in prices]}
         return self.request("POST", "V1/products/base-prices", json_body=body, upsert=True, store=store) or []
 
-    def bulk_products_async(self, products: list[Mapping[str, Any]], *,
+    def bulk_products_async(self, products: Sequence[Mapping[str, Any]], *,
                             store: str | None = None) -> BulkAccepted:
         """POST /rest/<store>/async/bulk/V1/products with [{"product": ...}]: 202 and a bulk uuid.
 
@@ -102,7 +102,7 @@ class MagentoResources:
         return status
 
     # -- inventory and media ---------------------------------------------------------------------
-    def post_source_items(self, items: list[Mapping[str, Any]], *, store: str | None = None) -> Any:
+    def post_source_items(self, items: Sequence[Mapping[str, Any]], *, store: str | None = None) -> Any:
         """POST V1/inventory/source-items [{sku, source_code, quantity, status}]: all or nothing;
         a bad item raises UpstreamHTTPError(400) whose details carry Magento's errors[]."""
         return self.request("POST", "V1/inventory/source-items",

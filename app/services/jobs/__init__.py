@@ -16,6 +16,7 @@ import threading
 from typing import Any
 
 from flask import Flask, current_app
+from sqlalchemy import Engine
 
 from app.services.jobs.context import JobContext, JobStopped
 from app.services.jobs.runner import Handler, JobKind, JobOutcome, JobRunner, RunnerConfig
@@ -44,13 +45,14 @@ def register_kind(app: Flask, name: str, handler: Handler, *, max_attempts: int 
     app.extensions[EXTENSION_KEY]["config"].kinds[name] = JobKind(name, handler, max_attempts)
 
 
-def _engine(app: Flask) -> Any:
-    return app.extensions["app_db"]
+def _engine(app: Flask) -> Engine:
+    engine: Engine = app.extensions["app_db"]
+    return engine
 
 
 def get_runner(app: Flask | None = None) -> JobRunner:
     """This process's runner (a new one after fork: threads and leases never cross a fork)."""
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types the proxy as Flask
     ext = app.extensions[EXTENSION_KEY]
     with _runner_lock:
         runner: JobRunner | None = ext["runner"]
@@ -68,7 +70,7 @@ def submit(kind: str, params: dict[str, Any], *, requested_by: str | None = None
     """
     from app.services.jobs import store
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types the proxy as Flask
     ext = app.extensions[EXTENSION_KEY]
     kind_def = ext["config"].kinds.get(kind)
     if kind_def is None:

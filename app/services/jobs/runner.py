@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import Engine
 
 from app.errors import AppError, SchemaMissing
 from app.services.jobs import store
@@ -67,7 +68,7 @@ class RunnerConfig:
 class JobRunner:
     """Runs the jobs of one process; see the module docstring."""
 
-    def __init__(self, app: Flask, engine: Any, config: RunnerConfig) -> None:
+    def __init__(self, app: Flask, engine: Engine, config: RunnerConfig) -> None:
         self.app, self.engine, self.config = app, engine, config
         self.pid = os.getpid()
         self.owner = f"{socket.gethostname()}:{self.pid}:{uuid.uuid4().hex[:6]}"[:120]

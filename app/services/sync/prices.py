@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import current_app
 
-from app.adapters.magento import get_magento_client
+from app.adapters.magento import MagentoClient, get_magento_client
 from app.errors import AppError, UpstreamHTTPError
 from app.services import snapshots
 from app.services.jobs import JobContext, JobOutcome
@@ -96,7 +96,7 @@ def _result(sku: str, price: Any, status: str, method: str | None, error: str | 
     return {"sku": sku, "price": price, "status": status, "method": method, "error": error, "response": response}
 
 
-def _bulk(ctx: JobContext, client: Any, items: list[dict[str, Any]], outcomes: dict[str, dict[str, Any]],
+def _bulk(ctx: JobContext, client: MagentoClient, items: list[dict[str, Any]], outcomes: dict[str, dict[str, Any]],
           bulk_ids: list[str], settings: Any) -> list[dict[str, Any]]:
     """Publish async bulks and poll them; returns the items the bulk did not confirm (for the fallback)."""
     tracked: list[tuple[str, dict[int, dict[str, Any]]]] = []
@@ -158,8 +158,8 @@ def _bulk(ctx: JobContext, client: Any, items: list[dict[str, Any]], outcomes: d
     return leftover
 
 
-def _base_prices(ctx: JobContext, client: Any, items: list[dict[str, Any]], outcomes: dict[str, dict[str, Any]],
-                 settings: Any, patience: Patience) -> None:
+def _base_prices(ctx: JobContext, client: MagentoClient, items: list[dict[str, Any]],
+                 outcomes: dict[str, dict[str, Any]], settings: Any, patience: Patience) -> None:
     """POST V1/products/base-prices in chunks; every item gets success or Magento's failure message."""
     store_id = settings.price_store_id
     failures: dict[str, str] = {}

@@ -11,11 +11,13 @@ from functools import partial
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import Engine
 
-from app.adapters.magento import get_magento_client
+from app.adapters.magento import MagentoClient, get_magento_client
 from app.services.jobs import JobContext, JobOutcome
 from app.services.jobs import store as job_store
 from app.services.mdm.setup import get_mdm_engine, get_sources, invalidate_mdm_cache
+from app.services.mdm.sources import StoreSource
 from app.services.mdm.stock import acknowledge, changed_rows
 from app.services.sync.planning import source_item
 from app.services.sync.upstream import Patience, patiently
@@ -51,7 +53,8 @@ def run_acknowledge_job(ctx: JobContext) -> JobOutcome:
     return JobOutcome("succeeded", {"acknowledged": confirmed, "unconfirmed": pending}, message)
 
 
-def _confirm_source(ctx: JobContext, mdm: Any, client: Any, store: Any, patience: Patience) -> tuple[int, int]:
+def _confirm_source(ctx: JobContext, mdm: Engine, client: MagentoClient, store: StoreSource,
+                    patience: Patience) -> tuple[int, int]:
     """Acknowledge the source's changed rows whose quantity and status Magento already has."""
     confirmed = pending = 0
     code, after = int(store.code_source), None
@@ -78,7 +81,7 @@ def _confirm_source(ctx: JobContext, mdm: Any, client: Any, store: Any, patience
     return confirmed, pending
 
 
-def _magento_items(client: Any, skus: list[str], source_code: str) -> dict[str, dict[str, Any]]:
+def _magento_items(client: MagentoClient, skus: list[str], source_code: str) -> dict[str, dict[str, Any]]:
     criteria = {"filter_groups": [
         {"filters": [{"field": "sku", "value": ",".join(skus), "condition_type": "in"}]},
         {"filters": [{"field": "source_code", "value": source_code, "condition_type": "eq"}]}],

@@ -12,16 +12,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import Engine, func, select, true
 
 from app.adapters import sql
-from app.adapters.magento import get_magento_client
+from app.adapters.magento import MagentoClient, get_magento_client
 from app.adapters.mdm.tables import stock_changes as sc
 from app.errors import AppError, UpstreamHTTPError
 from app.services import snapshots
@@ -37,6 +38,7 @@ from app.services.sync.planning import BatchSizer, chunks, classify_refusal, pus
 from app.services.sync.upstream import Patience, patiently
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 _learned_limits: dict[str, int] = {}  # shop base URL -> input limit seen (per process): start small next time
 
 
@@ -47,17 +49,17 @@ class StockRun:
     ctx: JobContext
     mdm: Engine
     appdb: Engine
-    client: Any
+    client: MagentoClient
     sizer: BatchSizer
     patience: Patience
     inflight: int
     lease_seconds: float
     full: bool
     pool: ThreadPoolExecutor
-    app: Any = None  # the Flask app: pool threads push its context (the client's shared token store needs it)
+    app: Flask  # the Flask app: pool threads push its context (the client's shared token store needs it)
     slots: int = 1  # calls in flight for the whole job (parallel sources x in-flight per source)
     active: int = 0  # sources being pushed now
-    _lock: Any = field(default_factory=threading.Lock)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def share(self) -> int:
         """Batches one source may have in flight now: its own share, or more when fewer sources remain
@@ -69,8 +71,8 @@ class StockRun:
         with self._lock:
             self.active += delta
 
-    def submit(self, fn: Any, *args: Any) -> Any:
-        def call() -> Any:
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        def call() -> T:
             with self.app.app_context():
                 return fn(*args)
         return self.pool.submit(call)
@@ -99,7 +101,7 @@ def run_stock_job(ctx: JobContext) -> JobOutcome:
             ThreadPoolExecutor(parallel, thread_name_prefix=f"job{ctx.job_id}-source") as sources:
         run = StockRun(ctx, mdm, current_app.extensions["app_db"], client, sizer, patience, inflight,
                        settings.sync_lease_seconds, bool(params.get("full")), pool,
-                       current_app._get_current_object(), parallel * inflight)  # type: ignore[attr-defined]
+                       current_app._get_current_object(), parallel * inflight)  # type: ignore[attr-defined]  # proxy typed as Flask
         app = run.app
 
         def source_task(store: StoreSource) -> dict[str, Any]:
@@ -212,7 +214,7 @@ def _push_batch(run: StockRun, store: StoreSource, rows: list[tuple[ChangedRow, 
             "stale": stale}
 
 
-def _post(client: Any, payload: list[dict[str, Any]]) -> None:
+def _post(client: MagentoClient, payload: list[dict[str, Any]]) -> None:
     try:
         client.post_source_items(payload)
     except UpstreamHTTPError as exc:
