@@ -28,7 +28,8 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from multiprocessing.pool import AsyncResult
+from multiprocessing.pool import AsyncResult, Pool
+from multiprocessing.sharedctypes import SynchronizedArray
 from typing import Any, TypeVar
 
 from app import telemetry
@@ -117,8 +118,9 @@ class ImagePool:
         self._lock = threading.Lock()
         self._slot_freed = threading.Condition(self._lock)
         self._free_slots = list(range(size))
-        self._pool: Any = None  # multiprocessing.pool.Pool
-        self._running: Any = None  # shared array: slot -> pid of the process running its task (0 = none)
+        self._pool: Pool | None = None
+        # Shared array: slot -> pid of the process running its task (0 = none).
+        self._running: SynchronizedArray[int] | None = None
         self._owner_pid = os.getpid()
         self._generation = 0
         self._admitted = self._waiting = self._busy = 0
@@ -129,7 +131,7 @@ class ImagePool:
 
     # lifecycle -----------------------------------------------------------------------------------
 
-    def _ensure_started(self) -> tuple[Any, Any, int]:
+    def _ensure_started(self) -> tuple[Pool, SynchronizedArray[int], int]:
         if in_master():
             raise RuntimeError("The image pool must not be created in the Gunicorn master; "
                                "it is started lazily in each worker.")
@@ -149,6 +151,7 @@ class ImagePool:
                     maxtasksperchild=self.maxtasksperchild)
                 self._started_at = time.time()
                 log.info("image pool started", extra={"size": self.size, "generation": self._generation})
+            assert self._running is not None  # created with the pool, never cleared
             return self._pool, self._running, self._generation
 
     def _recycle(self, generation: int, reason: str) -> None:
@@ -285,8 +288,8 @@ class ImagePool:
             BUSY.dec()
             self._record(op, outcome, time.perf_counter() - started)
 
-    def _wait(self, pool: Any, pending: AsyncResult[tuple[T, tasks.TaskStats]], running: Any, slot: int,
-              generation: int, timeout: float, op: str) -> tuple[T, tasks.TaskStats]:
+    def _wait(self, pool: Pool, pending: AsyncResult[tuple[T, tasks.TaskStats]], running: SynchronizedArray[int],
+              slot: int, generation: int, timeout: float, op: str) -> tuple[T, tasks.TaskStats]:
         submitted = time.monotonic()
         # A free process takes the task at once; a slow pick-up means the pool itself is broken.
         pickup_deadline = submitted + max(timeout, 5.0)
@@ -314,7 +317,7 @@ class ImagePool:
                 raise ImageTaskTimeout("image_pool", f"The image task took longer than {timeout:g} s.")
 
     @staticmethod
-    def _kill_task(pool: Any, pending: Any, running: Any, slot: int) -> int | None:
+    def _kill_task(pool: Pool, pending: AsyncResult[Any], running: SynchronizedArray[int], slot: int) -> int | None:
         """SIGKILL the process running this slot's task, unless it has just finished it.
 
         The check and the kill happen under the array's lock, which the child also takes to mark its

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from multiprocessing.sharedctypes import SynchronizedArray
 from typing import Any
 
 from app.errors import PayloadTooLarge
@@ -23,7 +24,8 @@ from app.services.images.operations import ImageResult, process
 from app.services.images.watermark import Watermark
 
 CHILD_NICENESS = 10
-_running: Any = None  # the pool's shared slot array (workers.pool): slot -> pid running its task
+# The pool's shared slot array (workers.pool): slot -> pid running its task.
+_running: SynchronizedArray[int] | None = None
 _RESET_SIGNALS = ("SIGTERM", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGTTIN",
                   "SIGTTOU", "SIGABRT")
 
@@ -37,7 +39,8 @@ class TaskStats:
     peak_rss_bytes: int
 
 
-def init_child(owner_pid: int, memory_limit_bytes: int | None = None, running: Any = None) -> None:
+def init_child(owner_pid: int, memory_limit_bytes: int | None = None,
+               running: SynchronizedArray[int] | None = None) -> None:
     """Pool initializer: default signals, SIGINT ignored, own process group, lower priority, die with the worker.
 
     Children inherit the worker's handlers (Gunicorn's graceful-stop logic would run in a child that
