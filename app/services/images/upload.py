@@ -47,8 +47,7 @@ def media_entry(sku: str, output: Output, *, label: str | None, position: int, r
 
 
 def upload_product_image(client: MagentoClient, pool: ImagePool, sku: str, data: bytes, *, width: int = 1200,
-                         height: int = 1200,
-                         quality: int = 90, label: str | None = None, position: int = 1,
+                         height: int = 1200, quality: int = 90, label: str | None = None, position: int = 1,
                          roles: Sequence[str] = DEFAULT_ROLES, limits: ImageLimits,
                          timeout: float | None = None) -> UploadResult:
     """Process `data` in the image pool, then upload it to Magento as a media gallery entry.
