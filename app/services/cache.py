@@ -20,6 +20,7 @@ from flask import Flask, current_app
 from flask_caching import Cache
 from flask_caching.backends.rediscache import RedisCache
 from flask_caching.backends.simplecache import SimpleCache
+from redis.commands.core import Script
 from redis.exceptions import RedisError
 
 from app.telemetry import counter, gauge
@@ -147,7 +148,7 @@ class CacheService:
         self._pending_clears: set[str] = set()
         self._memory_generations: dict[str, int] = {}
         self._memory_lock = threading.Lock()
-        self._fill_script: Any = None
+        self._fill_script: Script | None = None
         self.reason = "REDIS_URL not set" if primary is None else ""
         CACHE_ON_FALLBACK.set(1 if self._on_fallback else 0)
 
