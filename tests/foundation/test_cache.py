@@ -1,6 +1,7 @@
 """The cache service on a real Redis: namespaces, SCAN invalidation, fallback and recovery."""
 from __future__ import annotations
 
+import pickle
 import time
 
 import pytest
@@ -35,6 +36,18 @@ def test_memory_fallback_is_bounded_in_bytes_not_only_items(make_app):
         cache.set("magento", "huge", "y" * 2 * 1024 ** 2, ttl=60)  # larger than the whole bound: not kept
         assert cache.get("magento", "huge") is None and stored_bytes() <= 1024 ** 2
         assert cache.clear_namespace("magento") > 0 and stored_bytes() == 0 == cache._fallback.cache.nbytes
+
+
+class _Unpicklable:
+    def __reduce__(self) -> str:
+        raise pickle.PicklingError("not picklable")
+
+
+def test_an_unpicklable_value_is_skipped_by_the_memory_fallback(app):
+    with app.app_context():
+        cache = get_cache()
+        cache.set("mdm", "odd", _Unpicklable())  # cachelib logs the PicklingError: nothing stored, no error
+        assert cache.get("mdm", "odd") is None and cache._fallback.cache.nbytes == 0
 
 
 def test_redis_namespaces_and_scan_clear(make_app, redis_url):
