@@ -268,6 +268,7 @@ class MagentoClient(MagentoResources):
                 wait = None  # the wait alone would overrun the call's budget: fail now, not later
             if wait is None:
                 if response is None:
+                    # No response: _send raised, so `failure` is set (mypy cannot link the two).
                     raise translate.transport_error(failure, attempt) from failure  # type: ignore[arg-type]
                 raise translate.retries_exhausted(response, attempt, retry_after)
             log.warning("Magento %s %s failed (%s), retry %d in %.2f s", method, info.endpoint, reason,

@@ -200,8 +200,8 @@ class Bulkhead:
             finally:
                 self._depth.n = 0
                 BULKHEAD_IN_FLIGHT.labels(self.name).dec()
-                if index is not None:
-                    self._host.release(index)  # type: ignore[union-attr]
+                if index is not None and self._host is not None:  # an index comes only from the host
+                    self._host.release(index)
         finally:
             if self.per_process:
                 self._give_back(started, completed)
