@@ -7,6 +7,7 @@ from typing import Any
 from flask import request
 
 from app.api.blueprint import ApiBlueprint
+from app.api.envelope import ok
 from app.api.mdm.schemas import (
     MdmInventoryArgsSchema,
     MdmInventorySchema,
@@ -59,8 +60,7 @@ def prices(args: dict[str, Any]):
     query = PriceQuery(today=business_today(), window_days=price_window_days(), **args)
     page = get_cache().get_or_set(CACHE_NAMESPACE, _cache_key("prices", vars(query)),
                                   lambda: fetch_prices(get_mdm_engine(), query))
-    return {"success": True, "message": f"{page.total_count} prices to synchronise",
-            "data": page.rows, "totalCount": page.total_count}
+    return ok(page.rows, message=f"{page.total_count} prices to synchronise", totalCount=page.total_count)
 
 
 @blp.route("/inventory", methods=["GET"])
@@ -76,8 +76,8 @@ def inventory(_args: dict[str, Any]):
     page = get_cache().get_or_set(
         CACHE_NAMESPACE, _cache_key("inventory", {"q": repr(query), "today": today}),
         lambda: fetch_inventory(get_mdm_engine(), query, get_sources(), today=today))
-    return {"success": True, "message": f"{page.total_count} stock rows", "data": page.rows,
-            "totalCount": page.total_count, "page": page.page, "pageSize": page.page_size}
+    return ok(page.rows, message=f"{page.total_count} stock rows", totalCount=page.total_count, page=page.page,
+              pageSize=page.page_size)
 
 
 @blp.route("/sources", methods=["GET"])
@@ -85,7 +85,7 @@ def inventory(_args: dict[str, Any]):
 @require_role(Role.VIEWER)
 def sources():
     """The store mapping: MDM code_source -> Magento source code and branch."""
-    return {"success": True, "message": "Store mapping", "data": [s.as_dict() for s in get_sources()]}
+    return ok([s.as_dict() for s in get_sources()], message="Store mapping")
 
 
 @blp.route("/sync/stocks", methods=["POST"])
@@ -111,6 +111,5 @@ def _merge(source_code: int | None) -> dict[str, Any]:
     result = merge_stock_changes(get_mdm_engine(), source_code)
     invalidate_mdm_cache()
     scope = f"source {source_code}" if source_code is not None else "all sources"
-    return {"success": True,
-            "message": f"Stock merge for {scope}: {result.inserted} inserted, {result.updated} updated",
-            "data": {"sourceCode": source_code, **result.as_dict()}}
+    return ok({"sourceCode": source_code, **result.as_dict()},
+              message=f"Stock merge for {scope}: {result.inserted} inserted, {result.updated} updated")

@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app
 
 from app.api.blueprint import ApiBlueprint
+from app.api.envelope import ok
 from app.api.jobs import job_reply, requested_by
 from app.api.sync.schemas import (
     JobAcceptedSchema,
@@ -97,8 +98,7 @@ def sync_success(args: dict[str, Any], body: dict[str, Any] | None):
 def job_list(args: dict[str, Any]):
     """Jobs, newest first; filter by kind and status."""
     page, total = jobs.list_jobs(**args)
-    return {"success": True, "data": [r.as_dict() for r in page], "totalCount": total,
-            "limit": args["limit"], "offset": args["offset"]}
+    return ok([r.as_dict() for r in page], totalCount=total, limit=args["limit"], offset=args["offset"])
 
 
 @blp.route("/sync/jobs/<int(max=2147483647):job_id>", methods=["GET"])
@@ -109,4 +109,4 @@ def job(job_id: int):
     record = jobs.get_job(job_id)
     if record is None:
         raise NotFound(f"No job {job_id}.")
-    return {"success": True, "data": record.as_dict()}
+    return ok(record.as_dict())

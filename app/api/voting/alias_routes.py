@@ -1,13 +1,17 @@
 """/api/voting/...: the roadmap (live) and the original's aliases, answering BARE JSON (no envelope).
 
+The aliases run the same operations as /api/task (app/api/voting/operations.py) and answer the envelope's
+`data`: one service call and one envelope per operation, two URL contracts.
+
 RoadmapGrid reads `response.data.byStatus` directly and the old VotingGrid expects bare arrays, so these
 routes return the object or array itself; errors still use the one error envelope.
 """
 from __future__ import annotations
 
 from app.api.blueprint import ApiBlueprint
+from app.api.voting import operations
 from app.api.voting import schemas as s
-from app.api.voting.common import caller, documented_errors, engine, feature_query
+from app.api.voting.common import documented_errors, engine
 from app.security import Role, require_role
 from app.services import voting
 
@@ -32,7 +36,7 @@ def roadmap():
 @require_role(Role.VIEWER)
 def list_features(args):
     """Features as a bare array (same filters and paging as /api/task/features)."""
-    return voting.list_features(engine(), feature_query(args)).items
+    return operations.list_features(args)["data"]
 
 
 @blp.route("/features", methods=["POST"])
@@ -42,7 +46,7 @@ def list_features(args):
 @require_role(Role.ADMIN)
 def create_feature(body):
     """Create a feature (admin); answers the bare feature."""
-    return voting.create_feature(engine(), created_by=caller(), **body)
+    return operations.create_feature(body)["data"]
 
 
 @blp.route(FEATURE + "/vote", methods=["POST"])
@@ -52,7 +56,7 @@ def create_feature(body):
 @require_role(Role.VIEWER)
 def vote(body, feature_id: int):
     """Vote as the caller (default upvote; `userId` in the body is ignored)."""
-    return voting.cast_vote(engine(), feature_id, caller(), body["vote_type"]).as_dict()
+    return operations.cast_vote(body, feature_id)["data"]
 
 
 @blp.route(FEATURE + "/vote", methods=["DELETE"])
@@ -62,7 +66,7 @@ def vote(body, feature_id: int):
 @require_role(Role.VIEWER)
 def unvote(body, feature_id: int):
     """Withdraw the caller's vote (JSON body `{userId}` accepted and ignored)."""
-    return voting.remove_vote(engine(), feature_id, caller()).as_dict()
+    return operations.remove_vote(feature_id)["data"]
 
 
 @blp.route("/votes/user", methods=["GET"])
@@ -72,7 +76,7 @@ def unvote(body, feature_id: int):
 @require_role(Role.VIEWER)
 def user_votes(args):
     """The caller's votes as a bare array (a `userId` query parameter is ignored)."""
-    return voting.user_votes_of(engine(), caller(), args["feature_ids"])
+    return operations.user_votes(args)["data"]
 
 
 @blp.route(FEATURE + "/status", methods=["PUT"])

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from app.adapters.magento.retry import RETRYABLE_STATUSES
 from app.errors import DependencyUnavailable, UpstreamHTTPError, UpstreamTimeout, UpstreamUnavailable
 from app.services.jobs.context import JobContext
 from app.services.resilience import OPEN, breaker_snapshot
@@ -21,7 +22,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # Job-level upstream names -> breaker names.
 BREAKER_NAMES = {"magento": "magento", "mdm": "mdm_database"}
-TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def transient_upstream(exc: BaseException) -> str | None:
         return exc.upstream
     if isinstance(exc, UpstreamTimeout):
         return exc.upstream
-    if isinstance(exc, UpstreamHTTPError) and exc.status in TRANSIENT_STATUSES:
+    if isinstance(exc, UpstreamHTTPError) and exc.status in RETRYABLE_STATUSES:  # the client's list
         return exc.upstream
     if isinstance(exc, DependencyUnavailable):
         return "mdm" if exc.dependency == "mdm" else exc.dependency
