@@ -17,6 +17,7 @@ from app import (
     telemetry,  # noqa: F401  (first: sets PROMETHEUS_MULTIPROC_DIR before prometheus_client loads)
 )
 from app.adapters import appdb
+from app.adapters import cache as cache_adapter
 from app.adapters import magento as magento_adapter
 from app.adapters import redis as redis_adapter
 from app.api.bounds import BoundedIntegerConverter
@@ -25,8 +26,8 @@ from app.body_limit import BoundedRequest
 from app.errors import register_error_handlers
 from app.extensions import Api, compress, cors, make_limiter, talisman
 from app.logging import configure_logging
-from app.services import cache as cache_service
 from app.services import health as health_service
+from app.services import jobs as jobs_service
 from app.services import magento as magento_service
 from app.services import resilience
 from app.services.images import setup as images_service
@@ -97,16 +98,23 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     metrics.init_app(app)
     app.extensions["prometheus"] = metrics
     app.extensions["api"] = Api(app)
-    redis_adapter.init_app(app)
-    cache_service.init_app(app)
-    health_service.init_app(app)
-    appdb.init_app(app)
-    mdm_service.init_app(app)  # MDM engine, store mapping, `database` health check
-    magento_adapter.init_app(app)
-    sync_service.init_app(app)  # jobs, runner/scheduler (lazy, in workers), health check, metrics section
-    images_service.init_app(app)  # image pool (lazy, per worker), its health check, the batch job kind
-    resilience.init_app(app)  # after the Magento client: installs the breaker and bulkhead as its guard
-    magento_service.init_app(app)
+    register_services(app, settings)
+
+
+def register_services(app: Flask, settings: Settings) -> None:
+    """Build each area's service object once, from settings, and keep it in app.extensions (its get_<area>()
+    reads it). Each init takes what it depends on as arguments, so this order is the only one that runs."""
+    redis_client = redis_adapter.init_app(app, settings)
+    health = health_service.init_app(app, settings)  # every area below registers its checks in it
+    cache = cache_adapter.init_app(app, settings)
+    app_engine = appdb.init_app(app, settings, health)
+    mdm_service.init_app(app, settings, cache, health)
+    magento_client = magento_adapter.init_app(app, settings)
+    queue = jobs_service.init_app(app, settings, app_engine)
+    sync_service.init_app(app, settings, queue, app_engine, redis_client, health)
+    images_service.init_app(app, settings, queue, health)
+    resilience.init_app(app, settings, redis_client, magento_client, health)
+    magento_service.init_app(app, settings, health)
 
 
 def _init_rate_limiter(app: Flask, settings: Settings) -> None:

@@ -10,6 +10,7 @@ import logging
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
@@ -18,11 +19,16 @@ from sqlalchemy import Engine, text
 
 from app.adapters.sql import create_engine_for
 
+if TYPE_CHECKING:
+    from app.services.health import HealthRegistry
+    from config import Settings
+
 log = logging.getLogger(__name__)
+EXTENSION_KEY = "app_db"
 MIGRATIONS = Path(__file__).resolve().parent.parent.parent / "migrations"
 
 
-def make_app_engine(settings) -> Engine:
+def make_app_engine(settings: Settings) -> Engine:
     return create_engine_for(settings.app_database_url, connect_timeout=settings.db_connect_timeout,
                              statement_timeout=settings.db_statement_timeout, pool_size=settings.db_pool_size,
                              name="app_database")
@@ -54,8 +60,10 @@ def current_revision(engine: Engine) -> str | None:
             return None
 
 
-def get_app_engine() -> Engine:
-    return current_app.extensions["app_db"]
+def get_app_engine(app: Flask | None = None) -> Engine:
+    """The app database's engine (`app`, else the current app)."""
+    engine: Engine = (app or current_app).extensions[EXTENSION_KEY]
+    return engine
 
 
 def _check():
@@ -69,12 +77,11 @@ def _check():
     return CheckResult("pass", ms, "ms", f"schema revision {revision}")
 
 
-def init_app(app: Flask) -> None:
-    from app.services.health import register_check
-
-    settings = app.config["SETTINGS"]
+def init_app(app: Flask, settings: Settings, health: HealthRegistry) -> Engine:
+    """Build the engine (migrated first when APP_DB_AUTO_UPGRADE) and register the `app_database` check."""
     engine = make_app_engine(settings)
-    app.extensions["app_db"] = engine
+    app.extensions[EXTENSION_KEY] = engine
     if settings.app_db_auto_upgrade:
         upgrade_schema(engine, settings.run_dir)
-    register_check(app, "app_database", _check, component_type="datastore")
+    health.register("app_database", _check, component_type="datastore")
+    return engine

@@ -21,7 +21,7 @@ from app.services import snapshots
 from app.services.jobs import JobContext, JobOutcome
 from app.services.magento.proxy import invalidate as invalidate_magento_reads
 from app.services.mdm.prices import PriceQuery, fetch_prices
-from app.services.mdm.setup import business_today, get_mdm_engine, price_window_days
+from app.services.mdm.repository import business_today, get_mdm
 from app.services.sync import metrics
 from app.services.sync.planning import BatchSizer, LimitExceeded, Rejected, chunks, classify_refusal, push_isolating
 from app.services.sync.upstream import Patience, patiently
@@ -38,9 +38,10 @@ def run_price_job(ctx: JobContext) -> JobOutcome:
     patience = Patience.from_settings(settings)
     rows = ctx.params.get("items")
     if rows is None:
-        query = PriceQuery(today=business_today(), window_days=price_window_days())
+        mdm = get_mdm()
+        query = PriceQuery(today=business_today(), window_days=mdm.price_window_days)
         # max_age_s=0: a push ranks the tariffs afresh, so even a change that left no marker is pushed.
-        rows = patiently(ctx, lambda: fetch_prices(get_mdm_engine(), query, max_age_s=0).rows, patience,
+        rows = patiently(ctx, lambda: fetch_prices(mdm.engine, query, max_age_s=0).rows, patience,
                          upstream="mdm")
     outcomes: dict[str, dict[str, Any]] = {}
     valid: list[dict[str, Any]] = []

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 from flask_caching import Cache
@@ -22,6 +22,9 @@ from flask_caching.backends.simplecache import SimpleCache
 from redis.exceptions import RedisError
 
 from app.telemetry import counter, gauge
+
+if TYPE_CHECKING:
+    from config import Settings
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = "techno-etl:"
@@ -131,7 +134,7 @@ class BoundedMemoryCache(SimpleCache):
 class CacheService:
     """Redis-backed cache with automatic, self-healing in-memory fallback."""
 
-    def __init__(self, settings: Any, primary: Cache | None, fallback: Cache) -> None:
+    def __init__(self, settings: Settings, primary: Cache | None, fallback: Cache) -> None:
         self.settings = settings
         self._primary = primary
         self._fallback = fallback
@@ -329,8 +332,11 @@ class CacheService:
         return removed
 
 
-def init_app(app: Flask) -> None:
-    settings = app.config["SETTINGS"]
+EXTENSION_KEY = "cache_service"  # "cache" is Flask-Caching's own key
+
+
+def init_app(app: Flask, settings: Settings) -> CacheService:
+    """Build the app's cache service (Redis when REDIS_URL is set, the bounded memory fallback always)."""
     fallback = Cache(config={"CACHE_TYPE": f"{__name__}.BoundedMemoryCache", "CACHE_KEY_PREFIX": KEY_PREFIX,
                              "CACHE_THRESHOLD": settings.cache_fallback_max_items,
                              "CACHE_OPTIONS": {"max_bytes": settings.cache_fallback_max_bytes},
@@ -345,8 +351,11 @@ def init_app(app: Flask) -> None:
                               "socket_connect_timeout": settings.redis_timeout},
         })
         primary.init_app(app)
-    app.extensions["cache_service"] = CacheService(settings, primary, fallback)
+    service = app.extensions[EXTENSION_KEY] = CacheService(settings, primary, fallback)
+    return service
 
 
-def get_cache() -> CacheService:
-    return current_app.extensions["cache_service"]
+def get_cache(app: Flask | None = None) -> CacheService:
+    """The app's cache service (`app`, else the current app)."""
+    service: CacheService = (app or current_app).extensions[EXTENSION_KEY]
+    return service
