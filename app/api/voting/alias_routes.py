@@ -8,10 +8,11 @@ routes return the object or array itself; errors still use the one error envelop
 """
 from __future__ import annotations
 
+from app.adapters.appdb import get_app_engine
 from app.api.blueprint import ApiBlueprint
 from app.api.voting import operations
 from app.api.voting import schemas as s
-from app.api.voting.common import documented_errors, engine
+from app.api.voting.common import documented_errors
 from app.security import Role, require_role
 from app.services import voting
 
@@ -26,7 +27,7 @@ FEATURE = "/features/<int(min=1, max=2147483647):feature_id>"
 @require_role(Role.VIEWER)
 def roadmap():
     """{totalFeatures, byStatus{proposed|approved|in_progress|completed|rejected|on_hold}, byCategory, recentActivity}."""
-    return voting.roadmap(engine())
+    return voting.roadmap(get_app_engine())
 
 
 @blp.route("/features", methods=["GET"])
@@ -86,7 +87,7 @@ def user_votes(args):
 @require_role(Role.ADMIN)
 def change_status(body, feature_id: int):
     """Move a feature to another status, optionally setting its target release (admin)."""
-    return voting.change_status(engine(), feature_id, body["status"], body.get("target_release"))
+    return voting.change_status(get_app_engine(), feature_id, body["status"], body.get("target_release"))
 
 
 @blp.route("/release-notes", methods=["GET"])
@@ -96,4 +97,4 @@ def change_status(body, feature_id: int):
 @require_role(Role.VIEWER)
 def release_notes(args):
     """Completed features grouped by target release, newest first."""
-    return voting.release_notes(engine(), args.get("release"))
+    return voting.release_notes(get_app_engine(), args.get("release"))

@@ -6,11 +6,12 @@ type = switch, DELETE without a vote = no-op.
 """
 from __future__ import annotations
 
+from app.adapters.appdb import get_app_engine
 from app.api.blueprint import ApiBlueprint
 from app.api.envelope import ok
 from app.api.voting import operations
 from app.api.voting import schemas as s
-from app.api.voting.common import caller, documented_errors, engine
+from app.api.voting.common import caller, documented_errors
 from app.security import Role, require_role
 from app.services import voting
 
@@ -45,7 +46,7 @@ def create_feature(body):
 @require_role(Role.VIEWER)
 def get_feature(feature_id: int):
     """One feature."""
-    return ok(voting.get_feature(engine(), feature_id))
+    return ok(voting.get_feature(get_app_engine(), feature_id))
 
 
 @blp.route(FEATURE, methods=["PUT"])
@@ -55,7 +56,7 @@ def get_feature(feature_id: int):
 @require_role(Role.ADMIN)
 def update_feature(body, feature_id: int):
     """Edit a feature (admin): only the fields present change; read-only fields in the body are ignored."""
-    return ok(voting.update_feature(engine(), feature_id, body), message="Feature updated")
+    return ok(voting.update_feature(get_app_engine(), feature_id, body), message="Feature updated")
 
 
 @blp.route(FEATURE + "/vote", methods=["POST"])
@@ -94,7 +95,7 @@ def user_votes(args):
 @require_role(Role.VIEWER)
 def categories():
     """Every category (id, name, color) with its number of features."""
-    return ok(voting.list_categories(engine()))
+    return ok(voting.list_categories(get_app_engine()))
 
 
 @blp.route("/stats", methods=["GET"])
@@ -103,7 +104,7 @@ def categories():
 @require_role(Role.VIEWER)
 def stats():
     """Totals: features by status, priority and category, votes, voters, comments, top features."""
-    return ok(voting.stats(engine()))
+    return ok(voting.stats(get_app_engine()))
 
 
 @blp.route(FEATURE + "/comments", methods=["GET"])
@@ -112,7 +113,7 @@ def stats():
 @require_role(Role.VIEWER)
 def list_comments(feature_id: int):
     """A feature's comments, oldest first."""
-    return ok(voting.list_comments(engine(), feature_id))
+    return ok(voting.list_comments(get_app_engine(), feature_id))
 
 
 @blp.route(FEATURE + "/comments", methods=["POST"])
@@ -122,5 +123,5 @@ def list_comments(feature_id: int):
 @require_role(Role.VIEWER)
 def add_comment(body, feature_id: int):
     """Comment as the caller (user_id, user_email, user_name in the body are ignored)."""
-    comment = voting.add_comment(engine(), feature_id, caller(), body["comment"])
+    comment = voting.add_comment(get_app_engine(), feature_id, caller(), body["comment"])
     return ok(comment, message="Comment added")

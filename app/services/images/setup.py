@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from config import Settings
 
 
-def limits_from(settings: Any) -> ImageLimits:
+def limits_from(settings: Settings) -> ImageLimits:
     return ImageLimits(max_bytes=settings.image_max_bytes, max_pixels=settings.image_max_pixels,
                        max_side=settings.image_max_side, max_output_pixels=settings.image_max_output_pixels,
                        max_output_bytes=settings.image_max_output_bytes)

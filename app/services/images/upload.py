@@ -9,10 +9,14 @@ import base64
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.services.images import ImageLimits, Output
 from app.services.images.operations import ImageResult
+
+if TYPE_CHECKING:
+    from app.adapters.magento import MagentoClient
+    from workers.pool import ImagePool
 
 DEFAULT_ROLES = ("image", "small_image", "thumbnail")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -42,8 +46,8 @@ def media_entry(sku: str, output: Output, *, label: str | None, position: int, r
     }
 
 
-def upload_product_image(client: Any, pool: Any, sku: str, data: bytes, *, width: int = 1200, height: int = 1200,
-                         quality: int = 90, label: str | None = None, position: int = 1,
+def upload_product_image(client: MagentoClient, pool: ImagePool, sku: str, data: bytes, *, width: int = 1200,
+                         height: int = 1200, quality: int = 90, label: str | None = None, position: int = 1,
                          roles: Sequence[str] = DEFAULT_ROLES, limits: ImageLimits,
                          timeout: float | None = None) -> UploadResult:
     """Process `data` in the image pool, then upload it to Magento as a media gallery entry.

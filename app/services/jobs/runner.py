@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
@@ -24,6 +24,9 @@ from app.errors import AppError, SchemaMissing
 from app.services.jobs import store
 from app.services.jobs.context import JobContext, JobStopped
 from app.telemetry import counter, gauge, histogram
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +70,7 @@ class RunnerConfig:
 class JobRunner:
     """Runs the jobs of one process; see the module docstring."""
 
-    def __init__(self, app: Flask, engine: Any, config: RunnerConfig) -> None:
+    def __init__(self, app: Flask, engine: Engine, config: RunnerConfig) -> None:
         self.app, self.engine, self.config = app, engine, config
         self.pid = os.getpid()
         self.owner = f"{socket.gethostname()}:{self.pid}:{uuid.uuid4().hex[:6]}"[:120]

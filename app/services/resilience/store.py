@@ -19,10 +19,13 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from app.adapters.host_sqlite import HostSqlite
 from app.services.resilience.state import BreakerRecord
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 log = logging.getLogger(__name__)
 Mutation = Callable[[BreakerRecord], "BreakerRecord | None"]
@@ -83,7 +86,7 @@ class RedisStore:
 
     backend = "redis"
 
-    def __init__(self, client: Any, prefix: str = REDIS_PREFIX) -> None:
+    def __init__(self, client: Redis, prefix: str = REDIS_PREFIX) -> None:
         self.client = client
         self.prefix = prefix
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 
@@ -25,6 +25,10 @@ from app.services.mdm.repository import business_today, get_mdm
 from app.services.sync import metrics
 from app.services.sync.planning import BatchSizer, LimitExceeded, Rejected, chunks, classify_refusal, push_isolating
 from app.services.sync.upstream import Patience, patiently
+
+if TYPE_CHECKING:
+    from app.adapters.magento import MagentoClient
+    from config import Settings
 
 log = logging.getLogger(__name__)
 OPEN, COMPLETE = 4, 1
@@ -96,8 +100,8 @@ def _result(sku: str, price: Any, status: str, method: str | None, error: str | 
     return {"sku": sku, "price": price, "status": status, "method": method, "error": error, "response": response}
 
 
-def _bulk(ctx: JobContext, client: Any, items: list[dict[str, Any]], outcomes: dict[str, dict[str, Any]],
-          bulk_ids: list[str], settings: Any) -> list[dict[str, Any]]:
+def _bulk(ctx: JobContext, client: MagentoClient, items: list[dict[str, Any]], outcomes: dict[str, dict[str, Any]],
+          bulk_ids: list[str], settings: Settings) -> list[dict[str, Any]]:
     """Publish async bulks and poll them; returns the items the bulk did not confirm (for the fallback)."""
     tracked: list[tuple[str, dict[int, dict[str, Any]]]] = []
     leftover: list[dict[str, Any]] = []
@@ -158,8 +162,8 @@ def _bulk(ctx: JobContext, client: Any, items: list[dict[str, Any]], outcomes: d
     return leftover
 
 
-def _base_prices(ctx: JobContext, client: Any, items: list[dict[str, Any]], outcomes: dict[str, dict[str, Any]],
-                 settings: Any, patience: Patience) -> None:
+def _base_prices(ctx: JobContext, client: MagentoClient, items: list[dict[str, Any]],
+                 outcomes: dict[str, dict[str, Any]], settings: Settings, patience: Patience) -> None:
     """POST V1/products/base-prices in chunks; every item gets success or Magento's failure message."""
     store_id = settings.price_store_id
     failures: dict[str, str] = {}

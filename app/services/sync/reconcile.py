@@ -7,7 +7,7 @@ clears the rows whose quantity and status in Magento equal what the push would s
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 
@@ -19,6 +19,12 @@ from app.services.mdm.repository import get_mdm
 from app.services.mdm.stock import acknowledge, changed_rows
 from app.services.sync.planning import source_item
 from app.services.sync.upstream import Patience, patiently
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from app.adapters.magento import MagentoClient
+    from app.services.mdm.sources import StoreSource
 
 LOOKUP_CHUNK = 100  # SKUs per searchCriteria "in" filter (page size stays under the strict 300)
 
@@ -52,7 +58,8 @@ def run_acknowledge_job(ctx: JobContext) -> JobOutcome:
     return JobOutcome("succeeded", {"acknowledged": confirmed, "unconfirmed": pending}, message)
 
 
-def _confirm_source(ctx: JobContext, mdm: Any, client: Any, store: Any, patience: Patience) -> tuple[int, int]:
+def _confirm_source(ctx: JobContext, mdm: Engine, client: MagentoClient, store: StoreSource,
+                    patience: Patience) -> tuple[int, int]:
     """Acknowledge the source's changed rows whose quantity and status Magento already has."""
     confirmed = pending = 0
     code, after = int(store.code_source), None
@@ -79,7 +86,7 @@ def _confirm_source(ctx: JobContext, mdm: Any, client: Any, store: Any, patience
     return confirmed, pending
 
 
-def _magento_items(client: Any, skus: list[str], source_code: str) -> dict[str, dict[str, Any]]:
+def _magento_items(client: MagentoClient, skus: list[str], source_code: str) -> dict[str, dict[str, Any]]:
     criteria = {"filter_groups": [
         {"filters": [{"field": "sku", "value": ",".join(skus), "condition_type": "in"}]},
         {"filters": [{"field": "source_code", "value": source_code, "condition_type": "eq"}]}],

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
@@ -27,6 +27,9 @@ from app.adapters.appdb_tables import jobs, schedule_runs
 from app.services.jobs import kinds
 from app.services.jobs.kinds import JobRequest
 from app.services.jobs.store import ACTIVE, QUEUED, insert_job_statement, utcnow
+
+if TYPE_CHECKING:
+    from config import Settings
 
 log = logging.getLogger(__name__)
 SCHEDULE_KINDS: dict[str, JobRequest] = {
@@ -55,7 +58,7 @@ class Schedule:
     params: dict[str, Any]
 
 
-def schedules_from_settings(settings: Any) -> list[Schedule]:
+def schedules_from_settings(settings: Settings) -> list[Schedule]:
     """The configured schedules (an empty expression turns one off). Raises ValueError for a bad expression."""
     out = []
     for name, env in SCHEDULE_SETTINGS.items():

@@ -14,7 +14,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from sqlalchemy import Engine, func, select, true
@@ -36,6 +36,9 @@ from app.services.sync import metrics
 from app.services.sync.planning import BatchSizer, chunks, classify_refusal, push_isolating, source_item
 from app.services.sync.upstream import Patience, patiently
 
+if TYPE_CHECKING:
+    from app.adapters.magento import MagentoClient
+
 log = logging.getLogger(__name__)
 _learned_limits: dict[str, int] = {}  # shop base URL -> input limit seen (per process): start small next time
 
@@ -47,7 +50,7 @@ class StockRun:
     ctx: JobContext
     mdm: Engine
     appdb: Engine
-    client: Any
+    client: MagentoClient
     sizer: BatchSizer
     patience: Patience
     inflight: int
@@ -214,7 +217,7 @@ def _push_batch(run: StockRun, store: StoreSource, rows: list[tuple[ChangedRow, 
             "stale": stale}
 
 
-def _post(client: Any, payload: list[dict[str, Any]]) -> None:
+def _post(client: MagentoClient, payload: list[dict[str, Any]]) -> None:
     try:
         client.post_source_items(payload)
     except UpstreamHTTPError as exc:

@@ -11,12 +11,15 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from app.adapters.magento.retry import RETRYABLE_STATUSES
 from app.errors import DependencyUnavailable, UpstreamHTTPError, UpstreamTimeout, UpstreamUnavailable
 from app.services.jobs.context import JobContext
 from app.services.resilience import OPEN, breaker_snapshot
+
+if TYPE_CHECKING:
+    from config import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -34,7 +37,7 @@ class Patience:
     wait_max: float = 3600.0
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Patience:
+    def from_settings(cls, settings: Settings) -> Patience:
         return cls(retries=settings.sync_batch_retries, wait_interval=settings.sync_wait_interval,
                    wait_max=settings.sync_wait_max)
 
