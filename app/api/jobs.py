@@ -11,8 +11,7 @@ from flask import url_for
 
 from app.security import current_principal
 from app.services.jobs import get_jobs
-
-FINAL = ("succeeded", "partial", "failed")
+from app.services.jobs.store import FINAL
 
 
 def requested_by() -> str | None:

@@ -22,9 +22,13 @@ class JobRequest:
     params: dict[str, Any]
 
 
-def price_sync(items: list[dict[str, Any]] | None = None) -> JobRequest:
-    """Push `items` ([{sku, price}]), or MDM's prices to synchronise when None."""
-    return JobRequest(PRICES, {"items": items})
+def price_sync(items: list[dict[str, Any]] | None = None, *, base_prices_only: bool = False) -> JobRequest:
+    """Push `items` ([{sku, price}]), or MDM's prices to synchronise when None; `base_prices_only` skips the
+    async bulk endpoint and posts to base-prices straight away."""
+    params: dict[str, Any] = {"items": items}
+    if base_prices_only:
+        params["method"] = "base-prices"
+    return JobRequest(PRICES, params)
 
 
 def stock_sync(sources: list[str] | None = None, *, merge: bool = True, full: bool = False) -> JobRequest:

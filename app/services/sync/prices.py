@@ -37,7 +37,7 @@ MAX_FAILED_ITEMS = 1000  # failed items kept in the job record; the counts cover
 
 
 def run_price_job(ctx: JobContext) -> JobOutcome:
-    """Job kind "prices": params {items: [{sku, price}] | null (= compute from MDM), method?: "base-prices"}."""
+    """Job kind `prices`; its params are built by app/services/jobs/kinds.py price_sync."""
     settings = current_app.config["SETTINGS"]
     patience = Patience.from_settings(settings)
     rows = ctx.params.get("items")

@@ -30,7 +30,7 @@ LOOKUP_CHUNK = 100  # SKUs per searchCriteria "in" filter (page size stays under
 
 
 def run_acknowledge_job(ctx: JobContext) -> JobOutcome:
-    """Job kind "stocks.acknowledge": params {sources: [code] | null}."""
+    """Job kind `stocks.acknowledge`; its params are built by app/services/jobs/kinds.py stock_acknowledge."""
     settings = current_app.config["SETTINGS"]
     patience = Patience.from_settings(settings)
     mdm_repo, client = get_mdm(), get_magento_client()

@@ -80,7 +80,7 @@ class StockRun:
 
 
 def run_stock_job(ctx: JobContext) -> JobOutcome:
-    """Job kind "stocks": params {sources: [code]|null, merge: bool, full: bool}."""
+    """Job kind `stocks`; its params are built by app/services/jobs/kinds.py stock_sync."""
     settings = current_app.config["SETTINGS"]
     params = ctx.params
     mdm_repo = get_mdm()

@@ -6,10 +6,11 @@ from typing import Any
 from app.services.jobs import get_jobs, kinds
 
 
-def submit_price_sync(items: list[dict[str, Any]] | None = None, *, requested_by: str | None = None,
-                      start: bool = True) -> int:
+def submit_price_sync(items: list[dict[str, Any]] | None = None, *, base_prices_only: bool = False,
+                      requested_by: str | None = None, start: bool = True) -> int:
     """Queue a price push of `items` ([{sku, price}]; None: MDM's prices to synchronise); returns the job id."""
-    return get_jobs().submit(kinds.price_sync(items), requested_by=requested_by, start=start)
+    return get_jobs().submit(kinds.price_sync(items, base_prices_only=base_prices_only), requested_by=requested_by,
+                             start=start)
 
 
 def submit_stock_sync(sources: list[str] | None = None, merge: bool = True, full: bool = False, *,
