@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask
@@ -43,7 +43,7 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
     configure_app(app, settings)
     configure_logging(settings)
     register_extensions(app, settings)
-    register_blueprints(app)
+    register_blueprints(app, settings)
     register_error_handlers(app)
     lifecycle.mark_ready()
     return app
@@ -74,8 +74,18 @@ def configure_app(app: Flask, settings: Settings) -> None:
 
 
 def register_extensions(app: Flask, settings: Settings) -> None:
-    middleware.init_app(app)  # first: every later hook and log line has the request id
-    talisman.init_app(  # before auth: plain-HTTP requests are redirected, not refused
+    """The request-level extensions in REQUEST_HOOKS order, then each area's service object."""
+    for install, _why in REQUEST_HOOKS:
+        install(app, settings)
+    register_services(app, settings)
+
+
+def _init_middleware(app: Flask, settings: Settings) -> None:
+    middleware.init_app(app)
+
+
+def _init_talisman(app: Flask, settings: Settings) -> None:
+    talisman.init_app(
         app,
         force_https=settings.force_https,
         strict_transport_security=settings.is_production,
@@ -84,21 +94,28 @@ def register_extensions(app: Flask, settings: Settings) -> None:
         frame_options="DENY",
         session_cookie_secure=settings.is_production,
     )
-    _init_rate_limiter(app, settings)
+
+
+def _init_security(app: Flask, settings: Settings) -> None:
     security.init_app(app)
+
+
+def _init_cors_and_compress(app: Flask, settings: Settings) -> None:
     cors.init_app(app, resources={r"/api/*": {"origins": settings.cors_origins}}, supports_credentials=False,
                   always_send=False,
                   expose_headers=["X-Request-ID", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
                                   "Age", "X-Data-As-Of", "Retry-After"])  # snapshot ages (docs/dashboards.md)
     app.config.update(COMPRESS_LEVEL=6, COMPRESS_MIN_SIZE=1024)
     compress.init_app(app)
+
+
+def _init_metrics_and_api(app: Flask, settings: Settings) -> None:
     unmetered = [rf"^{re.escape(prefix)}(/|$)" for prefix in middleware.OPS_PATH_PREFIXES]
     metrics = PrometheusMetrics(None, path=None, registry=CollectorRegistry(), group_by="url_rule",
                                 defaults_prefix="techno_etl", excluded_paths=unmetered)
     metrics.init_app(app)
     app.extensions["prometheus"] = metrics
     app.extensions["api"] = Api(app)
-    register_services(app, settings)
 
 
 def register_services(app: Flask, settings: Settings) -> None:
@@ -139,7 +156,19 @@ def _init_rate_limiter(app: Flask, settings: Settings) -> None:
     limiter.init_app(app)
 
 
-def register_blueprints(app: Flask) -> None:
+# Flask runs before_request hooks in the order they were registered, so this list is the order of the
+# request's path; each entry says why it stands where it does.
+REQUEST_HOOKS: tuple[tuple[Callable[[Flask, Settings], None], str], ...] = (
+    (_init_middleware, "first: every later hook and log line has the request id"),
+    (_init_talisman, "before auth: a plain-HTTP request is redirected, not refused"),
+    (_init_rate_limiter, "before auth: a flood is refused before any token is checked"),
+    (_init_security, "auth: every hook after it knows the caller"),
+    (_init_cors_and_compress, "response-side only: their place among the request hooks does not matter"),
+    (_init_metrics_and_api, "after the hooks: the exporter times the route, the Api registers the blueprints"),
+)
+
+
+def register_blueprints(app: Flask, settings: Settings) -> None:
     from app.api.core import blp as core_blp
     from app.api.dashboard import blp as dashboard_blp
     from app.api.docs import blp as docs_blp
@@ -163,7 +192,7 @@ def register_blueprints(app: Flask) -> None:
     api: Api = app.extensions["api"]
     blueprints = [health_blp, metrics_blp, core_blp, docs_blp, ops_blp, images_blp, magento_images_blp,
                   mdm_blp, sync_blp, voting_task_blp, voting_blp, login_blp, magento_blp, dashboard_blp]
-    if app.config["SETTINGS"].env == "testing":
+    if settings.env == "testing":
         from app.api.testing import blp as testing_blp
 
         blueprints.append(testing_blp)
