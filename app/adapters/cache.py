@@ -21,6 +21,7 @@ from flask_caching import Cache
 from flask_caching.backends.simplecache import SimpleCache
 from redis.exceptions import RedisError
 
+from app.adapters.redis import socket_options
 from app.telemetry import counter, gauge
 
 if TYPE_CHECKING:
@@ -347,8 +348,7 @@ def init_app(app: Flask, settings: Settings) -> CacheService:
         primary = Cache(config={
             "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.redis_url, "CACHE_KEY_PREFIX": KEY_PREFIX,
             "CACHE_DEFAULT_TIMEOUT": settings.ttl("default"),
-            "CACHE_OPTIONS": {"socket_timeout": settings.redis_timeout,
-                              "socket_connect_timeout": settings.redis_timeout},
+            "CACHE_OPTIONS": socket_options(settings.redis_timeout),
         })
         primary.init_app(app)
     service = app.extensions[EXTENSION_KEY] = CacheService(settings, primary, fallback)

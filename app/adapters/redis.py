@@ -12,15 +12,14 @@ if TYPE_CHECKING:
 EXTENSION_KEY = "redis"
 
 
+def socket_options(timeout: float) -> dict[str, float]:
+    """The socket bounds of every Redis connection (this client, the cache's, the rate limiter's)."""
+    return {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+
+
 def redis_from_url(url: str, timeout: float) -> redis.Redis:
     """A client whose every socket operation (connect included) is bounded by `timeout`."""
-    return redis.Redis.from_url(
-        url,
-        socket_timeout=timeout,
-        socket_connect_timeout=timeout,
-        health_check_interval=30,
-        retry_on_timeout=False,
-    )
+    return redis.Redis.from_url(url, **socket_options(timeout), health_check_interval=30, retry_on_timeout=False)
 
 
 def get_redis(app: Flask | None = None) -> redis.Redis | None:
