@@ -28,7 +28,8 @@ def test_submitted_jobs_beyond_the_runner_concurrency_queue_and_all_finish(make_
         statuses = [jobs.get_jobs().get_job(i).status for i in ids]
         assert statuses.count("pending") >= 4, statuses
         # A request waiting for a queued job (`?wait=`) waits until it has run, not until it is queued.
-        assert jobs.get_jobs(app).runner().wait_local(ids[-1], 30) and jobs.get_jobs().get_job(ids[-1]).status == "succeeded"
+        assert jobs.get_jobs(app).runner().wait_local(ids[-1], 30)
+        assert jobs.get_jobs().get_job(ids[-1]).status == "succeeded"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and any(jobs.get_jobs().get_job(i).status != "succeeded" for i in ids):
             time.sleep(0.05)
