@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask
@@ -17,6 +17,7 @@ from app import (
     telemetry,  # noqa: F401  (first: sets PROMETHEUS_MULTIPROC_DIR before prometheus_client loads)
 )
 from app.adapters import appdb
+from app.adapters import cache as cache_adapter
 from app.adapters import magento as magento_adapter
 from app.adapters import redis as redis_adapter
 from app.api.bounds import BoundedIntegerConverter
@@ -25,8 +26,8 @@ from app.body_limit import BoundedRequest
 from app.errors import register_error_handlers
 from app.extensions import Api, compress, cors, make_limiter, talisman
 from app.logging import configure_logging
-from app.services import cache as cache_service
 from app.services import health as health_service
+from app.services import jobs as jobs_service
 from app.services import magento as magento_service
 from app.services import resilience
 from app.services.images import setup as images_service
@@ -42,7 +43,7 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
     configure_app(app, settings)
     configure_logging(settings)
     register_extensions(app, settings)
-    register_blueprints(app)
+    register_blueprints(app, settings)
     register_error_handlers(app)
     lifecycle.mark_ready()
     return app
@@ -73,8 +74,18 @@ def configure_app(app: Flask, settings: Settings) -> None:
 
 
 def register_extensions(app: Flask, settings: Settings) -> None:
-    middleware.init_app(app)  # first: every later hook and log line has the request id
-    talisman.init_app(  # before auth: plain-HTTP requests are redirected, not refused
+    """The request-level extensions in REQUEST_HOOKS order, then each area's service object."""
+    for install, _why in REQUEST_HOOKS:
+        install(app, settings)
+    register_services(app, settings)
+
+
+def _init_middleware(app: Flask, settings: Settings) -> None:
+    middleware.init_app(app)
+
+
+def _init_talisman(app: Flask, settings: Settings) -> None:
+    talisman.init_app(
         app,
         force_https=settings.force_https,
         strict_transport_security=settings.is_production,
@@ -83,30 +94,44 @@ def register_extensions(app: Flask, settings: Settings) -> None:
         frame_options="DENY",
         session_cookie_secure=settings.is_production,
     )
-    _init_rate_limiter(app, settings)
+
+
+def _init_security(app: Flask, settings: Settings) -> None:
     security.init_app(app)
+
+
+def _init_cors_and_compress(app: Flask, settings: Settings) -> None:
     cors.init_app(app, resources={r"/api/*": {"origins": settings.cors_origins}}, supports_credentials=False,
                   always_send=False,
                   expose_headers=["X-Request-ID", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
                                   "Age", "X-Data-As-Of", "Retry-After"])  # snapshot ages (docs/dashboards.md)
     app.config.update(COMPRESS_LEVEL=6, COMPRESS_MIN_SIZE=1024)
     compress.init_app(app)
+
+
+def _init_metrics_and_api(app: Flask, settings: Settings) -> None:
     unmetered = [rf"^{re.escape(prefix)}(/|$)" for prefix in middleware.OPS_PATH_PREFIXES]
     metrics = PrometheusMetrics(None, path=None, registry=CollectorRegistry(), group_by="url_rule",
                                 defaults_prefix="techno_etl", excluded_paths=unmetered)
     metrics.init_app(app)
     app.extensions["prometheus"] = metrics
     app.extensions["api"] = Api(app)
-    redis_adapter.init_app(app)
-    cache_service.init_app(app)
-    health_service.init_app(app)
-    appdb.init_app(app)
-    mdm_service.init_app(app)  # MDM engine, store mapping, `database` health check
-    magento_adapter.init_app(app)
-    sync_service.init_app(app)  # jobs, runner/scheduler (lazy, in workers), health check, metrics section
-    images_service.init_app(app)  # image pool (lazy, per worker), its health check, the batch job kind
-    resilience.init_app(app)  # after the Magento client: installs the breaker and bulkhead as its guard
-    magento_service.init_app(app)
+
+
+def register_services(app: Flask, settings: Settings) -> None:
+    """Build each area's service object once, from settings, and keep it in app.extensions (its get_<area>()
+    reads it). Each init takes what it depends on as arguments, so this order is the only one that runs."""
+    redis_client = redis_adapter.init_app(app, settings)
+    health = health_service.init_app(app, settings)  # every area below registers its checks in it
+    cache = cache_adapter.init_app(app, settings)
+    app_engine = appdb.init_app(app, settings, health)
+    mdm_service.init_app(app, settings, cache, health)
+    magento_client = magento_adapter.init_app(app, settings)
+    queue = jobs_service.init_app(app, settings, app_engine)
+    sync_service.init_app(app, settings, queue, app_engine, redis_client, health)
+    images_service.init_app(app, settings, queue, health)
+    resilience.init_app(app, settings, redis_client, magento_client, health)
+    magento_service.init_app(app, settings, health)
 
 
 def _init_rate_limiter(app: Flask, settings: Settings) -> None:
@@ -117,8 +142,7 @@ def _init_rate_limiter(app: Flask, settings: Settings) -> None:
         RATELIMIT_ENABLED=settings.rate_limit_enabled,
         RATELIMIT_DEFAULT=settings.rate_limit,
         RATELIMIT_STORAGE_URI=storage,
-        RATELIMIT_STORAGE_OPTIONS={"socket_timeout": settings.redis_timeout,
-                                   "socket_connect_timeout": settings.redis_timeout} if settings.redis_url else {},
+        RATELIMIT_STORAGE_OPTIONS=redis_adapter.socket_options(settings.redis_timeout) if settings.redis_url else {},
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         RATELIMIT_SWALLOW_ERRORS=True,
         RATELIMIT_HEADERS_ENABLED=True,
@@ -131,7 +155,19 @@ def _init_rate_limiter(app: Flask, settings: Settings) -> None:
     limiter.init_app(app)
 
 
-def register_blueprints(app: Flask) -> None:
+# Flask runs before_request hooks in the order they were registered, so this list is the order of the
+# request's path; each entry says why it stands where it does.
+REQUEST_HOOKS: tuple[tuple[Callable[[Flask, Settings], None], str], ...] = (
+    (_init_middleware, "first: every later hook and log line has the request id"),
+    (_init_talisman, "before auth: a plain-HTTP request is redirected, not refused"),
+    (_init_rate_limiter, "before auth: a flood is refused before any token is checked"),
+    (_init_security, "auth: every hook after it knows the caller"),
+    (_init_cors_and_compress, "response-side only: their place among the request hooks does not matter"),
+    (_init_metrics_and_api, "after the hooks: the exporter times the route, the Api registers the blueprints"),
+)
+
+
+def register_blueprints(app: Flask, settings: Settings) -> None:
     from app.api.core import blp as core_blp
     from app.api.dashboard import blp as dashboard_blp
     from app.api.docs import blp as docs_blp
@@ -155,7 +191,7 @@ def register_blueprints(app: Flask) -> None:
     api: Api = app.extensions["api"]
     blueprints = [health_blp, metrics_blp, core_blp, docs_blp, ops_blp, images_blp, magento_images_blp,
                   mdm_blp, sync_blp, voting_task_blp, voting_blp, login_blp, magento_blp, dashboard_blp]
-    if app.config["SETTINGS"].env == "testing":
+    if settings.env == "testing":
         from app.api.testing import blp as testing_blp
 
         blueprints.append(testing_blp)

@@ -15,9 +15,12 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pythonjsonlogger.json import JsonFormatter
+
+if TYPE_CHECKING:
+    from config import Settings
 
 SERVICE = "techno-etl-backend"
 _SECRET_KEYS = re.compile(r"password|token|secret|key|authorization|cookie", re.I)
@@ -141,7 +144,7 @@ def prune_old_logs(directory: str, retention_days: int) -> int:
     return removed
 
 
-def configure_logging(settings: Any) -> None:
+def configure_logging(settings: Settings) -> None:
     """Install handlers on the root logger once per process (idempotent)."""
     root = logging.getLogger()
     if getattr(root, "_techno_etl_configured", None) == id(settings):

@@ -15,7 +15,7 @@ import hmac
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import Flask, Response, current_app, g, request
 from flask_smorest import Blueprint
@@ -23,6 +23,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.errors import DependencyUnavailable, Forbidden, Unauthorized
 from app.services import oidc
+
+if TYPE_CHECKING:
+    from config import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
@@ -111,7 +114,7 @@ def refuse(reason: str) -> Unauthorized:
                         headers={"WWW-Authenticate": 'Bearer realm="techno-etl"'})
 
 
-def authenticate(token: str, settings: Any, verifier: oidc.OidcVerifier | None = None) -> Principal:
+def authenticate(token: str, settings: Settings, verifier: oidc.OidcVerifier | None = None) -> Principal:
     """The principal of a bearer token. Raises Unauthorized (with a reason), or DependencyUnavailable when
     an OIDC token cannot be checked because the issuer's keys cannot be fetched."""
     digest = hash_token(token)

@@ -71,7 +71,7 @@ def original(app, mdm: Engine, sources: int) -> None:
     from app.adapters.magento import get_magento_client
 
     mapping = {int(s.code_source): s.magentoSource for s in load_sources()}
-    client = app.extensions["magento"]
+    client = get_magento_client(app)
 
     def one_source(code: int) -> None:
         with app.app_context():
@@ -101,8 +101,8 @@ def engine_run(app) -> object:
     from app.services import jobs
 
     with app.app_context():
-        job_id = jobs.submit("stocks", {"sources": None, "merge": False}, start=False)
-        return jobs.get_runner(app).run_inline(job_id)
+        job_id = jobs.get_jobs().submit(jobs.JobRequest("stocks", {"sources": None, "merge": False}), start=False)
+        return jobs.get_jobs(app).runner().run_inline(job_id)
 
 
 def main() -> None:
@@ -127,6 +127,7 @@ def main() -> None:
     try:
         wait_until(lambda: shop.get("info").json()["seeded_from"] == "mdm", timeout=120, interval=0.5)
         from app import create_app
+        from app.adapters.magento import get_magento_client
 
         app = create_app("testing", overrides={
             "APP_DATABASE_URL": f"sqlite:///{tmp / 'app.sqlite3'}", "MDM_DATABASE_URL": mdm_url,
@@ -135,7 +136,7 @@ def main() -> None:
         if args.latency_ms:
             shop.post("faults", json={"latency_ms": args.latency_ms, "paths": "source-items"}).raise_for_status()
         with app.app_context():  # warm up: token, connections
-            app.extensions["magento"].search("V1/inventory/sources")
+            get_magento_client(app).search("V1/inventory/sources")
 
         started = time.perf_counter()
         original(app, mdm, args.sources)

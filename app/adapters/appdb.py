@@ -23,7 +23,12 @@ from config.settings import Settings
 if TYPE_CHECKING:
     from app.services.health import CheckResult
 
+if TYPE_CHECKING:
+    from app.services.health import HealthRegistry
+    from config import Settings
+
 log = logging.getLogger(__name__)
+EXTENSION_KEY = "app_db"
 MIGRATIONS = Path(__file__).resolve().parent.parent.parent / "migrations"
 
 
@@ -59,8 +64,9 @@ def current_revision(engine: Engine) -> str | None:
             return None
 
 
-def get_app_engine() -> Engine:
-    engine: Engine = current_app.extensions["app_db"]
+def get_app_engine(app: Flask | None = None) -> Engine:
+    """The app database's engine (`app`, else the current app)."""
+    engine: Engine = (app or current_app).extensions[EXTENSION_KEY]
     return engine
 
 
@@ -75,12 +81,11 @@ def _check() -> CheckResult:
     return CheckResult("pass", ms, "ms", f"schema revision {revision}")
 
 
-def init_app(app: Flask) -> None:
-    from app.services.health import register_check
-
-    settings = app.config["SETTINGS"]
+def init_app(app: Flask, settings: Settings, health: HealthRegistry) -> Engine:
+    """Build the engine (migrated first when APP_DB_AUTO_UPGRADE) and register the `app_database` check."""
     engine = make_app_engine(settings)
-    app.extensions["app_db"] = engine
+    app.extensions[EXTENSION_KEY] = engine
     if settings.app_db_auto_upgrade:
         upgrade_schema(engine, settings.run_dir)
-    register_check(app, "app_database", _check, component_type="datastore")
+    health.register("app_database", _check, component_type="datastore")
+    return engine

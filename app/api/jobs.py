@@ -10,9 +10,8 @@ from typing import Any
 from flask import url_for
 
 from app.security import current_principal
-from app.services import jobs
-
-FINAL = ("succeeded", "partial", "failed")
+from app.services.jobs import get_jobs
+from app.services.jobs.store import FINAL
 
 
 def requested_by() -> str | None:
@@ -24,8 +23,8 @@ def requested_by() -> str | None:
 def job_reply(job_id: int, wait: float) -> tuple[dict[str, Any], int]:
     """Wait up to `wait` seconds for the job; 200 with its result when it ended, else 202 with the status URL."""
     if wait > 0:
-        jobs.get_runner().wait_local(job_id, wait)
-    record = jobs.get_job(job_id)
+        get_jobs().runner().wait_local(job_id, wait)
+    record = get_jobs().get_job(job_id)
     assert record is not None
     body: dict[str, Any] = {"success": record.status in ("succeeded", "partial", "pending", "running", "waiting"),
                             "jobId": job_id, "status": record.status,

@@ -5,6 +5,8 @@ import json
 import os
 import socket
 import sys
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import click
@@ -26,12 +28,14 @@ def _app() -> Any:
         sys.exit(1)
 
 
-def _run(app: Any, kind: str, params: dict[str, Any]) -> Any:
-    """Enqueue the job and run it here with a progress bar per source; returns the final record."""
+def _run(app: Any, submit: Callable[..., int]) -> Any:
+    """Enqueue the job with `submit` (a typed submit function) and run it here with a progress bar per
+    source; returns the final record."""
     from app.services import jobs
 
     with app.app_context():
-        job_id = jobs.submit(kind, params, requested_by=f"cli:{os.environ.get('USER', '?')}", start=False)
+        job_id = submit(requested_by=f"cli:{os.environ.get('USER', '?')}", start=False)
+        kind = jobs.get_jobs().get_job(job_id).kind
         console.print(f"job {job_id} ({kind})")
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console) as progress:
@@ -43,7 +47,7 @@ def _run(app: Any, kind: str, params: dict[str, Any]) -> Any:
                         bars[part] = progress.add_task(f"{kind} {part}", total=entry.get("total") or None)
                     progress.update(bars[part], completed=entry.get("done", 0), total=entry.get("total") or None,
                                     description=f"{kind} {part} [{entry.get('status', '')}]")
-            record = jobs.get_runner(app).run_inline(job_id, listener=show)
+            record = jobs.get_jobs(app).runner().run_inline(job_id, listener=show)
     _summary(record)
     return record
 
@@ -72,29 +76,37 @@ def sync_group() -> None:
 @sync_group.command("prices")
 def sync_prices() -> None:
     """Push MDM's prices (async bulk, base-prices fallback)."""
-    _exit(_run(_app(), "prices", {"items": None}))
+    from app.services.sync.submit import submit_price_sync
+
+    _exit(_run(_app(), submit_price_sync))
 
 
 @sync_group.command("stocks")
 @click.option("--full", is_flag=True, help="Re-push every row, not only changed ones.")
 def sync_stocks(full: bool) -> None:
     """The stock pipeline: MERGE, push every source, acknowledge what Magento accepted."""
-    _exit(_run(_app(), "stocks", {"sources": None, "merge": True, "full": full}))
+    from app.services.sync.submit import submit_stock_sync
+
+    _exit(_run(_app(), partial(submit_stock_sync, None, merge=True, full=full)))
 
 
 @sync_group.command("source")
 @click.argument("code")
 def sync_source(code: str) -> None:
     """Push one source's changed rows (CODE = MDM code_source)."""
-    _exit(_run(_app(), "stocks", {"sources": [code], "merge": False}))
+    from app.services.sync.submit import submit_stock_sync
+
+    _exit(_run(_app(), partial(submit_stock_sync, [code], merge=False)))
 
 
 @sync_group.command("all")
 def sync_all() -> None:
     """Stocks (with MERGE), then prices."""
+    from app.services.sync.submit import submit_price_sync, submit_stock_sync
+
     app = _app()
-    first = _run(app, "stocks", {"sources": None, "merge": True})
-    second = _run(app, "prices", {"items": None})
+    first = _run(app, partial(submit_stock_sync, None, merge=True))
+    second = _run(app, submit_price_sync)
     _exit(first if first.status == "failed" else second)
 
 
@@ -102,7 +114,9 @@ def sync_all() -> None:
 @click.option("--full", is_flag=True, help="Re-read everything, not only what changed.")
 def sync_snapshots(full: bool) -> None:
     """Build the dashboard chart snapshots from Magento now (e.g. once at install, before the first start)."""
-    _exit(_run(_app(), "snapshots", {"full": full}))
+    from app.services.snapshots import submit_build
+
+    _exit(_run(_app(), partial(submit_build, full=full)))
 
 
 def _exit(record: Any) -> None:
@@ -123,7 +137,7 @@ def jobs_list(kind: str | None, status: str | None, limit: int) -> None:
 
     app = _app()
     with app.app_context():
-        page, total = jobs.list_jobs(kind=kind, status=status, limit=limit)
+        page, total = jobs.get_jobs().list_jobs(kind=kind, status=status, limit=limit)
     table = Table(title=f"{total} jobs")
     for column in ("id", "kind", "status", "progress", "accepted", "rejected", "attempts", "created", "message"):
         table.add_column(column)
@@ -141,7 +155,7 @@ def jobs_show(job_id: int) -> None:
 
     app = _app()
     with app.app_context():
-        record = jobs.get_job(job_id)
+        record = jobs.get_jobs().get_job(job_id)
     if record is None:
         raise click.ClickException(f"no job {job_id}")
     click.echo(json.dumps(record.as_dict(), indent=2, default=str))
@@ -155,10 +169,11 @@ def jobs_retry(job_id: int) -> None:
 
     app = _app()
     with app.app_context():
-        record = jobs.get_job(job_id)
+        record = jobs.get_jobs().get_job(job_id)
         if record is None:
             raise click.ClickException(f"no job {job_id}")
-        new_id = jobs.submit(record.kind, record.params, requested_by=f"retry:{job_id}", start=False)
+        new_id = jobs.get_jobs().submit(jobs.JobRequest(record.kind, record.params), requested_by=f"retry:{job_id}",
+                                        start=False)
     click.echo(f"job {job_id} re-queued as job {new_id}")
 
 
@@ -167,11 +182,11 @@ def jobs_retry(job_id: int) -> None:
 def scheduler_command(once: bool) -> None:
     """Run the sync scheduler in this process (set SYNC_SCHEDULER_ENABLED=false on the workers to use it alone;
     running both is safe: each occurrence fires once)."""
-    from app.services.sync.setup import make_scheduler
+    from app.services.sync.setup import get_sync
 
     app = _app()
     with app.app_context():
-        scheduler = make_scheduler(app, owner=f"scheduler:{socket.gethostname()}:{os.getpid()}")
+        scheduler = get_sync(app).make_scheduler(owner=f"scheduler:{socket.gethostname()}:{os.getpid()}")
         if once:
             for name, due, job_id in scheduler.tick_once():
                 click.echo(f"{name} {due.isoformat()} -> job {job_id}")

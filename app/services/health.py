@@ -16,13 +16,17 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 
 from app.procinfo import tree_uss
 
+if TYPE_CHECKING:
+    from config import Settings
+
 log = logging.getLogger(__name__)
+EXTENSION_KEY = "health"
 _RANK = {"pass": 0, "warn": 1, "fail": 2}
 
 
@@ -47,7 +51,10 @@ class Check:
 
 
 class HealthRegistry:
-    def __init__(self, settings: Any) -> None:
+    """The app's checks; each area registers its own when create_app builds it."""
+
+    def __init__(self, app: Flask, settings: Settings) -> None:
+        self.app = app
         self.settings = settings
         self.checks: dict[str, Check] = {}
         self._cache: tuple[float, dict[str, Any]] | None = None
@@ -57,6 +64,19 @@ class HealthRegistry:
 
     def add(self, check: Check) -> None:
         self.checks[check.name] = check
+
+    def register(self, name: str, fn: Callable[[], CheckResult], *, critical: bool | None = None,
+                 component_type: str = "component", timeout: float = 2.0,
+                 measurement: str = "responseTime") -> None:
+        """Add a check. It is critical when HEALTH_CRITICAL names it, else when `critical` is true."""
+        is_critical = name in self.settings.health_critical or bool(critical)
+        app = self.app
+
+        def in_context() -> CheckResult:  # checks run in pool threads: give them the app context
+            with app.app_context():
+                return fn()
+
+        self.add(Check(name, in_context, is_critical, component_type, timeout, measurement))
 
     def _pool(self) -> ThreadPoolExecutor:
         if self._executor is None or self._executor_pid != os.getpid():  # threads do not survive fork
@@ -117,30 +137,15 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def register_check(app: Flask, name: str, fn: Callable[[], CheckResult], *, critical: bool | None = None,
-                   component_type: str = "component", timeout: float = 2.0,
-                   measurement: str = "responseTime") -> None:
-    """Add a check. It is critical when HEALTH_CRITICAL names it, else when `critical` is true."""
-    registry: HealthRegistry = app.extensions["health"]
-    is_critical = name in registry.settings.health_critical or bool(critical)
-    app_ref = app
-
-    def in_context() -> CheckResult:  # checks run in pool threads: give them the app context
-        with app_ref.app_context():
-            return fn()
-
-    registry.add(Check(name, in_context, is_critical, component_type, timeout, measurement))
-
-
-def get_health() -> HealthRegistry:
-    registry: HealthRegistry = current_app.extensions["health"]
+def get_health(app: Flask | None = None) -> HealthRegistry:
+    registry: HealthRegistry = (app or current_app).extensions[EXTENSION_KEY]
     return registry
 
 
 # -- checks every deployment has ------------------------------------------------------------------
 def _redis_check() -> CheckResult:
+    from app.adapters.cache import get_cache
     from app.adapters.redis import get_redis
-    from app.services.cache import get_cache
 
     cache = get_cache()
     client = get_redis()
@@ -176,8 +181,10 @@ def _disk_check() -> CheckResult:
     return CheckResult(status, round(free_pct, 1), "percent free", f"{usage.free // 1024 ** 2} MiB free for logs")
 
 
-def init_app(app: Flask) -> None:
-    app.extensions["health"] = HealthRegistry(app.config["SETTINGS"])
-    register_check(app, "redis", _redis_check, component_type="datastore", timeout=1.0)
-    register_check(app, "memory", _memory_check, component_type="system", measurement="utilization")
-    register_check(app, "disk", _disk_check, component_type="system", measurement="utilization")
+def init_app(app: Flask, settings: Settings) -> HealthRegistry:
+    """The registry with the checks every deployment has; create_app hands it to each area's init."""
+    registry = app.extensions[EXTENSION_KEY] = HealthRegistry(app, settings)
+    registry.register("redis", _redis_check, component_type="datastore", timeout=1.0)
+    registry.register("memory", _memory_check, component_type="system", measurement="utilization")
+    registry.register("disk", _disk_check, component_type="system", measurement="utilization")
+    return registry

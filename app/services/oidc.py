@@ -13,12 +13,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 from jwt.exceptions import ExpiredSignatureError, ImmatureSignatureError, InvalidTokenError
 
 from app.adapters.oidc_keys import KeyCache, KeyFetcher, KeySourceConfig, NoSigningKeys
+
+if TYPE_CHECKING:
+    from config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +194,7 @@ class OidcVerifier:
         return claims
 
 
-def build_verifier(settings: Any) -> OidcVerifier | None:
+def build_verifier(settings: Settings) -> OidcVerifier | None:
     """The verifier for AUTH_OIDC_* settings, or None when AUTH_OIDC_ISSUER is empty (OIDC off)."""
     if not settings.auth_oidc_issuer:
         return None

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from app import lifecycle
-from app.services.health import CheckResult, register_check
+from app.services.health import CheckResult, get_health
 
 
 def test_liveness_is_public_and_calls_nothing(client):
@@ -21,7 +21,7 @@ def test_readiness_passes_when_critical_checks_pass(client):
 
 def test_readiness_fails_when_a_critical_check_fails(make_app):
     app = make_app(HEALTH_CRITICAL=["broken"])
-    register_check(app, "broken", lambda: CheckResult("fail", output="down"), component_type="datastore")
+    get_health(app).register("broken", lambda: CheckResult("fail", output="down"), component_type="datastore")
     resp = app.test_client().get("/api/health/ready")
     assert resp.status_code == 503 and resp.get_json()["status"] == "fail"
     entry = resp.get_json()["checks"]["broken:responseTime"][0]
@@ -52,7 +52,7 @@ def test_noncritical_failure_warns_and_slow_check_times_out(make_app, auth):
     import time
 
     app = make_app(HEALTH_CRITICAL=[])
-    register_check(app, "slow", lambda: (time.sleep(3), CheckResult())[1], timeout=0.3)
+    get_health(app).register("slow", lambda: (time.sleep(3), CheckResult())[1], timeout=0.3)
     started = time.monotonic()
     body = app.test_client().get("/api/health/detailed", headers=auth("viewer")).get_json()
     assert time.monotonic() - started < 2.5
@@ -63,7 +63,7 @@ def test_noncritical_failure_warns_and_slow_check_times_out(make_app, auth):
 def test_detailed_results_are_cached_briefly(make_app, auth):
     calls = []
     app = make_app(HEALTH_CACHE_SECONDS=30)
-    register_check(app, "counted", lambda: (calls.append(1), CheckResult())[1])
+    get_health(app).register("counted", lambda: (calls.append(1), CheckResult())[1])
     client = app.test_client()
     for _ in range(3):
         client.get("/api/health/detailed", headers=auth("viewer"))

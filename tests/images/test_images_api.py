@@ -8,6 +8,7 @@ import zipfile
 import pytest
 from PIL import Image
 
+from app.services.health import get_health
 from tests.images.imagegen import encode, png_header_only, textured
 
 URL = "/api/images/process"
@@ -97,4 +98,4 @@ def test_viewer_is_forbidden_and_anonymous_unauthorized(client, auth, jpeg):
 
 
 def test_image_pool_health_check_is_registered(app):
-    assert "image_pool" in app.extensions["health"].checks
+    assert "image_pool" in get_health(app).checks

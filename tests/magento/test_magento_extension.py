@@ -32,8 +32,7 @@ def test_empty_magento_url_means_the_local_sandbox() -> None:
 
 def test_init_app_binds_one_client_with_the_cache_token_store() -> None:
     app = Flask(__name__)
-    app.config["SETTINGS"] = load_settings("testing", environ={})
-    init_app(app)
+    init_app(app, load_settings("testing", environ={}))
     with app.app_context():
         client = get_magento_client()
         assert isinstance(client, MagentoClient) and client is get_magento_client()

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from app.adapters.cache import get_cache
 from magento_sandbox import SandboxOptions, start_sandbox_thread
 from tests.magento_api.conftest import SANDBOX_SETTINGS
 from tests.support.sandbox import ADMIN
@@ -154,7 +155,7 @@ def test_the_admin_token_never_reaches_a_client(magento_app, auth, control):
                             "V1/%69ntegration/admin/token")]
     assert [r.status_code for r in refused] == [404] * len(refused), [r.get_json() for r in refused]
     with app.app_context():
-        token = app.extensions["cache_service"].get("magento", "admin_token")
+        token = get_cache(app).get("magento", "admin_token")
     assert token and len(token) > 8
     for resp in responses + refused:
         assert token not in resp.get_data(as_text=True)

@@ -66,9 +66,9 @@ def test_a_sync_job_fails_at_once_with_the_reason(empty_app):
     from app.services import jobs
 
     with empty_app.app_context():
-        job_id = jobs.submit("stocks.acknowledge", {"sources": None}, start=False)
-        record = jobs.get_runner(empty_app).run_inline(job_id)
-    jobs.get_runner(empty_app).stop(timeout=5)
+        job_id = jobs.get_jobs().submit(jobs.JobRequest("stocks.acknowledge", {"sources": None}), start=False)
+        record = jobs.get_jobs(empty_app).runner().run_inline(job_id)
+    jobs.get_jobs(empty_app).runner().stop(timeout=5)
     assert record.status == "failed"
     assert record.attempts == 1  # not retried: a missing table needs a person
     assert "has no table" in record.message and "manage.py db seed" in record.message

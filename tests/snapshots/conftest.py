@@ -27,7 +27,7 @@ def snap_app(make_app, sandbox_url: str, tmp_path: Path) -> Callable[..., Flask]
         return app
     yield factory
     for app in built:  # no job thread may outlive its test
-        jobs.get_runner(app).stop(timeout=10)
+        jobs.get_jobs(app).runner().stop(timeout=10)
 
 
 @pytest.fixture

@@ -7,25 +7,27 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from app.adapters.appdb import get_app_engine
 from app.services.sync.scheduler import fire_due
+from app.services.sync.setup import get_sync
 
 UTC = ZoneInfo("UTC")
 
 
 def _fire(app, now: datetime):
-    schedules = [s for s in app.extensions["sync"]["schedules"] if s.kind == "snapshots"]
-    return {name: job for name, _due, job in fire_due(app.extensions["app_db"], schedules, now=now, tz=UTC,
+    schedules = [s for s in get_sync(app).schedules if s.kind == "snapshots"]
+    return {name: job for name, _due, job in fire_due(get_app_engine(app), schedules, now=now, tz=UTC,
                                                        grace=3600, owner="test", max_attempts=3)}
 
 
 def test_the_snapshot_schedules_come_from_the_settings(snap_app):
     app = snap_app(SNAPSHOT_SCHEDULE="*/5 * * * *", SNAPSHOT_SCHEDULE_FULL="0 4 * * *")
-    schedules = {s.name: s for s in app.extensions["sync"]["schedules"]}
+    schedules = {s.name: s for s in get_sync(app).schedules}
     assert schedules["snapshots"].cron == "*/5 * * * *"
     assert schedules["snapshots"].params == {"full": False, "groups": ["catalog", "sales"]}
     assert (schedules["snapshots-full"].cron, schedules["snapshots-full"].params) == ("0 4 * * *", {"full": True})
     off = snap_app(SNAPSHOT_SCHEDULE="", SNAPSHOT_SCHEDULE_FULL="")
-    assert not [s for s in off.extensions["sync"]["schedules"] if s.kind == "snapshots"]
+    assert not [s for s in get_sync(off).schedules if s.kind == "snapshots"]
 
 
 def test_each_occurrence_queues_one_build_and_the_daily_full_one_is_never_skipped(snap_app):
@@ -39,7 +41,7 @@ def test_each_occurrence_queues_one_build_and_the_daily_full_one_is_never_skippe
     fired = _fire(app, datetime(2026, 11, 29, 3, 30, 5))
     assert fired["snapshots"] is None and fired["snapshots-full"] is not None
     with app.app_context():
-        full = jobs.get_job(fired["snapshots-full"])
+        full = jobs.get_jobs().get_job(fired["snapshots-full"])
     assert full.params["full"] is True and full.requested_by == "schedule:snapshots-full"
 
 

@@ -8,6 +8,7 @@ import pytest
 import redis
 from sqlalchemy import delete
 
+from app.adapters.appdb import get_app_engine
 from app.adapters.appdb_tables import snapshots as snapshots_table
 from app.adapters.snapshot_store import REDIS_PREFIX
 from tests.snapshots.conftest import build
@@ -51,9 +52,9 @@ def test_the_first_read_starts_one_build_and_the_chart_answers_when_it_ends(snap
     again = client.get("/api/magento/products/types", headers=auth("viewer")).get_json()
     assert again["details"]["jobId"] == job_id  # the running build, not a second one
     with app.app_context():
-        assert jobs.get_runner(app).wait_local(job_id, 60)
-        assert jobs.get_job(job_id).status == "succeeded"
-        assert jobs.list_jobs(kind="snapshots")[1] == 1
+        assert jobs.get_jobs(app).runner().wait_local(job_id, 60)
+        assert jobs.get_jobs().get_job(job_id).status == "succeeded"
+        assert jobs.get_jobs().list_jobs(kind="snapshots")[1] == 1
     statuses = {code for code, _rows in _charts(client, auth).values()}
     assert statuses == {200}
 
@@ -71,7 +72,7 @@ def test_operators_refresh_and_inspect_the_snapshots(snap_app, auth):
     body = resp.get_json()
     assert resp.status_code == 202 and body["statusUrl"] == f"/api/sync/jobs/{body['jobId']}"
     with app.app_context():
-        assert jobs.get_runner(app).wait_local(body["jobId"], 60)
+        assert jobs.get_jobs(app).runner().wait_local(body["jobId"], 60)
     data = client.get("/api/dashboard/snapshots", headers=auth("operator")).get_json()["data"]
     assert data["backend"] == "app_database" and data["job"] is None
     assert data["lastJob"]["id"] == body["jobId"] and data["lastJob"]["status"] == "succeeded"
@@ -85,7 +86,7 @@ def test_a_refresh_request_covered_by_a_queued_build_joins_it(snap_app, auth):
     from app.services.jobs import store
 
     app = snap_app()
-    queued = store.enqueue(app.extensions["app_db"], "snapshots", {"full": True})
+    queued = store.enqueue(get_app_engine(app), "snapshots", {"full": True})
     resp = app.test_client().post("/api/dashboard/snapshots/refresh", headers=auth("operator"),
                                   json={"groups": ["inventory"]})
     assert resp.status_code == 202 and resp.get_json()["jobId"] == queued
@@ -126,7 +127,7 @@ def test_snapshots_in_redis_survive_a_restart_and_fall_back_to_the_app_database(
     assert _charts(dead.test_client(), auth) == served
     # Restarted with Redis, the app database emptied: Redis alone answers.
     with first.app_context():
-        with first.extensions["app_db"].begin() as conn:
+        with get_app_engine(first).begin() as conn:
             conn.execute(delete(snapshots_table))
     restarted = snap_app(REDIS_URL=redis_url)
     assert _charts(restarted.test_client(), auth) == served

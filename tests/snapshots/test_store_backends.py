@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from app.adapters.appdb import get_app_engine
 from app.adapters.snapshot_store import LayeredSnapshotStore, RedisSnapshotStore, Snapshot, SqlSnapshotStore
 from tests.conftest import require_service
 from tests.voting.conftest import _dedicated_database
@@ -20,8 +21,8 @@ def store(request, make_app, tmp_path):
     else:
         url = _dedicated_database(require_service(request.param), "techno_etl_snapshots_test")
     app = make_app(APP_DATABASE_URL=url)  # the migrations run at start
-    yield SqlSnapshotStore(app.extensions["app_db"])
-    app.extensions["app_db"].dispose()
+    yield SqlSnapshotStore(get_app_engine(app))
+    get_app_engine(app).dispose()
 
 
 def test_a_snapshot_is_upserted_by_name_and_a_large_one_round_trips(store):
@@ -58,7 +59,7 @@ class _DeadRedis:
 
 def test_a_dead_redis_is_skipped_for_the_probe_interval_and_the_app_database_answers(make_app, tmp_path):
     app = make_app(APP_DATABASE_URL=f"sqlite:///{tmp_path / 'app.sqlite3'}")
-    durable, dead = SqlSnapshotStore(app.extensions["app_db"]), _DeadRedis()
+    durable, dead = SqlSnapshotStore(get_app_engine(app)), _DeadRedis()
     store = LayeredSnapshotStore(RedisSnapshotStore(dead), durable, probe_interval=60)
     now = datetime(2026, 11, 29, 12)
     store.put(Snapshot("_test/rows", [1, 2], now, now, 1))  # the app database takes it; Redis fails

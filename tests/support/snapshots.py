@@ -11,5 +11,5 @@ def build_snapshots(app: Flask, **params: Any):
     from app.services import jobs
 
     with app.app_context():
-        job_id = jobs.submit("snapshots", params, start=False)
-        return jobs.get_runner(app).run_inline(job_id)
+        job_id = jobs.get_jobs().submit(jobs.JobRequest("snapshots", params), start=False)
+        return jobs.get_jobs(app).runner().run_inline(job_id)

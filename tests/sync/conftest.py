@@ -114,7 +114,7 @@ def sync_app(make_app, shop: Shop, tmp_path: Path, mdm_file: Path):
         return app
     yield build
     for app in built:  # no job thread may outlive its test
-        jobs.get_runner(app).stop(timeout=5)
+        jobs.get_jobs(app).runner().stop(timeout=5)
 
 
 def run_job(app, kind: str, params: dict[str, Any]):
@@ -122,8 +122,8 @@ def run_job(app, kind: str, params: dict[str, Any]):
     from app.services import jobs
 
     with app.app_context():
-        job_id = jobs.submit(kind, params, start=False)
-        return jobs.get_runner(app).run_inline(job_id)
+        job_id = jobs.get_jobs().submit(jobs.JobRequest(kind, params), start=False)
+        return jobs.get_jobs(app).runner().run_inline(job_id)
 
 
 def mark_all_changed(mdm: Engine) -> None:

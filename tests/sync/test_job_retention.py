@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, update
 
+from app.adapters.appdb import get_app_engine
 from app.adapters.appdb_tables import jobs as jobs_table
 from app.adapters.appdb_tables import schedule_runs
 from app.services.jobs import store
@@ -33,7 +34,7 @@ def _ids(engine) -> set[int]:
 
 def test_prune_deletes_only_finished_jobs_older_than_the_cutoff(make_app, tmp_path):
     app = make_app(APP_DATABASE_URL=f"sqlite:///{tmp_path / 'app.sqlite3'}")
-    engine = app.extensions["app_db"]
+    engine = get_app_engine(app)
     old = [_job(engine, s, 40) for s in ("succeeded", "partial", "failed")]
     keep = [_job(engine, "succeeded", 5), _job(engine, "pending", None), _job(engine, "running", None),
             _job(engine, "waiting", None)]
@@ -52,7 +53,7 @@ def test_prune_deletes_only_finished_jobs_older_than_the_cutoff(make_app, tmp_pa
 def test_the_scheduler_fires_the_pruning_job_which_applies_the_retention(make_app, tmp_path):
     app = make_app(APP_DATABASE_URL=f"sqlite:///{tmp_path / 'app.sqlite3'}", JOB_RETENTION_DAYS=10,
                    SYNC_SCHEDULE_PRUNE="0 * * * *")
-    engine = app.extensions["app_db"]
+    engine = get_app_engine(app)
     old, recent = _job(engine, "succeeded", 11), _job(engine, "failed", 9)
     settings = app.config["SETTINGS"]
     prune = [s for s in schedules_from_settings(settings) if s.name == "prune"]
@@ -63,9 +64,9 @@ def test_the_scheduler_fires_the_pruning_job_which_applies_the_retention(make_ap
     from app.services import jobs
 
     try:
-        record = jobs.get_runner(app).run_inline(fired[0][2])
+        record = jobs.get_jobs(app).runner().run_inline(fired[0][2])
     finally:
-        jobs.get_runner(app).stop(timeout=5)
+        jobs.get_jobs(app).runner().stop(timeout=5)
     assert record.status == "succeeded" and record.result["jobs"] == 1
     assert old not in _ids(engine) and recent in _ids(engine)
 
@@ -84,7 +85,7 @@ def test_a_price_job_record_keeps_counts_and_failed_items_not_every_row(make_app
     record = run_job(app, "prices", {"items": [{"sku": f"S-{i}", "price": None} for i in range(10)]})
     from app.services import jobs
 
-    jobs.get_runner(app).stop(timeout=5)
+    jobs.get_jobs(app).runner().stop(timeout=5)
     assert record.result["failed"] == 10 and record.result["total"] == 10
     assert len(record.result["results"]) == 3 and record.result["resultsTruncated"] is True
     assert all(r["status"] == "failed" for r in record.result["results"])

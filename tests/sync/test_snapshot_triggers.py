@@ -8,13 +8,13 @@ from tests.sync.conftest import MAGENTO_SOURCE, mark_all_changed, run_job
 
 def _snapshot_jobs(app):
     with app.app_context():
-        return jobs.list_jobs(kind="snapshots")[0]
+        return jobs.get_jobs().list_jobs(kind="snapshots")[0]
 
 
 def _wait(app, job_id: int):
     with app.app_context():
-        assert jobs.get_runner(app).wait_local(job_id, 60)
-        return jobs.get_job(job_id)
+        assert jobs.get_jobs(app).runner().wait_local(job_id, 60)
+        return jobs.get_jobs().get_job(job_id)
 
 
 def test_a_stock_sync_refreshes_the_inventory_snapshot(sync_app, shop, mdm):

@@ -8,7 +8,10 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select, update
 
 from app.adapters import sql
+from app.adapters.appdb import get_app_engine
+from app.adapters.magento import get_magento_client
 from app.adapters.mdm.tables import produits, stock_changes
+from app.services.mdm.repository import get_mdm
 from tests.support.servers import wait_until
 from tests.sync.conftest import MAGENTO_SOURCE, acknowledged_mismatches, mark_all_changed, mdm_rows, run_job
 
@@ -48,7 +51,7 @@ def test_zero_lost_updates_under_random_faults(sync_app, shop, mdm):
 def test_a_change_landing_during_the_push_stays_changed_and_goes_out_next_run(sync_app, shop, mdm):
     app = sync_app()
     mark_all_changed(mdm)
-    client = app.extensions["magento"]
+    client = get_magento_client(app)
     original = client.post_source_items
     target = {"sku": None}
 
@@ -58,7 +61,7 @@ def test_a_change_landing_during_the_push_stays_changed_and_goes_out_next_run(sy
             target["sku"], source = items[0]["sku"], items[0]["source_code"]
             code = next(c for c, m in MAGENTO_SOURCE.items() if m == source)
             target["code"] = code
-            with sql.begin(app.extensions["mdm_db"]) as conn:
+            with sql.begin(get_mdm(app).engine) as conn:
                 conn.execute(update(stock_changes).where(stock_changes.c.Code_MDM == target["sku"],
                                                          stock_changes.c.Code_Source == code)
                              .values(QteStock=4242, DateDernierMaJ=datetime.now(), changed=True))
@@ -115,12 +118,12 @@ def test_a_sync_started_while_magento_is_down_waits_then_completes(sync_app, sho
     from app.services import jobs
 
     with app.app_context():
-        job_id = jobs.submit("stocks", {"sources": ["4"], "merge": False})
-        wait_until(lambda: jobs.get_job(job_id).status == "waiting", timeout=15)
-        assert jobs.get_job(job_id).waiting_on == "magento"
+        job_id = jobs.get_jobs().submit(jobs.JobRequest("stocks", {"sources": ["4"], "merge": False}))
+        wait_until(lambda: jobs.get_jobs().get_job(job_id).status == "waiting", timeout=15)
+        assert jobs.get_jobs().get_job(job_id).waiting_on == "magento"
         shop.clear()
-        wait_until(lambda: jobs.get_job(job_id).finished, timeout=20)
-        job = jobs.get_job(job_id)
+        wait_until(lambda: jobs.get_jobs().get_job(job_id).finished, timeout=20)
+        job = jobs.get_jobs().get_job(job_id)
     assert job.status == "succeeded", job.message
     assert acknowledged_mismatches(mdm, shop) == []
     assert [r for r in mdm_rows(mdm) if r[3] and r[1] == 4] == []
@@ -134,12 +137,12 @@ def test_two_runs_of_one_source_never_push_at_the_same_time(sync_app, shop, mdm)
     from app.services.jobs import store
 
     with app.app_context():
-        first = jobs.submit("stocks", {"sources": ["5"], "merge": False})
-        wait_until(lambda: store.lock_holder(app.extensions["app_db"], "stock-source:5") == first, timeout=10)
-        second = jobs.submit("stocks", {"sources": ["5"], "merge": False})
-        wait_until(lambda: jobs.get_job(second).progress.get("sources", {}).get("5", {}).get("status")
+        first = jobs.get_jobs().submit(jobs.JobRequest("stocks", {"sources": ["5"], "merge": False}))
+        wait_until(lambda: store.lock_holder(get_app_engine(app), "stock-source:5") == first, timeout=10)
+        second = jobs.get_jobs().submit(jobs.JobRequest("stocks", {"sources": ["5"], "merge": False}))
+        wait_until(lambda: jobs.get_jobs().get_job(second).progress.get("sources", {}).get("5", {}).get("status")
                    == "waiting-lock", timeout=5)
-        assert jobs.get_job(first).status == "running"
-        wait_until(lambda: jobs.get_job(second).finished, timeout=30)
-        assert jobs.get_job(first).status == jobs.get_job(second).status == "succeeded"
+        assert jobs.get_jobs().get_job(first).status == "running"
+        wait_until(lambda: jobs.get_jobs().get_job(second).finished, timeout=30)
+        assert jobs.get_jobs().get_job(first).status == jobs.get_jobs().get_job(second).status == "succeeded"
     assert threading.active_count() < 50

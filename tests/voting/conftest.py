@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
 
+from app.adapters.appdb import get_app_engine
 from app.adapters.appdb_tables import feature_comments, user_votes, voting_categories, voting_features
 from app.security import Role, issue_access_token
 from tests.conftest import require_service
@@ -55,7 +56,7 @@ def _clean(engine) -> None:
 def vapp(make_app, db_url):
     """The app on `db_url`; the tables come from `alembic upgrade` at start; emptied before and after."""
     app = make_app(APP_DATABASE_URL=db_url, RATE_LIMIT_ENABLED=False)
-    engine = app.extensions["app_db"]
+    engine = get_app_engine(app)
     _clean(engine)
     yield app
     _clean(engine)
@@ -67,7 +68,7 @@ def sapp(make_app, sqlite_url):
     """The app on a fresh SQLite file (tests whose behaviour does not depend on the database)."""
     app = make_app(APP_DATABASE_URL=sqlite_url, RATE_LIMIT_ENABLED=False)
     yield app
-    app.extensions["app_db"].dispose()
+    get_app_engine(app).dispose()
 
 
 @pytest.fixture
@@ -89,14 +90,14 @@ def make_category(app, name: str, color: str = "#123456") -> int:
     from sqlalchemy import insert
 
     from app.services.voting.records import utcnow
-    with app.extensions["app_db"].begin() as conn:
+    with get_app_engine(app).begin() as conn:
         return conn.execute(insert(voting_categories).values(name=name, color=color, created_at=utcnow())
                             ).inserted_primary_key[0]
 
 
 def tally(app, feature_id: int) -> dict[str, int]:
     """The truth from user_votes, to compare with the stored counters."""
-    with app.extensions["app_db"].connect() as conn:
+    with get_app_engine(app).connect() as conn:
         rows = conn.execute(text("SELECT vote_type, COUNT(*) FROM user_votes WHERE feature_id = :f "
                                  "GROUP BY vote_type"), {"f": feature_id}).all()
     counts = {"upvote": 0, "downvote": 0, **{kind: n for kind, n in rows}}

@@ -1,8 +1,8 @@
-"""Binds one MagentoClient to the Flask app (app.extensions["magento"]) and builds it from settings."""
+"""Binds one MagentoClient to the Flask app (get_magento_client(app)) and builds it from settings."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 
@@ -11,13 +11,16 @@ from app.adapters.magento.retry import RetryPolicy
 from app.adapters.magento.token import CacheTokenStore
 from config.budgets import WORKER_TIMEOUT_MARGIN, magento_job_budget, magento_request_budget
 
+if TYPE_CHECKING:
+    from config import Settings
+
 log = logging.getLogger(__name__)
 EXTENSION_KEY = "magento"
 # A worker re-reads the shared admin token (Redis) at most every 5 s; a 401 re-reads it at once.
 TOKEN_MEMO_SECONDS = 5.0
 
 
-def config_from_settings(settings: Any) -> MagentoConfig:
+def config_from_settings(settings: Settings) -> MagentoConfig:
     """MagentoConfig from the validated settings; MAGENTO_URL empty means the local sandbox."""
     base_url, username, password = settings.magento_url, settings.magento_username, settings.magento_password
     if not base_url:
@@ -62,14 +65,14 @@ def _sandbox_credentials() -> tuple[str, str]:
     return options.admin_username, options.admin_password
 
 
-def init_app(app: Flask, client: MagentoClient | None = None) -> None:
-    """Register the client; the admin token is shared through the cache service (namespace magento)."""
-    if client is None:
-        client = MagentoClient(config_from_settings(app.config["SETTINGS"]), token_store=CacheTokenStore())
-    app.extensions[EXTENSION_KEY] = client
+def init_app(app: Flask, settings: Settings) -> MagentoClient:
+    """Build and register the client; the admin token is shared through the cache service (namespace magento)."""
+    client = app.extensions[EXTENSION_KEY] = MagentoClient(config_from_settings(settings),
+                                                           token_store=CacheTokenStore())
+    return client
 
 
-def get_magento_client() -> MagentoClient:
-    """The app's MagentoClient (call inside an app context)."""
-    client: MagentoClient = current_app.extensions[EXTENSION_KEY]
+def get_magento_client(app: Flask | None = None) -> MagentoClient:
+    """The app's MagentoClient (`app`, else the current app)."""
+    client: MagentoClient = (app or current_app).extensions[EXTENSION_KEY]
     return client

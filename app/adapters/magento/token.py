@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from app.adapters.cache import CacheService, get_cache
 from app.errors import UpstreamHTTPError, UpstreamTimeout, UpstreamUnavailable
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class CacheTokenStore:
     """TokenStore over the project's cache service (namespace `magento`): Redis when configured, so one
     token serves every worker on every host. The cache is looked up per call: it lives in the app."""
 
-    def __init__(self, get_cache: Callable[[], Any] | None = None) -> None:
+    def __init__(self, get_cache: Callable[[], CacheService] | None = None) -> None:
         self._get_cache = get_cache or _default_cache
 
     def get(self, key: str) -> Any:
@@ -68,10 +69,8 @@ class CacheTokenStore:
         self._get_cache().delete(CACHE_NAMESPACE, key)
 
 
-def _default_cache() -> Any:
-    from app.services.cache import get_cache  # imported late: the cache service belongs to the app
-
-    return get_cache()
+def _default_cache() -> CacheService:
+    return get_cache()  # looked up per call: the cache service belongs to the app of the calling context
 
 
 class AdminTokenProvider:

@@ -6,6 +6,7 @@ import datetime as dt
 from marshmallow import Schema, fields
 
 from app.api.blueprint import ApiBlueprint
+from app.api.envelope import ok
 from app.security import Role, require_role
 
 blp = ApiBlueprint("core", __name__, url_prefix="/api", description="Smoke test")
@@ -22,5 +23,4 @@ class SmokeSchema(Schema):
 @require_role(Role.VIEWER)
 def smoke_test():
     """Check that the API answers and the caller's token is accepted."""
-    return {"success": True, "message": "TECHNO-ETL API is working",
-            "timestamp": dt.datetime.now(dt.UTC).isoformat()}
+    return ok(message="TECHNO-ETL API is working", timestamp=dt.datetime.now(dt.UTC).isoformat())

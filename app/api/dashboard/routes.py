@@ -18,6 +18,7 @@ from app.api.dashboard.schemas import (
     SnapshotRefreshSchema,
     SnapshotStatusEnvelopeSchema,
 )
+from app.api.envelope import ok
 from app.api.jobs import job_reply, requested_by
 from app.api.schemas import AGE_HEADERS, ErrorSchema, JobAcceptedSchema
 from app.security import Role, require_role
@@ -28,8 +29,7 @@ blp = ApiBlueprint("dashboard", __name__, url_prefix="/api/dashboard", descripti
 
 
 def _envelope(data: Any, cached: bool) -> dict[str, Any]:
-    return {"success": True, "data": data, "cached": cached,
-            "timestamp": dt.datetime.now(dt.UTC).isoformat()}
+    return ok(data, cached=cached, timestamp=dt.datetime.now(dt.UTC).isoformat())
 
 
 def _upstream_errors(func: Any) -> Any:
@@ -47,8 +47,7 @@ def stats():
 
     `timestamp` is when its data was read from Magento, also in the Age and X-Data-As-Of headers."""
     snap = snapshots.read("dashboard/stats")
-    body = {"success": True, "data": snap.data, "cached": True,
-            "timestamp": snapshots.age_headers(snap)["X-Data-As-Of"]}
+    body = ok(snap.data, cached=True, timestamp=snapshots.age_headers(snap)["X-Data-As-Of"])
     return body, 200, snapshots.age_headers(snap)
 
 
@@ -83,7 +82,7 @@ def health():
 @require_role(Role.OPERATOR)
 def snapshot_status():
     """Each chart/dashboard snapshot: as-of, age, size, status (ready or pending); the open and last build."""
-    return {"success": True, "data": snapshots.status()}
+    return ok(snapshots.status())
 
 
 @blp.route("/snapshots/refresh", methods=["POST"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.api.blueprint import ApiBlueprint
+from app.api.envelope import ok
 from app.api.images.uploads import admitted, read_upload
 from app.api.schemas import ErrorSchema
 from app.security import Role, require_role
@@ -54,5 +55,5 @@ def upload_image(args, sku: str):
     data = read_upload(args)
     result = upload_to_magento(sku, data, width=args["width"], height=args["height"], quality=args["quality"],
                                label=args.get("label"), position=args["position"], roles=args["roles"])
-    return {"success": True, "sku": sku, "entryId": result.entry_id, "width": result.output.width,
-            "height": result.output.height, "bytes": len(result.output.data), "source": result.source}
+    return ok(sku=sku, entryId=result.entry_id, width=result.output.width, height=result.output.height,
+              bytes=len(result.output.data), source=result.source)

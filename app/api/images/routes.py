@@ -9,6 +9,7 @@ from typing import Any
 from flask import request, send_file
 
 from app.api.blueprint import ApiBlueprint
+from app.api.envelope import ok
 from app.api.images.schemas import (
     BatchJsonSchema,
     ProcessJsonSchema,
@@ -82,7 +83,7 @@ def process_image(args):
         name = args.get("filename") or getattr(request.files.get("file"), "filename", None)
         return _zip(result, safe_file_name(name, "image").rsplit(".", 1)[0] or "image")
     outputs = [{**o.as_dict(), "data": base64.b64encode(o.data).decode("ascii")} for o in result.outputs]
-    return {"success": True, "source": result.source.as_dict(), "outputs": outputs}
+    return ok(source=result.source.as_dict(), outputs=outputs)
 
 
 @blp.route("/batch", methods=["POST"])

@@ -15,6 +15,7 @@ from flask.blueprints import BlueprintSetupState
 from flask_limiter.util import get_remote_address
 
 from app.api.blueprint import ApiBlueprint
+from app.api.envelope import ok
 from app.api.magento.schemas import LoginResultSchema, LoginSchema
 from app.api.schemas import ErrorSchema
 from app.security import public
@@ -53,8 +54,8 @@ def _errors(func: Any) -> Any:
 def auth_login(args: dict[str, Any]):
     """Check the Magento admin credentials and answer the backend's own access token and role."""
     result = login(args["username"], args["password"])
-    return {"success": True, "token": result.token, "tokenType": "Bearer", "expiresIn": result.expires_in,
-            "role": result.role.value, "username": result.username}
+    return ok(token=result.token, tokenType="Bearer", expiresIn=result.expires_in, role=result.role.value,
+              username=result.username)
 
 
 @login_blp.route("/magento/integration/admin/token", methods=["POST"])

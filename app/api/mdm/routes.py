@@ -7,6 +7,7 @@ from typing import Any
 from flask import request
 
 from app.api.blueprint import ApiBlueprint
+from app.api.envelope import ok
 from app.api.mdm.schemas import (
     MdmInventoryArgsSchema,
     MdmInventorySchema,
@@ -18,18 +19,10 @@ from app.api.mdm.schemas import (
 )
 from app.api.schemas import ErrorSchema
 from app.security import Role, require_role
-from app.services.cache import get_cache
 from app.services.mdm.inventory import fetch_inventory
 from app.services.mdm.inventory_params import parse_inventory_params
 from app.services.mdm.prices import PriceQuery, fetch_prices
-from app.services.mdm.setup import (
-    CACHE_NAMESPACE,
-    business_today,
-    get_mdm_engine,
-    get_sources,
-    invalidate_mdm_cache,
-    price_window_days,
-)
+from app.services.mdm.repository import business_today, get_mdm
 from app.services.mdm.stock import merge_stock_changes
 
 blp = ApiBlueprint("mdm", __name__, url_prefix="/api/mdm", description="MDM prices, inventory and stock merge")
@@ -56,11 +49,10 @@ def _cache_key(kind: str, params: dict[str, Any]) -> str:
 @require_role(Role.VIEWER)
 def prices(args: dict[str, Any]):
     """Prices to push: e-commerce tariffs valid today, changed or created in the last N days."""
-    query = PriceQuery(today=business_today(), window_days=price_window_days(), **args)
-    page = get_cache().get_or_set(CACHE_NAMESPACE, _cache_key("prices", vars(query)),
-                                  lambda: fetch_prices(get_mdm_engine(), query))
-    return {"success": True, "message": f"{page.total_count} prices to synchronise",
-            "data": page.rows, "totalCount": page.total_count}
+    mdm = get_mdm()
+    query = PriceQuery(today=business_today(), window_days=mdm.price_window_days, **args)
+    page = mdm.cached(_cache_key("prices", vars(query)), lambda: fetch_prices(mdm.engine, query))
+    return ok(page.rows, message=f"{page.total_count} prices to synchronise", totalCount=page.total_count)
 
 
 @blp.route("/inventory", methods=["GET"])
@@ -73,11 +65,11 @@ def inventory(_args: dict[str, Any]):
     raw = request.args.to_dict(flat=True)
     query = parse_inventory_params(raw)  # raises InvalidInput (400) before any SQL
     today = business_today()
-    page = get_cache().get_or_set(
-        CACHE_NAMESPACE, _cache_key("inventory", {"q": repr(query), "today": today}),
-        lambda: fetch_inventory(get_mdm_engine(), query, get_sources(), today=today))
-    return {"success": True, "message": f"{page.total_count} stock rows", "data": page.rows,
-            "totalCount": page.total_count, "page": page.page, "pageSize": page.page_size}
+    mdm = get_mdm()
+    page = mdm.cached(_cache_key("inventory", {"q": repr(query), "today": today}),
+                      lambda: fetch_inventory(mdm.engine, query, mdm.sources, today=today))
+    return ok(page.rows, message=f"{page.total_count} stock rows", totalCount=page.total_count, page=page.page,
+              pageSize=page.page_size)
 
 
 @blp.route("/sources", methods=["GET"])
@@ -85,7 +77,7 @@ def inventory(_args: dict[str, Any]):
 @require_role(Role.VIEWER)
 def sources():
     """The store mapping: MDM code_source -> Magento source code and branch."""
-    return {"success": True, "message": "Store mapping", "data": [s.as_dict() for s in get_sources()]}
+    return ok([s.as_dict() for s in get_mdm().sources], message="Store mapping")
 
 
 @blp.route("/sync/stocks", methods=["POST"])
@@ -108,9 +100,9 @@ def sync_stocks_dashboard():
 
 
 def _merge(source_code: int | None) -> dict[str, Any]:
-    result = merge_stock_changes(get_mdm_engine(), source_code)
-    invalidate_mdm_cache()
+    mdm = get_mdm()
+    result = merge_stock_changes(mdm.engine, source_code)
+    mdm.invalidate_cache()
     scope = f"source {source_code}" if source_code is not None else "all sources"
-    return {"success": True,
-            "message": f"Stock merge for {scope}: {result.inserted} inserted, {result.updated} updated",
-            "data": {"sourceCode": source_code, **result.as_dict()}}
+    return ok({"sourceCode": source_code, **result.as_dict()},
+              message=f"Stock merge for {scope}: {result.inserted} inserted, {result.updated} updated")

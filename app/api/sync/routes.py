@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app
 
 from app.api.blueprint import ApiBlueprint
+from app.api.envelope import ok
 from app.api.jobs import job_reply, requested_by
 from app.api.sync.schemas import (
     JobAcceptedSchema,
@@ -23,8 +24,9 @@ from app.api.sync.schemas import (
 )
 from app.errors import InvalidInput, NotFound
 from app.security import Role, require_role
-from app.services import jobs
-from app.services.mdm.setup import get_sources
+from app.services.jobs import get_jobs
+from app.services.mdm.repository import get_mdm
+from app.services.sync.submit import submit_price_sync, submit_stock_acknowledge, submit_stock_sync
 
 blp = ApiBlueprint("sync", __name__, url_prefix="/api", description="Sync jobs: prices and stocks to Magento")
 
@@ -40,7 +42,7 @@ def sync_prices(args: dict[str, Any], rows: list[dict[str, Any]] | None):
     items = [{"sku": r["sku"], "price": r["price"]} for r in rows] if rows else None
     if items is not None and len(items) > 100_000:
         raise InvalidInput("At most 100000 prices per request.")
-    job_id = jobs.submit("prices", {"items": items}, requested_by=requested_by())
+    job_id = submit_price_sync(items, requested_by=requested_by())
     wait = args["wait"] if args.get("wait") is not None else current_app.config["SETTINGS"].sync_request_wait
     body, status = job_reply(job_id, wait)
     if status == 202:  # still running: the fields the frontend reads, saying so (the outcome is in the job)
@@ -59,9 +61,9 @@ def sync_prices(args: dict[str, Any], rows: list[dict[str, Any]] | None):
 def sync_source(args: dict[str, Any], source: dict[str, Any]):
     """Push one source's changed rows to Magento and acknowledge what Magento accepted."""
     code = source["code_source"].lstrip("0") or "0"
-    if not any(s.code_source == code and s.magentoSource for s in get_sources()):
+    if not any(s.code_source == code and s.magentoSource for s in get_mdm().sources):
         raise InvalidInput(f"Unknown or unmapped source {code}.", details={"code_source": ["unknown source"]})
-    job_id = jobs.submit("stocks", {"sources": [code], "merge": False}, requested_by=requested_by())
+    job_id = submit_stock_sync([code], merge=False, requested_by=requested_by())
     return job_reply(job_id, args.get("wait") or 0)
 
 
@@ -72,7 +74,7 @@ def sync_source(args: dict[str, Any], source: dict[str, Any]):
 @require_role(Role.OPERATOR)
 def sync_all_stocks(args: dict[str, Any]):
     """The whole stock pipeline: MERGE, push every source, acknowledge what Magento accepted."""
-    job_id = jobs.submit("stocks", {"sources": None, "merge": True}, requested_by=requested_by())
+    job_id = submit_stock_sync(None, merge=True, requested_by=requested_by())
     return job_reply(job_id, args.get("wait") or 0)
 
 
@@ -85,8 +87,7 @@ def sync_all_stocks(args: dict[str, Any]):
 def sync_success(args: dict[str, Any], body: dict[str, Any] | None):
     """Acknowledge changed rows already confirmed in Magento (same quantity and status); never blind."""
     code = (body or {}).get("sourceCode")
-    job_id = jobs.submit("stocks.acknowledge", {"sources": [str(code)] if code is not None else None},
-                         requested_by=requested_by())
+    job_id = submit_stock_acknowledge([str(code)] if code is not None else None, requested_by=requested_by())
     return job_reply(job_id, args.get("wait") or 0)
 
 
@@ -96,9 +97,8 @@ def sync_success(args: dict[str, Any], body: dict[str, Any] | None):
 @require_role(Role.VIEWER)
 def job_list(args: dict[str, Any]):
     """Jobs, newest first; filter by kind and status."""
-    page, total = jobs.list_jobs(**args)
-    return {"success": True, "data": [r.as_dict() for r in page], "totalCount": total,
-            "limit": args["limit"], "offset": args["offset"]}
+    page, total = get_jobs().list_jobs(**args)
+    return ok([r.as_dict() for r in page], totalCount=total, limit=args["limit"], offset=args["offset"])
 
 
 @blp.route("/sync/jobs/<int(max=2147483647):job_id>", methods=["GET"])
@@ -106,7 +106,7 @@ def job_list(args: dict[str, Any]):
 @require_role(Role.VIEWER)
 def job(job_id: int):
     """One job: status, progress per source, counts, errors with Magento's messages, result."""
-    record = jobs.get_job(job_id)
+    record = get_jobs().get_job(job_id)
     if record is None:
         raise NotFound(f"No job {job_id}.")
-    return {"success": True, "data": record.as_dict()}
+    return ok(record.as_dict())

@@ -1,13 +1,18 @@
 """/api/voting/...: the roadmap (live) and the original's aliases, answering BARE JSON (no envelope).
 
+The aliases run the same operations as /api/task (app/api/voting/operations.py) and answer the envelope's
+`data`: one service call and one envelope per operation, two URL contracts.
+
 RoadmapGrid reads `response.data.byStatus` directly and the old VotingGrid expects bare arrays, so these
 routes return the object or array itself; errors still use the one error envelope.
 """
 from __future__ import annotations
 
+from app.adapters.appdb import get_app_engine
 from app.api.blueprint import ApiBlueprint
+from app.api.voting import operations
 from app.api.voting import schemas as s
-from app.api.voting.common import caller, documented_errors, engine, feature_query
+from app.api.voting.common import documented_errors
 from app.security import Role, require_role
 from app.services import voting
 
@@ -22,7 +27,7 @@ FEATURE = "/features/<int(min=1, max=2147483647):feature_id>"
 @require_role(Role.VIEWER)
 def roadmap():
     """{totalFeatures, byStatus{proposed|approved|in_progress|completed|rejected|on_hold}, byCategory, recentActivity}."""
-    return voting.roadmap(engine())
+    return voting.roadmap(get_app_engine())
 
 
 @blp.route("/features", methods=["GET"])
@@ -32,7 +37,7 @@ def roadmap():
 @require_role(Role.VIEWER)
 def list_features(args):
     """Features as a bare array (same filters and paging as /api/task/features)."""
-    return voting.list_features(engine(), feature_query(args)).items
+    return operations.list_features(args)["data"]
 
 
 @blp.route("/features", methods=["POST"])
@@ -42,7 +47,7 @@ def list_features(args):
 @require_role(Role.ADMIN)
 def create_feature(body):
     """Create a feature (admin); answers the bare feature."""
-    return voting.create_feature(engine(), created_by=caller(), **body)
+    return operations.create_feature(body)["data"]
 
 
 @blp.route(FEATURE + "/vote", methods=["POST"])
@@ -52,7 +57,7 @@ def create_feature(body):
 @require_role(Role.VIEWER)
 def vote(body, feature_id: int):
     """Vote as the caller (default upvote; `userId` in the body is ignored)."""
-    return voting.cast_vote(engine(), feature_id, caller(), body["vote_type"]).as_dict()
+    return operations.cast_vote(body, feature_id)["data"]
 
 
 @blp.route(FEATURE + "/vote", methods=["DELETE"])
@@ -62,7 +67,7 @@ def vote(body, feature_id: int):
 @require_role(Role.VIEWER)
 def unvote(body, feature_id: int):
     """Withdraw the caller's vote (JSON body `{userId}` accepted and ignored)."""
-    return voting.remove_vote(engine(), feature_id, caller()).as_dict()
+    return operations.remove_vote(feature_id)["data"]
 
 
 @blp.route("/votes/user", methods=["GET"])
@@ -72,7 +77,7 @@ def unvote(body, feature_id: int):
 @require_role(Role.VIEWER)
 def user_votes(args):
     """The caller's votes as a bare array (a `userId` query parameter is ignored)."""
-    return voting.user_votes_of(engine(), caller(), args["feature_ids"])
+    return operations.user_votes(args)["data"]
 
 
 @blp.route(FEATURE + "/status", methods=["PUT"])
@@ -82,7 +87,7 @@ def user_votes(args):
 @require_role(Role.ADMIN)
 def change_status(body, feature_id: int):
     """Move a feature to another status, optionally setting its target release (admin)."""
-    return voting.change_status(engine(), feature_id, body["status"], body.get("target_release"))
+    return voting.change_status(get_app_engine(), feature_id, body["status"], body.get("target_release"))
 
 
 @blp.route("/release-notes", methods=["GET"])
@@ -92,4 +97,4 @@ def change_status(body, feature_id: int):
 @require_role(Role.VIEWER)
 def release_notes(args):
     """Completed features grouped by target release, newest first."""
-    return voting.release_notes(engine(), args.get("release"))
+    return voting.release_notes(get_app_engine(), args.get("release"))

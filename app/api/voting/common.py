@@ -1,12 +1,9 @@
-"""Helpers shared by the /api/task and /api/voting route modules: caller identity, engine, error docs."""
+"""Helpers shared by the /api/task and /api/voting route modules: caller identity, feature query, error docs."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine
-
-from app.adapters.appdb import get_app_engine
 from app.api.blueprint import ApiBlueprint
 from app.api.schemas import ErrorSchema
 from app.errors import Unauthorized
@@ -35,10 +32,6 @@ def caller() -> str:
     if principal is None:  # unreachable behind check_request_auth; fail closed anyway
         raise Unauthorized()
     return principal.subject
-
-
-def engine() -> Engine:
-    return get_app_engine()
 
 
 def feature_query(args: dict[str, Any]) -> FeatureQuery:

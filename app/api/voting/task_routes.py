@@ -6,11 +6,12 @@ type = switch, DELETE without a vote = no-op.
 """
 from __future__ import annotations
 
-import math
-
+from app.adapters.appdb import get_app_engine
 from app.api.blueprint import ApiBlueprint
+from app.api.envelope import ok
+from app.api.voting import operations
 from app.api.voting import schemas as s
-from app.api.voting.common import caller, documented_errors, engine, feature_query
+from app.api.voting.common import caller, documented_errors
 from app.security import Role, require_role
 from app.services import voting
 
@@ -26,10 +27,7 @@ FEATURE = "/features/<int(min=1, max=2147483647):feature_id>"
 @require_role(Role.VIEWER)
 def list_features(args):
     """Features, filtered (status, category id, priority, search), sorted (sortBy, sortOrder) and paged."""
-    page = voting.list_features(engine(), feature_query(args))
-    return {"success": True, "message": f"{len(page.items)} of {page.total} features", "data": page.items,
-            "pagination": {"total": page.total, "page": page.page, "pageSize": page.page_size,
-                           "totalPages": math.ceil(page.total / page.page_size) if page.total else 0}}
+    return operations.list_features(args)
 
 
 @blp.route("/features", methods=["POST"])
@@ -39,8 +37,7 @@ def list_features(args):
 @require_role(Role.ADMIN)
 def create_feature(body):
     """Propose a feature (admin). `category` may be a name or an id; `created_by` is the caller."""
-    feature = voting.create_feature(engine(), created_by=caller(), **body)
-    return {"success": True, "message": "Feature created", "data": feature}
+    return operations.create_feature(body)
 
 
 @blp.route(FEATURE, methods=["GET"])
@@ -49,7 +46,7 @@ def create_feature(body):
 @require_role(Role.VIEWER)
 def get_feature(feature_id: int):
     """One feature."""
-    return {"success": True, "data": voting.get_feature(engine(), feature_id)}
+    return ok(voting.get_feature(get_app_engine(), feature_id))
 
 
 @blp.route(FEATURE, methods=["PUT"])
@@ -59,7 +56,7 @@ def get_feature(feature_id: int):
 @require_role(Role.ADMIN)
 def update_feature(body, feature_id: int):
     """Edit a feature (admin): only the fields present change; read-only fields in the body are ignored."""
-    return {"success": True, "message": "Feature updated", "data": voting.update_feature(engine(), feature_id, body)}
+    return ok(voting.update_feature(get_app_engine(), feature_id, body), message="Feature updated")
 
 
 @blp.route(FEATURE + "/vote", methods=["POST"])
@@ -69,9 +66,7 @@ def update_feature(body, feature_id: int):
 @require_role(Role.VIEWER)
 def vote(body, feature_id: int):
     """Vote as the caller: the same vote again is a no-op (`changed: false`), the other type switches."""
-    state = voting.cast_vote(engine(), feature_id, caller(), body["vote_type"])
-    message = "Vote recorded" if state.changed else "Vote unchanged"
-    return {"success": True, "message": message, "data": state.as_dict()}
+    return operations.cast_vote(body, feature_id)
 
 
 @blp.route(FEATURE + "/vote", methods=["DELETE"])
@@ -81,9 +76,7 @@ def vote(body, feature_id: int):
 @require_role(Role.VIEWER)
 def unvote(body, feature_id: int):
     """Withdraw the caller's vote (the optional JSON body `{user_id}` is accepted and ignored)."""
-    state = voting.remove_vote(engine(), feature_id, caller())
-    message = "Vote removed" if state.changed else "No vote to remove"
-    return {"success": True, "message": message, "data": state.as_dict()}
+    return operations.remove_vote(feature_id)
 
 
 @blp.route("/user-votes", methods=["GET"])
@@ -93,7 +86,7 @@ def unvote(body, feature_id: int):
 @require_role(Role.VIEWER)
 def user_votes(args):
     """The caller's votes (optionally only on `feature_ids`); a `user_id` query parameter is ignored."""
-    return {"success": True, "data": voting.user_votes_of(engine(), caller(), args["feature_ids"])}
+    return operations.user_votes(args)
 
 
 @blp.route("/categories", methods=["GET"])
@@ -102,7 +95,7 @@ def user_votes(args):
 @require_role(Role.VIEWER)
 def categories():
     """Every category (id, name, color) with its number of features."""
-    return {"success": True, "data": voting.list_categories(engine())}
+    return ok(voting.list_categories(get_app_engine()))
 
 
 @blp.route("/stats", methods=["GET"])
@@ -111,7 +104,7 @@ def categories():
 @require_role(Role.VIEWER)
 def stats():
     """Totals: features by status, priority and category, votes, voters, comments, top features."""
-    return {"success": True, "data": voting.stats(engine())}
+    return ok(voting.stats(get_app_engine()))
 
 
 @blp.route(FEATURE + "/comments", methods=["GET"])
@@ -120,7 +113,7 @@ def stats():
 @require_role(Role.VIEWER)
 def list_comments(feature_id: int):
     """A feature's comments, oldest first."""
-    return {"success": True, "data": voting.list_comments(engine(), feature_id)}
+    return ok(voting.list_comments(get_app_engine(), feature_id))
 
 
 @blp.route(FEATURE + "/comments", methods=["POST"])
@@ -130,5 +123,5 @@ def list_comments(feature_id: int):
 @require_role(Role.VIEWER)
 def add_comment(body, feature_id: int):
     """Comment as the caller (user_id, user_email, user_name in the body are ignored)."""
-    comment = voting.add_comment(engine(), feature_id, caller(), body["comment"])
-    return {"success": True, "message": "Comment added", "data": comment}
+    comment = voting.add_comment(get_app_engine(), feature_id, caller(), body["comment"])
+    return ok(comment, message="Comment added")

@@ -14,14 +14,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import current_app
 
 from app.services import jobs
 from app.services.images.batch import process_paths
 from app.services.images.quota import check_batch_quota, estimate_batch_bytes
 from app.services.images.setup import current_limits
+from app.services.jobs import kinds
 
-KIND = "images.batch"
+KIND = kinds.IMAGES_BATCH
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -102,9 +103,9 @@ def submit_batch(files: list[tuple[str, bytes]], *, sizes: list[int], format: st
     check_batch_quota(settings.image_output_dir, estimate, settings.image_batch_max_bytes,
                       settings.image_output_max_bytes)
     batch = stage_inputs(settings.image_output_dir, files)
-    return jobs.submit(KIND, {"batch": batch.name, "sizes": sizes, "format": format, "quality": quality,
-                              "count": len(files)}, requested_by=requested_by)
+    return jobs.get_jobs().submit(kinds.image_batch(batch.name, sizes, format, quality, len(files)),
+                                  requested_by=requested_by)
 
 
-def init_app(app: Flask) -> None:
-    jobs.register_kind(app, KIND, run_batch)
+def init_app(queue: jobs.JobQueue) -> None:
+    queue.register_kind(KIND, run_batch)

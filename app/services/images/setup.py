@@ -2,27 +2,30 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 
-from app.services.health import register_check
 from app.services.images.health import image_pool_check
 from app.services.images.limits import ImageLimits
 from app.services.images.operations import ImageResult
 from app.services.images.watermark import Watermark
 from workers.pool import configure_image_pool
 
+if TYPE_CHECKING:
+    from app.services.health import HealthRegistry
+    from app.services.jobs import JobQueue
+    from config import Settings
 
-def limits_from(settings: Any) -> ImageLimits:
+
+def limits_from(settings: Settings) -> ImageLimits:
     return ImageLimits(max_bytes=settings.image_max_bytes, max_pixels=settings.image_max_pixels,
                        max_side=settings.image_max_side, max_output_pixels=settings.image_max_output_pixels,
                        max_output_bytes=settings.image_max_output_bytes)
 
 
-def init_app(app: Flask) -> None:
-    """Configure the (lazy) pool from settings and register the `image_pool` health check."""
-    settings = app.config["SETTINGS"]
+def init_app(app: Flask, settings: Settings, queue: JobQueue, health: HealthRegistry) -> None:
+    """Configure the (lazy) pool from settings, register the `image_pool` health check and the batch job kind."""
     app.extensions["images"] = {"limits": limits_from(settings),
                                 "task_timeout": settings.image_task_timeout}
     configure_image_pool(size=settings.image_pool_size or None, task_timeout=settings.image_task_timeout,
@@ -30,11 +33,11 @@ def init_app(app: Flask) -> None:
                          memory_limit_bytes=settings.image_child_memory,
                          web_workers=settings.web_concurrency or None,
                          queue_size=settings.image_queue_size, threads=settings.gunicorn_threads)
-    register_check(app, "image_pool", image_pool_check, critical=False, component_type="component",
-                   measurement="utilization")
+    health.register("image_pool", image_pool_check, critical=False, component_type="component",
+                    measurement="utilization")
     from app.services.images import batch_job
 
-    batch_job.init_app(app)
+    batch_job.init_app(queue)
 
 
 def current_limits() -> ImageLimits:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from app.services.images import ImageLimits, Output
 from app.services.images.operations import ImageResult
 
-if TYPE_CHECKING:  # annotations only: the client and pool are handed in by upload_to_magento
+if TYPE_CHECKING:
     from app.adapters.magento import MagentoClient
     from workers.pool import ImagePool
 

@@ -9,11 +9,12 @@ from datetime import timedelta
 
 from flask import current_app
 
-from app.services.jobs import store
+from app.adapters.appdb import get_app_engine
+from app.services.jobs import kinds, store
 from app.services.jobs.context import JobContext
 from app.services.jobs.runner import JobOutcome
 
-KIND = "jobs.prune"
+KIND = kinds.JOBS_PRUNE
 
 
 def run_prune_job(ctx: JobContext) -> JobOutcome:
@@ -21,7 +22,7 @@ def run_prune_job(ctx: JobContext) -> JobOutcome:
     days = current_app.config["SETTINGS"].job_retention_days
     if days <= 0:
         return JobOutcome("succeeded", {"jobs": 0, "scheduleRuns": 0}, "JOB_RETENTION_DAYS=0: history kept")
-    deleted = store.prune_finished(current_app.extensions["app_db"], store.utcnow() - timedelta(days=days))
+    deleted = store.prune_finished(get_app_engine(), store.utcnow() - timedelta(days=days))
     ctx.count(deleted=deleted["jobs"])
     message = (f"{deleted['jobs']} finished jobs and {deleted['scheduleRuns']} schedule runs older than "
                f"{days} days deleted")

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from sqlalchemy import Engine
@@ -25,6 +25,9 @@ from app.errors import AppError, SchemaMissing
 from app.services.jobs import store
 from app.services.jobs.context import JobContext, JobStopped
 from app.telemetry import counter, gauge, histogram
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 

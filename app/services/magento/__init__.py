@@ -6,21 +6,24 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 
 from app.adapters.magento import CacheTokenStore, MagentoClient, RetryPolicy, config_from_settings
-from app.services.health import CheckResult, register_check
+from app.services.health import CheckResult, HealthRegistry
+
+if TYPE_CHECKING:
+    from config import Settings
 
 PROBE_KEY = "magento_probe"
 
 
-def _probe_client(app: Flask) -> MagentoClient:
+def _probe_client(settings: Settings) -> MagentoClient:
     """A client for the health probe: one attempt within MAGENTO_HEALTH_TIMEOUT, the shared admin token.
 
     Not the app's client: its retries and 45 s budget would outlive the check's timeout and pile up
     probe threads while Magento hangs."""
-    settings = app.config["SETTINGS"]
     budget = settings.magento_health_timeout
     config = config_from_settings(settings)
     config = replace(config, timeout_connect=min(config.timeout_connect, budget),
@@ -40,8 +43,8 @@ def _magento_check() -> CheckResult:
     return CheckResult("pass", elapsed, "ms")
 
 
-def init_app(app: Flask) -> None:
-    app.extensions[PROBE_KEY] = _probe_client(app)
-    settings = app.config["SETTINGS"]
-    register_check(app, "magento", _magento_check, critical=False, component_type="component",
-                   timeout=settings.magento_health_timeout + 0.5)
+def init_app(app: Flask, settings: Settings, health: HealthRegistry) -> None:
+    """Build the probe's own client and register the non-critical `magento` check."""
+    app.extensions[PROBE_KEY] = _probe_client(settings)
+    health.register("magento", _magento_check, critical=False, component_type="component",
+                    timeout=settings.magento_health_timeout + 0.5)

@@ -18,7 +18,7 @@ import hmac
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 
@@ -27,6 +27,9 @@ from app.errors import DependencyUnavailable, RateLimited, Unauthorized, Upstrea
 from app.security import Role, issue_access_token
 from app.services.magento.login_budget import account_key, budget_id, get_login_budget, normalise_username
 from app.telemetry import counter
+
+if TYPE_CHECKING:
+    from config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +78,12 @@ def _check_credentials(username: str, password: str) -> None:
         raise
 
 
-def _role_of(identity: str, settings: Any) -> Role:
+def _role_of(identity: str, settings: Settings) -> Role:
     roles = {normalise_username(name): role for name, role in settings.login_roles.items()}
     return Role(roles.get(identity, settings.login_default_role))
 
 
-def _attempt(username: str, password: str, settings: Any) -> LoginResult:
+def _attempt(username: str, password: str, settings: Settings) -> LoginResult:
     identity = normalise_username(username)
     if not identity:
         raise Unauthorized(BAD_CREDENTIALS)

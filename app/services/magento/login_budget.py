@@ -22,13 +22,17 @@ import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import redis
 from redis.exceptions import RedisError
 
 from app.adapters.host_sqlite import HostSqlite
 from app.errors import DependencyUnavailable
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+    from config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +138,7 @@ class RedisBudget:
 
     backend = "redis"
 
-    def __init__(self, client: redis.Redis, prefix: str = REDIS_PREFIX) -> None:
+    def __init__(self, client: Redis, prefix: str = REDIS_PREFIX) -> None:
         self.client = client
         self.prefix = prefix
         self._reserve = client.register_script(_RESERVE_LUA)
@@ -216,7 +220,7 @@ class LoginBudget:
 _build_lock = threading.Lock()
 
 
-def make_login_budget(settings: Any, redis_client: redis.Redis | None) -> LoginBudget:
+def make_login_budget(settings: Settings, redis_client: Redis | None) -> LoginBudget:
     """The budget for an app: `<RUN_DIR>/breakers.sqlite3`, plus Redis when REDIS_URL is set."""
     host = HostBudget(os.path.join(settings.run_dir, HOST_DB))
     shared = RedisBudget(redis_client) if redis_client is not None else None

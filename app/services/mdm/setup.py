@@ -1,73 +1,40 @@
-"""Wiring of the MDM area into the app: engine, store mapping, slow-query threshold, `database` health check."""
+"""Wiring of the MDM area into the app: its repository, slow-query threshold, schema fix, `database` health check."""
 from __future__ import annotations
 
 import time
-from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy import Connection, Engine, func, select
 
 from app.adapters import sql
-from app.adapters.mdm.tables import approvisionnement, mdm_engine, produits, stock_changes, tarif
+from app.adapters.cache import CacheService
+from app.adapters.mdm.engine import make_mdm_engine
+from app.adapters.mdm.tables import approvisionnement, produits, stock_changes, tarif
 from app.errors import DependencyUnavailable
 from app.services.mdm.metrics import set_slow_query_threshold
-from app.services.mdm.sources import StoreSource, load_sources
-from config.settings import Settings
+from app.services.mdm.repository import EXTENSION_KEY, MdmRepository, get_mdm
+from app.services.mdm.sources import load_sources
 
 if TYPE_CHECKING:
-    from app.services.health import CheckResult
+    from app.services.health import CheckResult, HealthRegistry
+    from config import Settings
 
-CACHE_NAMESPACE = "mdm"
 # What a 503 mdm_schema_missing and the readiness check tell the user to do.
 SCHEMA_FIX = ("run `python manage.py db seed` (creates the MDM tables with demo data; AUTO_SEED does it in "
               "`manage.py up`), or point MDM_DATABASE_URL at the MDM database.")
 
 
-def make_mdm_engine(settings: Settings) -> Engine:
-    """The MDM engine from settings (MDM_DATABASE_URL and the DB_* timeouts), names translated."""
-    raw = sql.create_engine_for(settings.mdm_database_url, connect_timeout=settings.db_connect_timeout,
-                                statement_timeout=settings.db_statement_timeout,
-                                pool_size=settings.db_pool_size, name="mdm")
-    return mdm_engine(raw)
-
-
-def init_app(app: Flask) -> None:
-    """Create the engine (lazy: no connection yet), load the store mapping, register the health check."""
-    from app.services.health import register_check
-
-    settings = app.config["SETTINGS"]
-    app.extensions["mdm_db"] = make_mdm_engine(settings)
-    app.extensions["mdm_sources"] = load_sources(settings.sources_file)  # a broken file stops the start
+def init_app(app: Flask, settings: Settings, cache: CacheService, health: HealthRegistry) -> MdmRepository:
+    """Build the repository (lazy engine: no connection yet; the store mapping: a broken file stops the start),
+    and register the `database` health check."""
+    mdm = MdmRepository(engine=make_mdm_engine(settings), sources=load_sources(settings.sources_file),
+                        price_window_days=int(settings.mdm_price_window_days), cache=cache)
+    app.extensions[EXTENSION_KEY] = mdm
     set_slow_query_threshold(settings.mdm_slow_query_ms)
     sql.install_schema_fix(app, "mdm", SCHEMA_FIX)  # a missing table is 503 mdm_schema_missing, not a 500
-    register_check(app, "database", _check, critical=True, component_type="datastore")
-
-
-def get_mdm_engine() -> Engine:
-    engine: Engine = current_app.extensions["mdm_db"]
-    return engine
-
-
-def get_sources() -> tuple[StoreSource, ...]:
-    sources: tuple[StoreSource, ...] = current_app.extensions["mdm_sources"]
-    return sources
-
-
-def price_window_days() -> int:
-    return int(current_app.config["SETTINGS"].mdm_price_window_days)
-
-
-def business_today() -> date:
-    """Tariff validity is judged on the local calendar date, as the MDM (SQL Server GETDATE()) does."""
-    return datetime.now().date()
-
-
-def invalidate_mdm_cache() -> None:
-    """Drop cached prices/inventory pages; call after anything that writes StockChanges (MERGE, acknowledge)."""
-    from app.services.cache import get_cache
-
-    get_cache().clear_namespace(CACHE_NAMESPACE)
+    health.register("database", _check, critical=True, component_type="datastore")
+    return mdm
 
 
 def missing_tables(conn: Connection, engine: Engine) -> list[str]:
@@ -86,7 +53,7 @@ def _check() -> CheckResult:
     job fails, so the instance is not ready (the detail names the tables and the fix)."""
     from app.services.health import CheckResult
 
-    engine = get_mdm_engine()
+    engine = get_mdm().engine
     started = time.perf_counter()
     try:
         with sql.connect(engine) as conn:

@@ -13,9 +13,8 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import redis
 from flask import Flask, current_app
 
 from app.adapters import sql
@@ -25,6 +24,13 @@ from app.services.resilience.bulkhead import STALL_MIN, Bulkhead, BulkheadRefusa
 from app.services.resilience.state import CLOSED, HALF_OPEN, BreakerPolicy
 from app.services.resilience.store import BreakerStore, FallbackStore, LocalStore, RedisStore
 from config import budgets
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+    from app.adapters.magento import MagentoClient
+    from app.services.health import HealthRegistry
+    from config import Settings
 
 T = TypeVar("T")
 EXTENSION_KEY = "resilience"
@@ -92,7 +98,7 @@ def classify_database(exc: BaseException) -> bool | None:
     return None
 
 
-def make_store(settings: Any, redis_client: redis.Redis | None) -> BreakerStore:
+def make_store(settings: Settings, redis_client: Redis | None) -> BreakerStore:
     local = LocalStore(os.path.join(settings.run_dir, "breakers.sqlite3"))
     if redis_client is None:
         return local
@@ -109,16 +115,16 @@ def _chain(*guards: Callable[[], AbstractContextManager[Any]]) -> Callable[[], A
     return guarded
 
 
-def init_app(app: Flask) -> None:
-    """Build the breakers and bulkheads from settings and install them (after the Magento adapter's init)."""
-    from app.adapters.magento.extension import EXTENSION_KEY as MAGENTO_KEY
+def init_app(app: Flask, settings: Settings, redis_client: Redis | None, client: MagentoClient,
+             health: HealthRegistry) -> Resilience:
+    """Build the breakers and bulkheads from settings and install them: on the Magento `client` (its guard) and
+    on the engines by name (app.adapters.sql guards every engine named "mdm" / "app_database")."""
     from app.services.metrics_summary import register_section
 
-    settings = app.config["SETTINGS"]
     res = Resilience()
     app.extensions[EXTENSION_KEY] = res
     if settings.breakers_enabled:
-        res.store = make_store(settings, app.extensions.get("redis"))
+        res.store = make_store(settings, redis_client)
         # A probe's lease is the longest call it may be: a background Magento call, or one database session.
         res.breakers[MAGENTO] = CircuitBreaker(
             MAGENTO, _policy(settings, budgets.magento_job_budget(settings)), res.store, classify=classify_magento,
@@ -128,7 +134,7 @@ def init_app(app: Flask) -> None:
                                                 classify=classify_database, open_error=database_open_error,
                                                 refresh=STATE_REFRESH)
         for name in res.breakers:
-            _register_health(app, name, critical=name in DATABASES)
+            _register_health(health, name, critical=name in DATABASES)
     if settings.bulkheads_enabled:
         # Magento calls pass their own deadline: each waits at most half of what is left of its budget.
         cap = budgets.magento_per_worker(settings)
@@ -147,19 +153,19 @@ def init_app(app: Flask) -> None:
                              getattr(res.bulkheads.get(name), "slot", None)) if g is not None]
         if parts:
             sql.install_guard(app, engine_name, _chain(*parts))
-    client = app.extensions.get(MAGENTO_KEY)
-    if client is not None and (res.breakers or res.bulkheads):
+    if res.breakers or res.bulkheads:
         client.set_guard(res.magento_guard)
     register_section(app, "breakers", res.metrics_section)
+    return res
 
 
-def _policy(settings: Any, call_budget: float) -> BreakerPolicy:
+def _policy(settings: Settings, call_budget: float) -> BreakerPolicy:
     return BreakerPolicy(failure_threshold=max(1, settings.breaker_failure_threshold),
                          reset_timeout=settings.breaker_reset_timeout, probe_lease=call_budget + 1.0)
 
 
-def _register_health(app: Flask, name: str, *, critical: bool) -> None:
-    from app.services.health import CheckResult, register_check
+def _register_health(health: HealthRegistry, name: str, *, critical: bool) -> None:
+    from app.services.health import CheckResult
 
     def check() -> CheckResult:
         snap = get_resilience().breakers[name].snapshot()
@@ -173,8 +179,8 @@ def _register_health(app: Flask, name: str, *, critical: bool) -> None:
                            f"open after {snap.last_failure or 'failures'}; next probe in {snap.retry_after:.0f} s",
                            details)
 
-    register_check(app, f"{name}_breaker", check, critical=critical, component_type="component",
-                   timeout=1.0, measurement="state")
+    health.register(f"{name}_breaker", check, critical=critical, component_type="component",
+                    timeout=1.0, measurement="state")
 
 
 def get_resilience() -> Resilience:

@@ -19,13 +19,14 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable
-from typing import Protocol, TypeVar
-
-import redis
-from redis.client import Pipeline
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from app.adapters.host_sqlite import HostSqlite
 from app.services.resilience.state import BreakerRecord
+
+if TYPE_CHECKING:
+    from redis import Redis
+    from redis.client import Pipeline
 
 log = logging.getLogger(__name__)
 Mutation = Callable[[BreakerRecord], "BreakerRecord | None"]
@@ -88,7 +89,7 @@ class RedisStore:
 
     backend = "redis"
 
-    def __init__(self, client: redis.Redis, prefix: str = REDIS_PREFIX) -> None:
+    def __init__(self, client: Redis, prefix: str = REDIS_PREFIX) -> None:
         self.client = client
         self.prefix = prefix
 

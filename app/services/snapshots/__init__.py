@@ -14,31 +14,40 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 
+from app.adapters.appdb import get_app_engine
 from app.adapters.snapshot_store import Snapshot
 from app.errors import SnapshotPending
 from app.services import jobs
+from app.services.jobs import kinds
 from app.services.jobs import store as job_store
 from app.services.jobs.store import ACTIVE, QUEUED, JobRecord, utcnow
 from app.services.snapshots.build import run_snapshot_job
 from app.services.snapshots.datasets import DATASETS, GROUPS
 from app.services.snapshots.storage import get_state_store, get_store, init_stores
 
+if TYPE_CHECKING:
+    from redis import Redis
+    from sqlalchemy import Engine
+
+    from app.services.jobs import JobQueue
+    from config import Settings
+
 __all__ = ["DATASETS", "GROUPS", "KIND", "age_headers", "ensure_initial", "init_app", "kick", "read",
-           "refresh_after_sync", "request_refresh", "status"]
+           "refresh_after_sync", "request_refresh", "status", "submit_build"]
 log = logging.getLogger(__name__)
-KIND = "snapshots"
+KIND = kinds.SNAPSHOTS
 KICK_LOCK = "snapshots:kick"
 KICK_SECONDS = 30.0  # at most one automatic first build started per this many seconds, all workers and hosts
 
 
-def init_app(app: Flask) -> None:
-    """Build the stores and register the job kind (after the job registry: sync setup's init_app)."""
-    init_stores(app)
-    jobs.register_kind(app, KIND, run_snapshot_job)
+def init_app(app: Flask, settings: Settings, queue: JobQueue, engine: Engine, redis_client: Redis | None) -> None:
+    """Build the stores (app database `engine`, Redis when configured) and register the job kind on `queue`."""
+    init_stores(app, settings, engine, redis_client)
+    queue.register_kind(KIND, run_snapshot_job)
 
 
 # -- the request path -------------------------------------------------------------------------------------
@@ -72,7 +81,7 @@ def age_headers(snapshot: Snapshot) -> dict[str, str]:
 # -- starting builds --------------------------------------------------------------------------------------
 def _open_jobs() -> list[JobRecord]:
     """Snapshot jobs queued or running, oldest first."""
-    page, _total = jobs.list_jobs(kind=KIND, limit=20)
+    page, _total = jobs.get_jobs().list_jobs(kind=KIND, limit=20)
     return sorted((r for r in page if r.status in QUEUED + ACTIVE), key=lambda r: r.id)
 
 
@@ -95,11 +104,18 @@ def request_refresh(*, full: bool = False, groups: list[str] | None = None, sour
     """Queue and start a build; returns (job id, created). A queued (not yet running) build whose params
     cover this request is returned instead of a new one; a running build may have read before the change
     that prompted this request, so it never counts."""
-    params = {"full": full, "groups": groups, "sources": sources, "refetch": refetch}
+    request = kinds.snapshot_refresh(full=full, groups=groups, sources=sources, refetch=refetch)
     for record in _open_jobs():
-        if record.status in QUEUED and _covers(record.params, params):
+        if record.status in QUEUED and _covers(record.params, request.params):
             return record.id, False
-    return jobs.submit(KIND, params, requested_by=requested_by), True
+    return jobs.get_jobs().submit(request, requested_by=requested_by), True
+
+
+def submit_build(*, full: bool = False, groups: list[str] | None = None, requested_by: str | None = None,
+                 start: bool = True) -> int:
+    """Queue a build (everything when `full`, else what changed in `groups`); returns the job id."""
+    return jobs.get_jobs().submit(kinds.snapshot_build(full=full, groups=groups), requested_by=requested_by,
+                                  start=start)
 
 
 def kick(reason: str) -> int | None:
@@ -108,10 +124,10 @@ def kick(reason: str) -> int | None:
     open_jobs = _open_jobs()
     if open_jobs:
         return open_jobs[0].id
-    engine = current_app.extensions["app_db"]
+    engine = get_app_engine()
     if not job_store.acquire_lock(engine, KICK_LOCK, 0, f"kick:{uuid.uuid4().hex}", KICK_SECONDS):
         return None
-    job_id = jobs.submit(KIND, {"full": False}, requested_by=f"snapshots:{reason}")
+    job_id = submit_build(requested_by=f"snapshots:{reason}")
     log.info("snapshot build %s started (%s)", job_id, reason, extra={"job_id": job_id})
     return job_id
 
@@ -160,7 +176,7 @@ def status() -> dict[str, Any]:
             entry.update(snap.meta(), ageSeconds=int(snap.age(now)))
         datasets.append(entry)
     state = {s.name: s for s in get_state_store().index()}.get("_state")
-    page, _total = jobs.list_jobs(kind=KIND, limit=1)
+    page, _total = jobs.get_jobs().list_jobs(kind=KIND, limit=1)
     open_jobs = _open_jobs()
     return {"backend": get_store().backend, "datasets": datasets,
             "workingSet": state.meta() if state else None,

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import current_app
 
+from app.adapters.appdb import get_app_engine
 from app.services.jobs import JobContext, JobOutcome
 from app.services.jobs import store as job_store
 from app.services.jobs.store import utcnow
@@ -27,7 +28,7 @@ LOCK = "snapshots"
 
 def run_snapshot_job(ctx: JobContext) -> JobOutcome:
     """Job handler; see the module docstring."""
-    appdb = current_app.extensions["app_db"]
+    appdb = get_app_engine()
     lease = current_app.config["SETTINGS"].sync_lease_seconds
     while not job_store.acquire_lock(appdb, LOCK, ctx.job_id, ctx.owner, lease):
         ctx.mark("lock", status="waiting-lock")  # another build runs: this one merges after it

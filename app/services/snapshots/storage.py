@@ -2,7 +2,7 @@
 job's working set (app database only: only the job reads it, and it is the largest document)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 
@@ -10,13 +10,18 @@ from app.adapters.snapshot_store import Snapshot, SnapshotStore, SqlSnapshotStor
 from app.services.jobs.store import utcnow
 from app.services.snapshots.datasets import parse_iso
 
+if TYPE_CHECKING:
+    from redis import Redis
+    from sqlalchemy import Engine
+
+    from config import Settings
+
 EXTENSION_KEY = "snapshots"
 
 
-def init_stores(app: Flask) -> None:
-    engine = app.extensions["app_db"]
-    probe = app.config["SETTINGS"].cache_probe_interval  # the cache's Redis retry pace, for the same Redis
-    app.extensions[EXTENSION_KEY] = {"store": make_store(engine, app.extensions.get("redis"), probe),
+def init_stores(app: Flask, settings: Settings, engine: Engine, redis_client: Redis | None) -> None:
+    probe = settings.cache_probe_interval  # the cache's Redis retry pace, for the same Redis
+    app.extensions[EXTENSION_KEY] = {"store": make_store(engine, redis_client, probe),
                                      "state": SqlSnapshotStore(engine)}
 
 

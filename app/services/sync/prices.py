@@ -12,20 +12,24 @@ from __future__ import annotations
 import logging
 import time
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 
-from app.adapters.magento import MagentoClient, get_magento_client
+from app.adapters.magento import get_magento_client
 from app.errors import AppError, UpstreamHTTPError
 from app.services import snapshots
 from app.services.jobs import JobContext, JobOutcome
 from app.services.magento.proxy import invalidate as invalidate_magento_reads
 from app.services.mdm.prices import PriceQuery, fetch_prices
-from app.services.mdm.setup import business_today, get_mdm_engine, price_window_days
+from app.services.mdm.repository import business_today, get_mdm
 from app.services.sync import metrics
 from app.services.sync.planning import BatchSizer, LimitExceeded, Rejected, chunks, classify_refusal, push_isolating
 from app.services.sync.upstream import Patience, patiently
+
+if TYPE_CHECKING:
+    from app.adapters.magento import MagentoClient
+    from config import Settings
 
 log = logging.getLogger(__name__)
 OPEN, COMPLETE = 4, 1
@@ -34,14 +38,15 @@ MAX_FAILED_ITEMS = 1000  # failed items kept in the job record; the counts cover
 
 
 def run_price_job(ctx: JobContext) -> JobOutcome:
-    """Job kind "prices": params {items: [{sku, price}] | null (= compute from MDM), method?: "base-prices"}."""
+    """Job kind `prices`; its params are built by app/services/jobs/kinds.py price_sync."""
     settings = current_app.config["SETTINGS"]
     patience = Patience.from_settings(settings)
     rows = ctx.params.get("items")
     if rows is None:
-        query = PriceQuery(today=business_today(), window_days=price_window_days())
+        mdm = get_mdm()
+        query = PriceQuery(today=business_today(), window_days=mdm.price_window_days)
         # max_age_s=0: a push ranks the tariffs afresh, so even a change that left no marker is pushed.
-        rows = patiently(ctx, lambda: fetch_prices(get_mdm_engine(), query, max_age_s=0).rows, patience,
+        rows = patiently(ctx, lambda: fetch_prices(mdm.engine, query, max_age_s=0).rows, patience,
                          upstream="mdm")
     outcomes: dict[str, dict[str, Any]] = {}
     valid: list[dict[str, Any]] = []
@@ -97,7 +102,7 @@ def _result(sku: str, price: Any, status: str, method: str | None, error: str | 
 
 
 def _bulk(ctx: JobContext, client: MagentoClient, items: list[dict[str, Any]], outcomes: dict[str, dict[str, Any]],
-          bulk_ids: list[str], settings: Any) -> list[dict[str, Any]]:
+          bulk_ids: list[str], settings: Settings) -> list[dict[str, Any]]:
     """Publish async bulks and poll them; returns the items the bulk did not confirm (for the fallback)."""
     tracked: list[tuple[str, dict[int, dict[str, Any]]]] = []
     leftover: list[dict[str, Any]] = []
@@ -159,7 +164,7 @@ def _bulk(ctx: JobContext, client: MagentoClient, items: list[dict[str, Any]], o
 
 
 def _base_prices(ctx: JobContext, client: MagentoClient, items: list[dict[str, Any]],
-                 outcomes: dict[str, dict[str, Any]], settings: Any, patience: Patience) -> None:
+                 outcomes: dict[str, dict[str, Any]], settings: Settings, patience: Patience) -> None:
     """POST V1/products/base-prices in chunks; every item gets success or Magento's failure message."""
     store_id = settings.price_store_id
     failures: dict[str, str] = {}

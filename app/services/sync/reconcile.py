@@ -8,32 +8,38 @@ clears the rows whose quantity and status in Magento equal what the push would s
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
-from sqlalchemy import Engine
 
-from app.adapters.magento import MagentoClient, get_magento_client
+from app.adapters.appdb import get_app_engine
+from app.adapters.magento import get_magento_client
 from app.services.jobs import JobContext, JobOutcome
 from app.services.jobs import store as job_store
-from app.services.mdm.setup import get_mdm_engine, get_sources, invalidate_mdm_cache
-from app.services.mdm.sources import StoreSource
+from app.services.mdm.repository import get_mdm
 from app.services.mdm.stock import acknowledge, changed_rows
 from app.services.sync.planning import source_item
 from app.services.sync.upstream import Patience, patiently
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from app.adapters.magento import MagentoClient
+    from app.services.mdm.sources import StoreSource
 
 LOOKUP_CHUNK = 100  # SKUs per searchCriteria "in" filter (page size stays under the strict 300)
 
 
 def run_acknowledge_job(ctx: JobContext) -> JobOutcome:
-    """Job kind "stocks.acknowledge": params {sources: [code] | null}."""
+    """Job kind `stocks.acknowledge`; its params are built by app/services/jobs/kinds.py stock_acknowledge."""
     settings = current_app.config["SETTINGS"]
     patience = Patience.from_settings(settings)
-    mdm, client = get_mdm_engine(), get_magento_client()
+    mdm_repo, client = get_mdm(), get_magento_client()
+    mdm = mdm_repo.engine
     wanted = {str(c) for c in ctx.params.get("sources") or []}
-    stores = [s for s in get_sources() if s.magentoSource and (not wanted or s.code_source in wanted)]
+    stores = [s for s in mdm_repo.sources if s.magentoSource and (not wanted or s.code_source in wanted)]
     confirmed = pending = 0
-    appdb = current_app.extensions["app_db"]
+    appdb = get_app_engine()
     for store in stores:
         # The same per-source lock as the push: a push in flight for this source could otherwise land an
         # older quantity after this job acknowledged the row at the newer one (a lost update).
@@ -47,7 +53,7 @@ def run_acknowledge_job(ctx: JobContext) -> JobOutcome:
             job_store.release_lock(appdb, lock, ctx.job_id, ctx.owner)
         confirmed += done
         pending += unconfirmed
-    invalidate_mdm_cache()
+    mdm_repo.invalidate_cache()
     ctx.count(acknowledged=confirmed, unconfirmed=pending)
     message = f"{confirmed} rows confirmed in Magento and acknowledged; {pending} still differ and stay changed"
     return JobOutcome("succeeded", {"acknowledged": confirmed, "unconfirmed": pending}, message)

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
@@ -24,18 +24,23 @@ from sqlalchemy.exc import IntegrityError
 
 from app.adapters import sql
 from app.adapters.appdb_tables import jobs, schedule_runs
+from app.services.jobs import kinds
+from app.services.jobs.kinds import JobRequest
 from app.services.jobs.store import ACTIVE, QUEUED, insert_job_statement, utcnow
 
+if TYPE_CHECKING:
+    from config import Settings
+
 log = logging.getLogger(__name__)
-SCHEDULE_KINDS: dict[str, tuple[str, dict[str, Any]]] = {
-    "prices": ("prices", {"items": None}),
-    "stocks": ("stocks", {"merge": True, "sources": None}),
-    "full": ("stocks", {"merge": True, "sources": None, "full": True}),
+SCHEDULE_KINDS: dict[str, JobRequest] = {
+    "prices": kinds.price_sync(),
+    "stocks": kinds.stock_sync(merge=True),
+    "full": kinds.stock_sync(merge=True, full=True),
     # MSI source items have no updated_at: re-reading them all every few minutes would cost a large shop
     # minutes of Magento calls, so inventory is refreshed by stock syncs (their hook) and the full rebuild.
-    "snapshots": ("snapshots", {"full": False, "groups": ["catalog", "sales"]}),
-    "snapshots-full": ("snapshots", {"full": True}),
-    "prune": ("jobs.prune", {}),  # job history retention (app/services/jobs/retention.py)
+    "snapshots": kinds.snapshot_build(groups=["catalog", "sales"]),
+    "snapshots-full": kinds.snapshot_build(full=True),
+    "prune": kinds.job_prune(),  # job history retention (app/services/jobs/retention.py)
 }
 SCHEDULE_SETTINGS = {"prices": "SYNC_SCHEDULE_PRICES", "stocks": "SYNC_SCHEDULE_STOCKS", "full": "SYNC_SCHEDULE_FULL",
                      "snapshots": "SNAPSHOT_SCHEDULE", "snapshots-full": "SNAPSHOT_SCHEDULE_FULL",
@@ -53,7 +58,7 @@ class Schedule:
     params: dict[str, Any]
 
 
-def schedules_from_settings(settings: Any) -> list[Schedule]:
+def schedules_from_settings(settings: Settings) -> list[Schedule]:
     """The configured schedules (an empty expression turns one off). Raises ValueError for a bad expression."""
     out = []
     for name, env in SCHEDULE_SETTINGS.items():
@@ -64,8 +69,8 @@ def schedules_from_settings(settings: Any) -> list[Schedule]:
             continue
         if not croniter.is_valid(cron):
             raise ValueError(f"{env}: {cron!r} is not a cron expression")
-        kind, params = SCHEDULE_KINDS[name]
-        out.append(Schedule(name, cron.strip(), kind, params))
+        request = SCHEDULE_KINDS[name]
+        out.append(Schedule(name, cron.strip(), request.kind, request.params))
     return out
 
 

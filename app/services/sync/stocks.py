@@ -16,13 +16,14 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import Flask, current_app
 from sqlalchemy import Engine, func, select, true
 
 from app.adapters import sql
-from app.adapters.magento import MagentoClient, get_magento_client
+from app.adapters.appdb import get_app_engine
+from app.adapters.magento import get_magento_client
 from app.adapters.mdm.tables import stock_changes as sc
 from app.errors import AppError, UpstreamHTTPError
 from app.services import snapshots
@@ -30,12 +31,15 @@ from app.services.jobs import JobContext, JobOutcome
 from app.services.jobs import store as job_store
 from app.services.jobs.context import JobStopped
 from app.services.magento.proxy import invalidate as invalidate_magento_reads
-from app.services.mdm.setup import get_mdm_engine, get_sources, invalidate_mdm_cache
+from app.services.mdm.repository import get_mdm
 from app.services.mdm.sources import StoreSource
 from app.services.mdm.stock import ChangedRow, acknowledge, changed_rows, merge_stock_changes
 from app.services.sync import metrics
 from app.services.sync.planning import BatchSizer, chunks, classify_refusal, push_isolating, source_item
 from app.services.sync.upstream import Patience, patiently
+
+if TYPE_CHECKING:
+    from app.adapters.magento import MagentoClient
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -79,19 +83,20 @@ class StockRun:
 
 
 def run_stock_job(ctx: JobContext) -> JobOutcome:
-    """Job kind "stocks": params {sources: [code]|null, merge: bool, full: bool}."""
+    """Job kind `stocks`; its params are built by app/services/jobs/kinds.py stock_sync."""
     settings = current_app.config["SETTINGS"]
     params = ctx.params
-    stores = _select_stores(get_sources(), params.get("sources"))
+    mdm_repo = get_mdm()
+    stores = _select_stores(mdm_repo.sources, params.get("sources"))
     patience = Patience.from_settings(settings)
-    mdm = get_mdm_engine()
+    mdm = mdm_repo.engine
     result: dict[str, Any] = {"sources": {}}
     if params.get("merge"):
         codes = params.get("sources") or [None]
         merged = [patiently(ctx, partial(merge_stock_changes, mdm, int(c) if c is not None else None),
                             patience, upstream="mdm") for c in codes]
         result["merge"] = {k: sum(m.as_dict()[k] for m in merged) for k in ("inserted", "updated", "unchanged")}
-        invalidate_mdm_cache()
+        mdm_repo.invalidate_cache()
     client = get_magento_client()
     base = client.config.base_url
     sizer = BatchSizer(min(settings.sync_batch_size, _learned_limits.get(base, settings.sync_batch_size)))
@@ -99,7 +104,7 @@ def run_stock_job(ctx: JobContext) -> JobOutcome:
     inflight = max(1, settings.sync_source_inflight)
     with ThreadPoolExecutor(parallel * inflight, thread_name_prefix=f"job{ctx.job_id}-push") as pool, \
             ThreadPoolExecutor(parallel, thread_name_prefix=f"job{ctx.job_id}-source") as sources:
-        run = StockRun(ctx, mdm, current_app.extensions["app_db"], client, sizer, patience, inflight,
+        run = StockRun(ctx, mdm, get_app_engine(), client, sizer, patience, inflight,
                        settings.sync_lease_seconds, bool(params.get("full")), pool,
                        current_app._get_current_object(), parallel * inflight)  # type: ignore[attr-defined]  # proxy typed as Flask
         app = run.app
@@ -112,7 +117,7 @@ def run_stock_job(ctx: JobContext) -> JobOutcome:
             result["sources"][code] = future.result()
     if sizer.limit_seen:
         _learned_limits[base] = sizer.limit_seen
-    invalidate_mdm_cache()
+    mdm_repo.invalidate_cache()
     invalidate_magento_reads("inventory")  # cached proxy reads and dashboard lists
     if ctx.snapshot()["counts"].get("accepted"):  # Magento's stock changed: refresh inventory/status
         pushed = [s.magentoSource for s in stores] if params.get("sources") else None

@@ -11,17 +11,20 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
+from app.adapters.magento.retry import RETRYABLE_STATUSES
 from app.errors import DependencyUnavailable, UpstreamHTTPError, UpstreamTimeout, UpstreamUnavailable
 from app.services.jobs.context import JobContext
 from app.services.resilience import OPEN, breaker_snapshot
+
+if TYPE_CHECKING:
+    from config import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 # Job-level upstream names -> breaker names.
 BREAKER_NAMES = {"magento": "magento", "mdm": "mdm_database"}
-TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class Patience:
     wait_max: float = 3600.0
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Patience:
+    def from_settings(cls, settings: Settings) -> Patience:
         return cls(retries=settings.sync_batch_retries, wait_interval=settings.sync_wait_interval,
                    wait_max=settings.sync_wait_max)
 
@@ -53,7 +56,7 @@ def transient_upstream(exc: BaseException) -> str | None:
         return exc.upstream
     if isinstance(exc, UpstreamTimeout):
         return exc.upstream
-    if isinstance(exc, UpstreamHTTPError) and exc.status in TRANSIENT_STATUSES:
+    if isinstance(exc, UpstreamHTTPError) and exc.status in RETRYABLE_STATUSES:  # the client's list
         return exc.upstream
     if isinstance(exc, DependencyUnavailable):
         return "mdm" if exc.dependency == "mdm" else exc.dependency

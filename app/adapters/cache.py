@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 from flask_caching import Cache
@@ -23,7 +23,11 @@ from flask_caching.backends.simplecache import SimpleCache
 from redis.commands.core import Script
 from redis.exceptions import RedisError
 
+from app.adapters.redis import socket_options
 from app.telemetry import counter, gauge
+
+if TYPE_CHECKING:
+    from config import Settings
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = "techno-etl:"
@@ -138,7 +142,7 @@ class BoundedMemoryCache(SimpleCache):
 class CacheService:
     """Redis-backed cache with automatic, self-healing in-memory fallback."""
 
-    def __init__(self, settings: Any, primary: Cache | None, fallback: Cache) -> None:
+    def __init__(self, settings: Settings, primary: Cache | None, fallback: Cache) -> None:
         self.settings = settings
         self._primary = primary
         self._fallback = fallback
@@ -337,6 +341,9 @@ class CacheService:
         return removed
 
 
+EXTENSION_KEY = "cache_service"  # "cache" is Flask-Caching's own key
+
+
 def _redis_backend(cache: Cache) -> RedisCache:
     """The RedisCache behind the primary (Flask-Caching types every backend as its SimpleCache base)."""
     backend: object = cache.cache
@@ -344,8 +351,8 @@ def _redis_backend(cache: Cache) -> RedisCache:
     return backend
 
 
-def init_app(app: Flask) -> None:
-    settings = app.config["SETTINGS"]
+def init_app(app: Flask, settings: Settings) -> CacheService:
+    """Build the app's cache service (Redis when REDIS_URL is set, the bounded memory fallback always)."""
     fallback = Cache(config={"CACHE_TYPE": f"{__name__}.BoundedMemoryCache", "CACHE_KEY_PREFIX": KEY_PREFIX,
                              "CACHE_THRESHOLD": settings.cache_fallback_max_items,
                              "CACHE_OPTIONS": {"max_bytes": settings.cache_fallback_max_bytes},
@@ -356,13 +363,14 @@ def init_app(app: Flask) -> None:
         primary = Cache(config={
             "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.redis_url, "CACHE_KEY_PREFIX": KEY_PREFIX,
             "CACHE_DEFAULT_TIMEOUT": settings.ttl("default"),
-            "CACHE_OPTIONS": {"socket_timeout": settings.redis_timeout,
-                              "socket_connect_timeout": settings.redis_timeout},
+            "CACHE_OPTIONS": socket_options(settings.redis_timeout),
         })
         primary.init_app(app)
-    app.extensions["cache_service"] = CacheService(settings, primary, fallback)
+    service = app.extensions[EXTENSION_KEY] = CacheService(settings, primary, fallback)
+    return service
 
 
-def get_cache() -> CacheService:
-    service: CacheService = current_app.extensions["cache_service"]
+def get_cache(app: Flask | None = None) -> CacheService:
+    """The app's cache service (`app`, else the current app)."""
+    service: CacheService = (app or current_app).extensions[EXTENSION_KEY]
     return service
