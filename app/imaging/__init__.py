@@ -1,17 +1,19 @@
-"""Product-image processing: pure, I/O-free operations on bytes (Pillow), with hostile-input limits.
+"""Pure image operations on bytes (Pillow), with hostile-input limits: the leaf of the image area.
 
-The heavy work runs in the per-worker process pool (`workers.pool`); everything here is also callable
-inline. Errors are the project's typed errors (app.errors), picklable across the pool boundary.
+No Flask, no app context, no I/O beyond the bytes given. The pool's processes (workers.tasks) run
+these, and the image service (app.services.images) uses them too; both import this package, never
+the reverse (import-linter contract). Errors are the project's typed errors (app.errors), picklable
+across the pool boundary. Keep it light to import: the pool's forkserver preloads it.
 """
-from app.services.images.decode import SourceInfo
-from app.services.images.encode import Output
-from app.services.images.limits import (
+from app.imaging.decode import SourceInfo
+from app.imaging.encode import Output
+from app.imaging.limits import (
                                             DEFAULT_LIMITS,
                                             ImageLimits,
                                             output_formats,
                                             sniff_format,
 )
-from app.services.images.operations import (
+from app.imaging.operations import (
                                             DEFAULT_VARIANT_SIZES,
                                             ImageResult,
                                             Target,
@@ -24,7 +26,7 @@ from app.services.images.operations import (
                                             thumbnail,
                                             variants,
 )
-from app.services.images.watermark import Watermark
+from app.imaging.watermark import Watermark
 
 __all__ = [
     "DEFAULT_LIMITS", "DEFAULT_VARIANT_SIZES", "ImageLimits", "ImageResult", "Output", "SourceInfo",
