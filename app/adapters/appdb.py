@@ -8,7 +8,6 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import time
 from pathlib import Path
 
 from alembic import command
@@ -58,23 +57,11 @@ def get_app_engine() -> Engine:
     return current_app.extensions["app_db"]
 
 
-def _check():
-    from app.services.health import CheckResult
-
-    start = time.perf_counter()
-    revision = current_revision(get_app_engine())
-    ms = round((time.perf_counter() - start) * 1000, 2)
-    if revision is None:
-        return CheckResult("fail", ms, "ms", "schema not initialised: run `python manage.py db upgrade`")
-    return CheckResult("pass", ms, "ms", f"schema revision {revision}")
-
-
 def init_app(app: Flask) -> None:
-    from app.services.health import register_check
-
+    """Build the app database engine (and upgrade its schema when APP_DB_AUTO_UPGRADE); its health check
+    is registered by app.services.health."""
     settings = app.config["SETTINGS"]
     engine = make_app_engine(settings)
     app.extensions["app_db"] = engine
     if settings.app_db_auto_upgrade:
         upgrade_schema(engine, settings.run_dir)
-    register_check(app, "app_database", _check, component_type="datastore")

@@ -59,8 +59,8 @@ def current() -> None:
 @click.option("--yes", is_flag=True, help="Do not ask before replacing existing demo rows.")
 def seed(products: int, sources: int, large: bool, seed_value: int, if_empty: bool, yes: bool) -> None:
     """Fill the MDM tables (MDM_DATABASE_URL) with a deterministic demo data set. Never on SQL Server."""
+    from app.services.mdm.database import make_mdm_engine
     from app.services.mdm.seed import is_empty, seed_demo_data
-    from app.services.mdm.setup import make_mdm_engine
 
     settings = _settings()
     if settings.is_production:

@@ -6,6 +6,7 @@ import datetime as dt
 from flask import Response, current_app
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from app.adapters.cache import get_cache
 from app.api.blueprint import ApiBlueprint
 from app.extensions import talisman
 from app.metrics.schemas import (
@@ -17,7 +18,6 @@ from app.metrics.schemas import (
 )
 from app.security import Role, require_role
 from app.services import metrics_summary as ms
-from app.services.cache import get_cache
 from app.services.worker_table import live_worker_rows
 from app.telemetry import collect_registry, multiproc_dir
 

@@ -138,8 +138,8 @@ def get_health() -> HealthRegistry:
 
 # -- checks every deployment has ------------------------------------------------------------------
 def _redis_check() -> CheckResult:
+    from app.adapters.cache import get_cache
     from app.adapters.redis import get_redis
-    from app.services.cache import get_cache
 
     cache = get_cache()
     if not cache.configured:
@@ -175,8 +175,21 @@ def _disk_check() -> CheckResult:
     return CheckResult(status, round(free_pct, 1), "percent free", f"{usage.free // 1024 ** 2} MiB free for logs")
 
 
+def _app_database_check() -> CheckResult:
+    from app.adapters.appdb import current_revision, get_app_engine
+
+    start = time.perf_counter()
+    revision = current_revision(get_app_engine())
+    ms = round((time.perf_counter() - start) * 1000, 2)
+    if revision is None:
+        return CheckResult("fail", ms, "ms", "schema not initialised: run `python manage.py db upgrade`")
+    return CheckResult("pass", ms, "ms", f"schema revision {revision}")
+
+
 def init_app(app: Flask) -> None:
     app.extensions["health"] = HealthRegistry(app.config["SETTINGS"])
     register_check(app, "redis", _redis_check, component_type="datastore", timeout=1.0)
     register_check(app, "memory", _memory_check, component_type="system", measurement="utilization")
     register_check(app, "disk", _disk_check, component_type="system", measurement="utilization")
+    # The engine itself is built by app.adapters.appdb.init_app (next in the factory); checks run later.
+    register_check(app, "app_database", _app_database_check, component_type="datastore")

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from app.services.cache import get_cache
+from app.adapters.cache import get_cache
 from tests.support.servers import RedisServer
 
 

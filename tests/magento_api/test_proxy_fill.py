@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.services.cache import get_cache
+from app.adapters.cache import get_cache
 from app.services.magento import proxy
 
 PAGE = b"searchCriteria[pageSize]=3&searchCriteria[currentPage]=1&fieldName=name"

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from app.adapters.cache import get_cache
 from app.errors import UpstreamHTTPError, UpstreamTimeout, UpstreamUnavailable
 
 log = logging.getLogger(__name__)
@@ -69,9 +70,7 @@ class CacheTokenStore:
 
 
 def _default_cache() -> Any:
-    from app.services.cache import get_cache  # imported late: the cache service belongs to the app
-
-    return get_cache()
+    return get_cache()  # per app, looked up per call
 
 
 class AdminTokenProvider:

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import request
 
+from app.adapters.cache import get_cache
 from app.api.blueprint import ApiBlueprint
 from app.api.mdm.schemas import (
     MdmInventoryArgsSchema,
@@ -18,11 +19,7 @@ from app.api.mdm.schemas import (
 )
 from app.api.schemas import ErrorSchema
 from app.security import Role, require_role
-from app.services.cache import get_cache
-from app.services.mdm.inventory import fetch_inventory
-from app.services.mdm.inventory_params import parse_inventory_params
-from app.services.mdm.prices import PriceQuery, fetch_prices
-from app.services.mdm.setup import (
+from app.services.mdm.database import (
     CACHE_NAMESPACE,
     business_today,
     get_mdm_engine,
@@ -30,6 +27,9 @@ from app.services.mdm.setup import (
     invalidate_mdm_cache,
     price_window_days,
 )
+from app.services.mdm.inventory import fetch_inventory
+from app.services.mdm.inventory_params import parse_inventory_params
+from app.services.mdm.prices import PriceQuery, fetch_prices
 from app.services.mdm.stock import merge_stock_changes
 
 blp = ApiBlueprint("mdm", __name__, url_prefix="/api/mdm", description="MDM prices, inventory and stock merge")

@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from app.adapters.cache import get_cache
 from app.adapters.magento import get_magento_client
-from app.services.cache import get_cache
 from app.services.magento.proxy import DASHBOARD_NAMESPACE
 
 LIST_FIELDS = {

@@ -58,7 +58,7 @@ def business_today() -> date:
 
 def invalidate_mdm_cache() -> None:
     """Drop cached prices/inventory pages; call after anything that writes StockChanges (MERGE, acknowledge)."""
-    from app.services.cache import get_cache
+    from app.adapters.cache import get_cache
 
     get_cache().clear_namespace(CACHE_NAMESPACE)
 

@@ -20,8 +20,8 @@ from app.errors import AppError, UpstreamHTTPError
 from app.services import snapshots
 from app.services.jobs import JobContext, JobOutcome
 from app.services.magento.proxy import invalidate as invalidate_magento_reads
+from app.services.mdm.database import business_today, get_mdm_engine, price_window_days
 from app.services.mdm.prices import PriceQuery, fetch_prices
-from app.services.mdm.setup import business_today, get_mdm_engine, price_window_days
 from app.services.sync import metrics
 from app.services.sync.planning import BatchSizer, LimitExceeded, Rejected, chunks, classify_refusal, push_isolating
 from app.services.sync.upstream import Patience, patiently

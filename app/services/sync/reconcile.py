@@ -14,7 +14,7 @@ from flask import current_app
 from app.adapters.magento import get_magento_client
 from app.services.jobs import JobContext, JobOutcome
 from app.services.jobs import store as job_store
-from app.services.mdm.setup import get_mdm_engine, get_sources, invalidate_mdm_cache
+from app.services.mdm.database import get_mdm_engine, get_sources, invalidate_mdm_cache
 from app.services.mdm.stock import acknowledge, changed_rows
 from app.services.sync.planning import source_item
 from app.services.sync.upstream import Patience, patiently

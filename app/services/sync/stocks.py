@@ -28,7 +28,7 @@ from app.services.jobs import JobContext, JobOutcome
 from app.services.jobs import store as job_store
 from app.services.jobs.context import JobStopped
 from app.services.magento.proxy import invalidate as invalidate_magento_reads
-from app.services.mdm.setup import get_mdm_engine, get_sources, invalidate_mdm_cache
+from app.services.mdm.database import get_mdm_engine, get_sources, invalidate_mdm_cache
 from app.services.mdm.sources import StoreSource
 from app.services.mdm.stock import ChangedRow, acknowledge, changed_rows, merge_stock_changes
 from app.services.sync import metrics

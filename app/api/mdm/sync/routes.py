@@ -10,7 +10,7 @@ from flask import current_app
 
 from app.api.blueprint import ApiBlueprint
 from app.api.jobs import job_reply, requested_by
-from app.api.sync.schemas import (
+from app.api.mdm.sync.schemas import (
     JobAcceptedSchema,
     JobEnvelopeSchema,
     JobListArgsSchema,
@@ -24,7 +24,7 @@ from app.api.sync.schemas import (
 from app.errors import InvalidInput, NotFound
 from app.security import Role, require_role
 from app.services import jobs
-from app.services.mdm.setup import get_sources
+from app.services.mdm.database import get_sources
 
 blp = ApiBlueprint("sync", __name__, url_prefix="/api", description="Sync jobs: prices and stocks to Magento")
 
