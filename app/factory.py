@@ -24,7 +24,7 @@ from app.api.bounds import BoundedIntegerConverter
 from app.api.json_body import BoundedJSONProvider
 from app.api.openapi import Api
 from app.body_limit import BoundedRequest
-from app.errors.handlers import register_error_handlers
+from app.error_handlers import register_error_handlers
 from app.extensions import compress, cors, make_limiter, talisman
 from app.logging import configure_logging
 from app.services import health as health_service

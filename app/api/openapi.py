@@ -146,4 +146,4 @@ class Api(_SmorestApi):
         super()._init_spec(extra_plugins=[*(extra_plugins or ()), ContractPlugin()], **kwargs)
 
     def _register_error_handlers(self) -> None:
-        """app/errors/handlers.py renders every error; smorest's own handler is not installed."""
+        """app/error_handlers.py renders every error; smorest's own handler is not installed."""

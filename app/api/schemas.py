@@ -13,7 +13,7 @@ AGE_HEADERS = {
 
 
 class ErrorSchema(Schema):
-    """The one error envelope (see app/errors/handlers.py)."""
+    """The one error envelope (see app/error_handlers.py)."""
 
     success = fields.Boolean(required=True, metadata={"example": False})
     error = fields.String(required=True, metadata={"description": "short machine-readable code"})

@@ -1,4 +1,4 @@
-"""The one place Magento failures become the project's typed errors (app/errors)."""
+"""The one place Magento failures become the project's typed errors (app/errors.py)."""
 from __future__ import annotations
 
 import json

@@ -1,7 +1,7 @@
 """The project's error tree: the typed errors services raise, each with an HTTP status and a code.
 
 Flask-free on purpose: the pure image operations (app.imaging) raise these inside the image pool's
-processes, which must stay light. app/errors/handlers.py renders them as the one JSON envelope.
+processes, which must stay light. app/error_handlers.py renders them as the one JSON envelope.
 """
 from __future__ import annotations
 
