@@ -154,8 +154,8 @@ def _count_exit_reason(worker, reason=None):
         from app.telemetry import WORKER_RECYCLES
 
         WORKER_RECYCLES.labels(reason).inc()
-    except Exception:
-        pass
+    except Exception as exc:  # a metric must never stop a worker from exiting; say why it is missing
+        worker.log.warning("worker exit not counted (%s): %s", reason, exc)
 
 
 class _MemoryGuard:

@@ -22,17 +22,18 @@ from app.adapters import magento as magento_adapter
 from app.adapters import redis as redis_adapter
 from app.api.bounds import BoundedIntegerConverter
 from app.api.json_body import BoundedJSONProvider
+from app.api.openapi import Api
 from app.body_limit import BoundedRequest
-from app.errors import register_error_handlers
-from app.extensions import Api, compress, cors, make_limiter, talisman
+from app.error_handlers import register_error_handlers
+from app.extensions import compress, cors, make_limiter, talisman
 from app.logging import configure_logging
 from app.services import health as health_service
 from app.services import jobs as jobs_service
 from app.services import magento as magento_service
 from app.services import resilience
-from app.services.images import setup as images_service
-from app.services.mdm import setup as mdm_service
-from app.services.sync import setup as sync_service
+from app.services.images import service as images_service
+from app.services.mdm import database as mdm_service
+from app.services.sync import background as sync_service
 from config import ROOT_DIR, Settings, load_settings
 
 
@@ -43,7 +44,7 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
     configure_app(app, settings)
     configure_logging(settings)
     register_extensions(app, settings)
-    register_blueprints(app, settings)
+    register_blueprints(app)
     register_error_handlers(app)
     lifecycle.mark_ready()
     return app
@@ -124,7 +125,7 @@ def register_services(app: Flask, settings: Settings) -> None:
     redis_client = redis_adapter.init_app(app, settings)
     health = health_service.init_app(app, settings)  # every area below registers its checks in it
     cache = cache_adapter.init_app(app, settings)
-    app_engine = appdb.init_app(app, settings, health)
+    app_engine = appdb.init_app(app, settings)
     mdm_service.init_app(app, settings, cache, health)
     magento_client = magento_adapter.init_app(app, settings)
     queue = jobs_service.init_app(app, settings, app_engine)
@@ -167,16 +168,16 @@ REQUEST_HOOKS: tuple[tuple[Callable[[Flask, Settings], None], str], ...] = (
 )
 
 
-def register_blueprints(app: Flask, settings: Settings) -> None:
+def register_blueprints(app: Flask) -> None:
+    from app.api.auth import login_blp
     from app.api.core import blp as core_blp
     from app.api.dashboard import blp as dashboard_blp
     from app.api.docs import blp as docs_blp
     from app.api.images import blp as images_blp
     from app.api.images.magento_routes import blp as magento_images_blp
     from app.api.magento import blp as magento_blp
-    from app.api.magento import login_blp
     from app.api.mdm import blp as mdm_blp
-    from app.api.sync import blp as sync_blp
+    from app.api.mdm.sync import blp as sync_blp
     from app.api.voting import task_blp as voting_task_blp
     from app.api.voting import voting_blp
     from app.health import blp as health_blp
@@ -191,10 +192,6 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
     api: Api = app.extensions["api"]
     blueprints = [health_blp, metrics_blp, core_blp, docs_blp, ops_blp, images_blp, magento_images_blp,
                   mdm_blp, sync_blp, voting_task_blp, voting_blp, login_blp, magento_blp, dashboard_blp]
-    if settings.env == "testing":
-        from app.api.testing import blp as testing_blp
-
-        blueprints.append(testing_blp)
     with app.app_context():  # the document states this app's settings (MAX_PRICE, app/api/bounds.py)
         for blueprint in blueprints:
             api.register_blueprint(blueprint)

@@ -3,7 +3,7 @@
 Run:  .venv/bin/python bench/bench_images.py [--images 4] [--rounds 3] [--pool-images 16]
 
 Same run, one core (the process is pinned to one CPU, libvips limited to one thread):
-- this pipeline (`app.services.images.variants`: JPEG draft decode + LANCZOS cascade + white canvas);
+- this pipeline (`app.imaging.variants`: JPEG draft decode + LANCZOS cascade + white canvas);
 - naive Pillow: full decode, every size from the full image with LANCZOS, same canvas and encoder;
 - pyvips `thumbnail` (shrink-on-load), best of per-size `thumbnail_buffer` and a cascade
   (`thumbnail_buffer` then `thumbnail_image` from the previous size), same canvas, Q 90.
@@ -33,10 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PIL import Image, ImageDraw, ImageFilter
 
-from app.services.images import DEFAULT_LIMITS, variants
-from app.services.images.decode import decode
-from app.services.images.operations import _cascade, fit_size
-from app.services.images.quality import psnr
+from app.imaging import DEFAULT_LIMITS, variants
+from app.imaging.decode import decode
+from app.imaging.operations import _cascade, fit_size
+from app.imaging.quality import psnr
 from workers.pool import ImagePool
 
 DATA = Path(__file__).resolve().parent / ".data"

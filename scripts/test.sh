@@ -15,6 +15,12 @@ echo "== types (mypy --strict)"
 .venv/bin/mypy
 
 # ---------------------------------------------------------------------------------------------------
+# Import direction (issue 16): api -> services -> adapters -> base, independent blueprint packages, a
+# Flask-free image leaf and pool (contracts in pyproject.toml, [tool.importlinter]).
+echo "== import contracts (import-linter)"
+.venv/bin/lint-imports
+
+# ---------------------------------------------------------------------------------------------------
 # Schema fuzzing (issue 8): every documented operation x every role, seeded and bounded; prints the
 # figure (operations, examples, failures) and fails the run on any failure. Two seeds, 8 examples per
 # operation, role, mode and seed, within 150 s of requests shared out per operation (a loaded machine

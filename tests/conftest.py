@@ -54,6 +54,7 @@ def make_app(tmp_state):
     from app import create_app
     from config.settings import _tokens
     from tests.support.client import ServerLikeClient
+    from tests.testing_api import register as register_testing_api
 
     def factory(**overrides):
         base = {
@@ -64,7 +65,7 @@ def make_app(tmp_state):
             "LOG_FILES": False,
         }
         base.update(overrides)
-        app = create_app("testing", overrides=base)
+        app = register_testing_api(create_app("testing", overrides=base))
         app.test_client_class = ServerLikeClient
         return app
     return factory

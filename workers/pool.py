@@ -34,9 +34,9 @@ from typing import Any, TypeVar
 
 from app import telemetry
 from app.errors import AppError, DependencyUnavailable, UpstreamTimeout
-from app.services.images.limits import DEFAULT_LIMITS, ImageLimits
-from app.services.images.operations import ImageResult
-from app.services.images.watermark import Watermark
+from app.imaging.limits import DEFAULT_LIMITS, ImageLimits
+from app.imaging.operations import ImageResult
+from app.imaging.watermark import Watermark
 from workers import tasks
 
 log = logging.getLogger(__name__)
@@ -86,12 +86,8 @@ def default_max_admitted(size: int, queue_size: int, threads: int) -> int:
     return max(1, min(size + queue_size, threads - 1))
 
 
-def mark_master() -> None:
-    """Declare this process the Gunicorn master (call from gunicorn.conf.py): no pool here, ever."""
-    os.environ[MASTER_PID_ENV] = str(os.getpid())
-
-
 def in_master() -> bool:
+    """True in the Gunicorn master, which gunicorn.conf.py marks with MASTER_PID_ENV: no pool there, ever."""
     return os.environ.get(MASTER_PID_ENV) == str(os.getpid())
 
 
@@ -351,7 +347,7 @@ class ImagePool:
     def process(self, data: bytes, operations: Iterable[Mapping[str, Any]], *,
                 watermark: Watermark | None = None, limits: ImageLimits = DEFAULT_LIMITS,
                 timeout: float | None = None, queue_wait: float | None = None) -> ImageResult:
-        """Run image operations in a child (see app.services.images.operations.process)."""
+        """Run image operations in a child (see app.imaging.operations.process)."""
         operations = [dict(o) for o in operations]
         names = {str(o.get("op")) for o in operations}
         op = names.pop() if len(names) == 1 else "multi"
@@ -395,8 +391,7 @@ def configure_image_pool(*, size: int | None = None, task_timeout: float | None 
     as the worker's `threads` allow); admitted requests always stay below `threads`.
     """
     if size is None or size <= 0:
-        workers = web_workers or int(os.environ.get("WEB_CONCURRENCY", "1") or 1)
-        size = default_pool_size(os.cpu_count(), workers)
+        size = default_pool_size(os.cpu_count(), web_workers or 1)  # web_workers: settings.web_concurrency
     _options.update(size=size)
     if threads:
         queue = queue_size if queue_size else max(0, threads - 1 - size)
@@ -417,8 +412,7 @@ def get_image_pool() -> ImagePool:
     with _instance_lock:
         if _instance is None or _instance._owner_pid != os.getpid():
             options = dict(_options)
-            size = options.pop("size", None) or default_pool_size(
-                os.cpu_count(), int(os.environ.get("WEB_CONCURRENCY", "1") or 1))
+            size = options.pop("size", None) or default_pool_size(os.cpu_count(), 1)  # not configured: one worker
             _instance = ImagePool(size, **options)
             atexit.register(shutdown_image_pool)
         return _instance

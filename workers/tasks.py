@@ -18,10 +18,10 @@ from multiprocessing.sharedctypes import SynchronizedArray
 from typing import Any
 
 from app.errors import PayloadTooLarge
+from app.imaging.limits import DEFAULT_LIMITS, ImageLimits
+from app.imaging.operations import ImageResult, process
+from app.imaging.watermark import Watermark
 from app.procinfo import pid_alive
-from app.services.images.limits import DEFAULT_LIMITS, ImageLimits
-from app.services.images.operations import ImageResult, process
-from app.services.images.watermark import Watermark
 
 CHILD_NICENESS = 10
 # The pool's shared slot array (workers.pool): slot -> pid running its task.
@@ -116,7 +116,7 @@ def _measured(fn: Callable[[], Any]) -> tuple[Any, TaskStats]:
 def process_image(data: bytes, operations: Iterable[Mapping[str, Any]],
                   watermark: Watermark | None = None,
                   limits: ImageLimits = DEFAULT_LIMITS) -> tuple[ImageResult, TaskStats]:
-    """Run `operations` on one image (see app.services.images.operations.process)."""
+    """Run `operations` on one image (see app.imaging.operations.process)."""
     operations = [dict(op) for op in operations]
     return _measured(lambda: process(data, operations, watermark=watermark, limits=limits))
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,13 +17,8 @@ from flask import Flask, current_app
 from sqlalchemy import Engine, text
 
 from app.adapters.sql import create_engine_for
-from config.settings import Settings
 
 if TYPE_CHECKING:
-    from app.services.health import CheckResult
-
-if TYPE_CHECKING:
-    from app.services.health import HealthRegistry
     from config import Settings
 
 log = logging.getLogger(__name__)
@@ -70,22 +64,11 @@ def get_app_engine(app: Flask | None = None) -> Engine:
     return engine
 
 
-def _check() -> CheckResult:
-    from app.services.health import CheckResult
-
-    start = time.perf_counter()
-    revision = current_revision(get_app_engine())
-    ms = round((time.perf_counter() - start) * 1000, 2)
-    if revision is None:
-        return CheckResult("fail", ms, "ms", "schema not initialised: run `python manage.py db upgrade`")
-    return CheckResult("pass", ms, "ms", f"schema revision {revision}")
-
-
-def init_app(app: Flask, settings: Settings, health: HealthRegistry) -> Engine:
-    """Build the engine (migrated first when APP_DB_AUTO_UPGRADE) and register the `app_database` check."""
+def init_app(app: Flask, settings: Settings) -> Engine:
+    """Build the engine (migrated first when APP_DB_AUTO_UPGRADE); its health check is registered by
+    app.services.health."""
     engine = make_app_engine(settings)
     app.extensions[EXTENSION_KEY] = engine
     if settings.app_db_auto_upgrade:
         upgrade_schema(engine, settings.run_dir)
-    health.register("app_database", _check, component_type="datastore")
     return engine

@@ -13,18 +13,13 @@ AGE_HEADERS = {
 
 
 class ErrorSchema(Schema):
-    """The one error envelope (see app/errors.py)."""
+    """The one error envelope (see app/error_handlers.py)."""
 
     success = fields.Boolean(required=True, metadata={"example": False})
     error = fields.String(required=True, metadata={"description": "short machine-readable code"})
     message = fields.String(required=True)
     requestId = fields.String(allow_none=True)
     details = fields.Dict(metadata={"description": "field -> reasons, or context such as the upstream"})
-
-
-class MessageSchema(Schema):
-    success = fields.Boolean(required=True)
-    message = fields.String()
 
 
 class OpenSchema(Schema):

@@ -182,7 +182,7 @@ def jobs_retry(job_id: int) -> None:
 def scheduler_command(once: bool) -> None:
     """Run the sync scheduler in this process (set SYNC_SCHEDULER_ENABLED=false on the workers to use it alone;
     running both is safe: each occurrence fires once)."""
-    from app.services.sync.setup import get_sync
+    from app.services.sync.background import get_sync
 
     app = _app()
     with app.app_context():

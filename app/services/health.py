@@ -181,10 +181,22 @@ def _disk_check() -> CheckResult:
     return CheckResult(status, round(free_pct, 1), "percent free", f"{usage.free // 1024 ** 2} MiB free for logs")
 
 
+def _app_database_check() -> CheckResult:
+    from app.adapters.appdb import current_revision, get_app_engine
+
+    start = time.perf_counter()
+    revision = current_revision(get_app_engine())
+    ms = round((time.perf_counter() - start) * 1000, 2)
+    if revision is None:
+        return CheckResult("fail", ms, "ms", "schema not initialised: run `python manage.py db upgrade`")
+    return CheckResult("pass", ms, "ms", f"schema revision {revision}")
+
+
 def init_app(app: Flask, settings: Settings) -> HealthRegistry:
     """The registry with the checks every deployment has; create_app hands it to each area's init."""
     registry = app.extensions[EXTENSION_KEY] = HealthRegistry(app, settings)
     registry.register("redis", _redis_check, component_type="datastore", timeout=1.0)
     registry.register("memory", _memory_check, component_type="system", measurement="utilization")
     registry.register("disk", _disk_check, component_type="system", measurement="utilization")
+    registry.register("app_database", _app_database_check, component_type="datastore")
     return registry

@@ -133,9 +133,9 @@ def fuzz_operation(operation: Any, base_url: str, role: str, mode: GenerationMod
 
 def check_routes(spec: dict[str, Any], figure: Figure) -> None:
     """Every served route is documented and every documented operation is served."""
-    from app import create_app
     from config.settings import _tokens
     from tests.support.servers import api_tokens_env
+    from tests.testing_api import create_app
 
     tmp = tempfile.mkdtemp(prefix="techno-etl-fuzz-")
     app = create_app("testing", overrides={"API_TOKENS": _tokens(api_tokens_env()), "LOG_FILES": False,

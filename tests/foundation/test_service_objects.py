@@ -10,7 +10,7 @@ from app.adapters.magento import get_magento_client
 from app.api.envelope import ok
 from app.services.jobs import JobRequest, get_jobs, kinds
 from app.services.mdm.repository import get_mdm
-from app.services.sync.setup import get_sync
+from app.services.sync.background import get_sync
 from app.services.sync.submit import submit_price_sync, submit_stock_acknowledge, submit_stock_sync
 
 

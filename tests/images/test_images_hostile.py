@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from app.errors import InvalidInput, PayloadTooLarge, UnsupportedMedia
-from app.services.images import ImageLimits, resize, sniff_format, variants
+from app.imaging import ImageLimits, resize, sniff_format, variants
 from tests.images.imagegen import encode, png_header_only, textured
 
 

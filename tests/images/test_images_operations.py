@@ -7,7 +7,7 @@ import pytest
 from PIL import Image, ImageCms
 
 from app.errors import InvalidInput, UnsupportedMedia
-from app.services.images import (
+from app.imaging import (
     DEFAULT_LIMITS,
     Watermark,
     convert,
@@ -18,9 +18,9 @@ from app.services.images import (
     thumbnail,
     variants,
 )
-from app.services.images.decode import decode
-from app.services.images.operations import _cascade, fit_size
-from app.services.images.quality import psnr
+from app.imaging.decode import decode
+from app.imaging.operations import _cascade, fit_size
+from app.imaging.quality import psnr
 from tests.images.imagegen import encode, swapped_rg_profile, textured
 
 
@@ -217,6 +217,6 @@ def test_process_runs_several_operations_on_one_decode(photo_jpeg):
 
 
 def test_avif_unavailable_is_a_415(monkeypatch, photo_jpeg):
-    monkeypatch.setattr("app.services.images.encode.output_formats", lambda: ("JPEG", "PNG", "WEBP"))
+    monkeypatch.setattr("app.imaging.encode.output_formats", lambda: ("JPEG", "PNG", "WEBP"))
     with pytest.raises(UnsupportedMedia):
         convert(photo_jpeg, "AVIF")

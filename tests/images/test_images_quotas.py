@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from app.services.images import variants
+from app.imaging import variants
 from app.services.images.batch import process_paths
 from tests.images.imagegen import encode, textured
 from workers.pool import ImagePool, get_image_pool

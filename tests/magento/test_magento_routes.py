@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.adapters.magento.retry import RetryPolicy, parse_retry_after, should_retry_method
-from app.adapters.magento.routes import (
+from app.adapters.magento.paths import (
     _ROUTE_WORDS,
     apply_prefix_rule,
     async_bulk_route,
@@ -19,6 +18,7 @@ from app.adapters.magento.routes import (
     rest_path,
     segment,
 )
+from app.adapters.magento.retry import RetryPolicy, parse_retry_after, should_retry_method
 from app.adapters.magento.translate import fill_placeholders
 
 ORACLE = Path("/work/shared/reference/magento-2.4-rest-swagger.json")

@@ -8,9 +8,9 @@ from typing import Any
 from app.errors import UpstreamTimeout
 from app.services.resilience.breaker import CircuitBreaker, magento_open_error
 from app.services.resilience.bulkhead import Bulkhead
-from app.services.resilience.setup import classify_magento
 from app.services.resilience.state import BreakerPolicy
 from app.services.resilience.store import LocalStore
+from app.services.resilience.upstreams import classify_magento
 
 
 class Clock:

@@ -13,9 +13,9 @@ from app.adapters.magento import MagentoClient, MagentoConfig, RetryPolicy
 from app.errors import UpstreamHTTPError, UpstreamTimeout, UpstreamUnavailable
 from app.services.metrics_summary import samples, total
 from app.services.resilience.breaker import CircuitOpen
-from app.services.resilience.setup import Resilience
 from app.services.resilience.state import CLOSED, HALF_OPEN, OPEN
 from app.services.resilience.store import FallbackStore, LocalStore, RedisStore
+from app.services.resilience.upstreams import Resilience
 from tests.resilience.helpers import Clock, child_hammer_failures, child_open_breaker, fail_once, make_breaker
 
 SPAWN = multiprocessing.get_context("spawn")  # no fork of a threaded pytest process

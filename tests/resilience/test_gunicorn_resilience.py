@@ -35,7 +35,7 @@ class LivenessStartedServer(GunicornServer):
         from tests.support.servers import ROOT
 
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], cwd=ROOT,
+        self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", self.app], cwd=ROOT,
                                      env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
         try:
             wait_until(lambda: httpx.get(self.base_url + "/api/health", timeout=1).status_code == 200, timeout)

@@ -8,9 +8,9 @@ import pytest
 
 from app.adapters.magento.token import AdminTokenProvider, MemoryTokenStore
 from app.services.resilience.breaker import CircuitBreaker, CircuitOpen, magento_open_error
-from app.services.resilience.setup import classify_magento
 from app.services.resilience.state import BreakerPolicy, BreakerRecord
 from app.services.resilience.store import LocalStore
+from app.services.resilience.upstreams import classify_magento
 from tests.resilience.helpers import fail_once
 
 

@@ -45,11 +45,15 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, interval: fl
     raise TimeoutError(f"condition not met within {timeout}s (last error: {last_exc})")
 
 
+# The service plus the test-only endpoints (/api/testing/*), which only the tests register.
+TESTING_APP = "tests.testing_api:create_app()"
+
+
 class GunicornServer:
     """`gunicorn -c gunicorn.conf.py` in testing mode with its own run dir, port and databases."""
 
     def __init__(self, workers: int = 2, env: dict[str, str] | None = None, threads: int = 4,
-                 app: str | None = None, mdm_schema: bool = True, own_process_group: bool = False) -> None:
+                 app: str = TESTING_APP, mdm_schema: bool = True, own_process_group: bool = False) -> None:
         self.app = app
         # A deployed MDM database has its tables (readiness fails without them); False = a fresh empty one.
         self.mdm_schema = mdm_schema
@@ -73,7 +77,7 @@ class GunicornServer:
         if self.mdm_schema:
             create_mdm_tables(self.env["MDM_DATABASE_URL"])
         self._log = open(self.log_path, "wb")
-        cmd = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", *([self.app] if self.app else [])]
+        cmd = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", self.app]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=self.own_process_group)
         try:

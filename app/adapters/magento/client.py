@@ -21,9 +21,9 @@ import httpx
 
 from app.adapters.magento import translate
 from app.adapters.magento.metrics import ClientMetrics
+from app.adapters.magento.paths import apply_prefix_rule, encode_query, endpoint_template, rest_path
 from app.adapters.magento.resources import MagentoResources
 from app.adapters.magento.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after, should_retry_method
-from app.adapters.magento.routes import apply_prefix_rule, encode_query, endpoint_template, rest_path
 from app.adapters.magento.token import AdminTokenProvider, MemoryTokenStore, TokenStore
 from app.errors import UpstreamUnavailable
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from app.adapters.magento.routes import async_bulk_route, segment
+from app.adapters.magento.paths import async_bulk_route, segment
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ from app.api.images.uploads import admitted, read_batch, read_request
 from app.api.jobs import job_reply, requested_by
 from app.api.schemas import ErrorSchema, JobAcceptedSchema
 from app.errors import PayloadTooLarge
+from app.imaging import ImageResult
+from app.imaging.names import safe_file_name
 from app.security import Role, require_role
-from app.services.images import ImageResult
-from app.services.images.batch_job import safe_file_name, submit_batch
-from app.services.images.setup import current_limits, process_upload
+from app.services.images.service import get_images
 
 blp = ApiBlueprint("images", __name__, url_prefix="/api/images",
                    description="Product images: resize, optimize, thumbnail, convert, variants")
@@ -75,10 +75,10 @@ def process_image(args):
     400 corrupt or truncated, 413 too many bytes or pixels, 415 not an image, 504 too slow.
     """
     data, options, watermark = read_request(args)
-    limits = current_limits()
-    if len(data) > limits.max_bytes:
-        raise PayloadTooLarge(f"The image is larger than the {limits.max_bytes} bytes allowed.")
-    result = process_upload(data, _operations(options), watermark)
+    images = get_images()
+    if len(data) > images.limits.max_bytes:
+        raise PayloadTooLarge(f"The image is larger than the {images.limits.max_bytes} bytes allowed.")
+    result = images.process(data, _operations(options), watermark)
     if options.get("response") == "zip":
         name = args.get("filename") or getattr(request.files.get("file"), "filename", None)
         return _zip(result, safe_file_name(name, "image").rsplit(".", 1)[0] or "image")
@@ -106,6 +106,6 @@ def batch(args):
     image_storage_full, before anything is written.
     """
     files, options = read_batch(args)
-    job_id = submit_batch(files, sizes=options["sizes"], format=options["format"], quality=options["quality"],
-                          requested_by=requested_by())
+    job_id = get_images().submit_batch(files, sizes=options["sizes"], format=options["format"],
+                                       quality=options["quality"], requested_by=requested_by())
     return job_reply(job_id, 0)

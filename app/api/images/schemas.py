@@ -5,7 +5,7 @@ import json
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from app.services.images.operations import MAX_OUTPUT_SIDE, MAX_TARGETS
+from app.imaging.operations import MAX_OUTPUT_SIDE, MAX_TARGETS
 
 
 class JsonList(fields.List):

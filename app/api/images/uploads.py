@@ -16,8 +16,8 @@ from marshmallow import ValidationError
 
 from app.api.images.schemas import ProcessFormSchema
 from app.errors import InvalidInput, PayloadTooLarge
-from app.services.images import Watermark
-from app.services.images.setup import current_limits, image_request_admission
+from app.imaging import Watermark
+from app.services.images.service import get_images
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,7 +29,7 @@ def admitted(view: F) -> F:
     """
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with image_request_admission():
+        with get_images().admission():
             return view(*args, **kwargs)
     return wrapper  # type: ignore[return-value]
 
@@ -45,7 +45,7 @@ def b64decode(value: str, field: str) -> bytes:
 
 def read_request(args: dict[str, Any]) -> tuple[bytes, dict[str, Any], Watermark | None]:
     """The image bytes, options and watermark from a JSON body or a multipart form."""
-    limit = current_limits().max_bytes
+    limit = get_images().limits.max_bytes
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
@@ -72,7 +72,7 @@ def read_request(args: dict[str, Any]) -> tuple[bytes, dict[str, Any], Watermark
 
 def read_upload(args: dict[str, Any]) -> bytes:
     """Only the image bytes (JSON `image` base64 or multipart `file`), bounded by the byte limit."""
-    limit = current_limits().max_bytes
+    limit = get_images().limits.max_bytes
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
@@ -91,7 +91,7 @@ def read_batch(args: dict[str, Any]) -> tuple[list[tuple[str, bytes]], dict[str,
     """The (name, bytes) of every image of a batch and its options, from JSON or multipart `files` parts."""
     from app.api.images.schemas import BatchFormSchema
 
-    limit = current_limits().max_bytes
+    limit = get_images().limits.max_bytes
     if request.mimetype == "multipart/form-data":
         uploads = request.files.getlist("files") or request.files.getlist("file")
         if not uploads:

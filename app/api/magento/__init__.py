@@ -1,5 +1,4 @@
-"""/api/magento (charts, product routes, proxy) and the login routes."""
-from app.api.magento.login_routes import login_blp
+"""/api/magento: charts, product routes, the proxy."""
 from app.api.magento.routes import blp
 
-__all__ = ["blp", "login_blp"]
+__all__ = ["blp"]

@@ -175,7 +175,7 @@ def _raw_path(decoded: str) -> str:
 def _json_body() -> Any:
     if not request.get_data(cache=True):
         return NO_BODY  # the frontend sends some writes without a body (DELETE)
-    return request.get_json(force=True)  # malformed JSON -> 400 malformed_json (app/errors.py)
+    return request.get_json(force=True)  # malformed JSON -> 400 malformed_json (app/error_handlers.py)
 
 
 def _proxied(result: proxy.ProxyResult) -> Response:

@@ -1,23 +1,7 @@
-"""Inputs and outputs of /api/magento and the login routes (the OpenAPI document is generated from them)."""
+"""Inputs and outputs of /api/magento (the OpenAPI document is generated from them)."""
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
-
-from app.api.schemas import OpenSchema
-
-
-class LoginSchema(Schema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=1024))
-
-
-class LoginResultSchema(Schema):
-    success = fields.Boolean(required=True)
-    token = fields.String(required=True, metadata={"description": "send as `Authorization: Bearer <token>`"})
-    tokenType = fields.String(required=True, metadata={"example": "Bearer"})
-    expiresIn = fields.Integer(required=True, metadata={"description": "seconds"})
-    role = fields.String(required=True, validate=validate.OneOf(["viewer", "operator", "admin"]))
-    username = fields.String(required=True)
 
 
 class ChartQuerySchema(Schema):
@@ -90,10 +74,6 @@ class AdditionalAttributesSchema(Schema):
     productId = fields.Integer(required=True)
     sku = fields.String(required=True)
     additional_attributes = fields.List(fields.Nested(AdditionalAttributeSchema), required=True)
-
-
-class MagentoBodySchema(OpenSchema):
-    """Magento's JSON answer, passed through unchanged (object, list or string)."""
 
 
 # Any JSON value, as the proxy forwards it (Magento bodies are objects; async bulk bodies are arrays).

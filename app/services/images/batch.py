@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.errors import AppError, PayloadTooLarge
-from app.services.images.limits import DEFAULT_LIMITS, ImageLimits
-from app.services.images.operations import DEFAULT_VARIANT_SIZES
+from app.imaging.limits import DEFAULT_LIMITS, ImageLimits
+from app.imaging.operations import DEFAULT_VARIANT_SIZES
 from app.services.images.quota import BatchTooLarge
 from workers.pool import ImagePool, get_image_pool
 

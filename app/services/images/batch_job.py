@@ -6,7 +6,6 @@ so the job's parameters are only that directory's name and the options: a job re
 """
 from __future__ import annotations
 
-import re
 import secrets
 import shutil
 import time
@@ -14,22 +13,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
-
+from app.imaging.limits import ImageLimits
+from app.imaging.names import safe_file_name
 from app.services import jobs
 from app.services.images.batch import process_paths
 from app.services.images.quota import check_batch_quota, estimate_batch_bytes
-from app.services.images.setup import current_limits
 from app.services.jobs import kinds
 
 KIND = kinds.IMAGES_BATCH
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def safe_file_name(name: str | None, fallback: str) -> str:
-    """A client-supplied file name reduced to [A-Za-z0-9._-] without directories (no traversal, no zip-slip)."""
-    safe = _SAFE.sub("-", Path(name or "").name).strip("-.")
-    return safe or fallback
 
 
 def stage_inputs(output_dir: str, files: Iterable[tuple[str, bytes]]) -> Path:
@@ -47,10 +38,11 @@ def stage_inputs(output_dir: str, files: Iterable[tuple[str, bytes]]) -> Path:
     return batch
 
 
-def run_batch(ctx: jobs.JobContext) -> jobs.JobOutcome:
+def run_batch(ctx: jobs.JobContext, output_dir: str, *, limits: ImageLimits,
+              batch_max_bytes: int) -> jobs.JobOutcome:
     """Process every staged input not yet done; record per-file outputs or errors."""
     params = ctx.params
-    batch = Path(current_app.config["SETTINGS"].image_output_dir) / params["batch"]
+    batch = Path(output_dir) / params["batch"]
     inputs = sorted((batch / "input").iterdir())
     out = batch / "output"
     ctx.set_total("images", len(inputs))
@@ -63,10 +55,9 @@ def run_batch(ctx: jobs.JobContext) -> jobs.JobOutcome:
         ctx.checkpoint()  # stop here if the lease was lost or the worker is stopping
 
     staged = sum(path.stat().st_size for path in inputs)
-    batch_max = current_app.config["SETTINGS"].image_batch_max_bytes
-    budget = max(0, batch_max - staged) if batch_max else None  # 0 = no quota
+    budget = max(0, batch_max_bytes - staged) if batch_max_bytes else None  # 0 = no quota
     for result in process_paths(inputs, out, params["sizes"], progress, quality=params["quality"],
-                                format=params["format"], limits=current_limits(), max_output_bytes=budget):
+                                format=params["format"], limits=limits, max_output_bytes=budget):
         results.append({"file": Path(result.path).name, "outputs": [Path(p).name for p in result.outputs],
                         "error": result.error, "message": result.message})
     failed = sum(1 for r in results if r["error"])
@@ -91,21 +82,16 @@ def prune_batches(output_dir: str, retention_days: int) -> int:
     return removed
 
 
-def submit_batch(files: list[tuple[str, bytes]], *, sizes: list[int], format: str, quality: int,
-                 requested_by: str | None) -> int:
+def submit_batch(output_dir: str, files: list[tuple[str, bytes]], *, sizes: list[int], format: str,
+                 quality: int, requested_by: str | None, batch_max_bytes: int, output_max_bytes: int,
+                 retention_days: int) -> int:
     """Check the disk quotas, stage the uploads and enqueue the job (pruning expired batches first); returns its id.
 
     Raises BatchTooLarge (413) or StorageFull (507) before anything is written.
     """
-    settings = current_app.config["SETTINGS"]
-    prune_batches(settings.image_output_dir, settings.image_batch_retention_days)
+    prune_batches(output_dir, retention_days)
     estimate = estimate_batch_bytes([len(data) for _name, data in files], sizes, format)
-    check_batch_quota(settings.image_output_dir, estimate, settings.image_batch_max_bytes,
-                      settings.image_output_max_bytes)
-    batch = stage_inputs(settings.image_output_dir, files)
+    check_batch_quota(output_dir, estimate, batch_max_bytes, output_max_bytes)
+    batch = stage_inputs(output_dir, files)
     return jobs.get_jobs().submit(kinds.image_batch(batch.name, sizes, format, quality, len(files)),
                                   requested_by=requested_by)
-
-
-def init_app(queue: jobs.JobQueue) -> None:
-    queue.register_kind(KIND, run_batch)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.errors import PayloadTooLarge
-from app.services.images.limits import StorageFull
+from app.imaging.limits import StorageFull
 
 # Encoded bytes per output pixel, on the high side for product photos (square outputs are mostly
 # white canvas, far below this); PNG is lossless, so noise-like photos can take ~3 bytes per pixel.

@@ -6,20 +6,21 @@ its 400/404 answers pass through unchanged as UpstreamHTTPError, so the operator
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from app.services.images import ImageLimits, Output
-from app.services.images.operations import ImageResult
+from app.adapters.magento import get_magento_client
+from app.imaging import ImageLimits, Output
+from app.imaging.names import safe_name
+from app.imaging.operations import ImageResult
+from app.services.images.service import get_images
 
 if TYPE_CHECKING:
     from app.adapters.magento import MagentoClient
     from workers.pool import ImagePool
 
 DEFAULT_ROLES = ("image", "small_image", "thumbnail")
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class UploadResult:
 
 def media_file_name(sku: str, extension: str) -> str:
     """Magento refuses names with characters outside [A-Za-z0-9._-]: derive a safe one from the SKU."""
-    stem = _UNSAFE_NAME.sub("-", sku).strip("-.") or "product"
+    stem = safe_name(sku, "product")
     return f"{stem[:80]}.{extension}"
 
 
@@ -65,11 +66,6 @@ def upload_product_image(client: MagentoClient, pool: ImagePool, sku: str, data:
 
 def upload_to_magento(sku: str, data: bytes, **options: Any) -> UploadResult:
     """`upload_product_image` with this app's Magento client, image pool, limits and task timeout."""
-    from flask import current_app
-
-    from app.adapters.magento import get_magento_client
-    from app.services.images.setup import current_limits
-    from workers.pool import get_image_pool
-
-    return upload_product_image(get_magento_client(), get_image_pool(), sku, data, limits=current_limits(),
-                                timeout=current_app.extensions["images"]["task_timeout"], **options)
+    images = get_images()
+    return upload_product_image(get_magento_client(), images.pool, sku, data, limits=images.limits,
+                                timeout=images.task_timeout, **options)

@@ -237,15 +237,6 @@ def release(engine: Engine, job_id: int, owner: str, *, message: str, count_atte
     return ok
 
 
-def fail_queued(engine: Engine, job_id: int, message: str, *, now: datetime | None = None) -> None:
-    """Mark a queued job failed without running it (unknown kind, bad parameters)."""
-    now = now or utcnow()
-    with sql.begin(engine) as conn:
-        conn.execute(update(jobs).where(jobs.c.id == job_id, jobs.c.status.in_(QUEUED + ACTIVE))
-                     .values(status="failed", message=message[:500], finished_at=now, updated_at=now,
-                             lease_owner=None, lease_expires_at=None))
-
-
 # -- locks: one holder per name (e.g. one pipeline run per stock source) ---------------------------------
 def acquire_lock(engine: Engine, name: str, job_id: int, owner: str, seconds: float, *,
                  now: datetime | None = None) -> bool:

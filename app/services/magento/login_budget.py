@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-HOST_DB = "breakers.sqlite3"  # the breakers' host file (app/services/resilience/setup.py)
+HOST_DB = "breakers.sqlite3"  # the breakers' host file (app/services/resilience/upstreams.py)
 REDIS_PREFIX = "techno-etl:login-failures:"
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS login_failures "
            "(key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires_at REAL NOT NULL);")

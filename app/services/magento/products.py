@@ -10,7 +10,7 @@ from typing import Any
 
 from app.adapters.cache import get_cache
 from app.adapters.magento import get_magento_client
-from app.adapters.magento.routes import segment
+from app.adapters.magento.paths import segment
 from app.errors import InvalidInput, NotFound
 from app.services.magento import analytics, charts
 from app.services.magento.proxy import ANALYTICS_NAMESPACE, invalidate

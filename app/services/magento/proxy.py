@@ -19,7 +19,7 @@ from flask import current_app
 
 from app.adapters.cache import get_cache
 from app.adapters.magento import NO_BODY, get_magento_client
-from app.adapters.magento.routes import apply_prefix_rule
+from app.adapters.magento.paths import apply_prefix_rule
 from app.errors import NotFound
 from app.telemetry import counter
 

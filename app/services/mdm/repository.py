@@ -19,7 +19,7 @@ CACHE_NAMESPACE = "mdm"
 
 @dataclass(frozen=True)
 class MdmRepository:
-    """Built once by create_app (app/services/mdm/setup.py); reached through `get_mdm()`."""
+    """Built once by create_app (app/services/mdm/database.py); reached through `get_mdm()`."""
 
     engine: Engine
     sources: tuple[StoreSource, ...]

@@ -53,5 +53,3 @@ def succursale_by_code(stores: tuple[StoreSource, ...]) -> dict[int, str]:
     return {int(s.code_source): s.succursale for s in stores}
 
 
-def codes_for_succursale(stores: tuple[StoreSource, ...], succursale: str) -> list[int]:
-    return [int(s.code_source) for s in stores if s.succursale == succursale.strip()]

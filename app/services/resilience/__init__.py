@@ -7,7 +7,8 @@ import direction stays services -> adapters.
 
 Modules: state.py (the I/O-free state machine), store.py (shared state: SQLite in RUN_DIR per host, Redis
 across hosts with a host-local fallback), breaker.py (CircuitBreaker, the 503 errors, metrics and the
-transition log), bulkhead.py (per-process semaphore + per-host flock slots), setup.py (wiring).
+transition log), bulkhead.py (per-process semaphore + per-host flock slots), upstreams.py (wiring: which
+upstreams get a breaker and a bulkhead, their stores, guards, health and metrics).
 
 API for sync jobs (and anything else that runs outside a request, inside an app context)::
 
@@ -41,8 +42,8 @@ from app.services.resilience.breaker import (
     DependencyCircuitOpen,
 )
 from app.services.resilience.bulkhead import Bulkhead, BulkheadFull, BulkheadRefusal, DatabaseBusy
-from app.services.resilience.setup import Resilience, get_resilience, init_app
 from app.services.resilience.state import CLOSED, HALF_OPEN, OPEN
+from app.services.resilience.upstreams import Resilience, get_resilience, init_app
 
 UPSTREAMS = ("magento", "mdm_database", "app_database")
 

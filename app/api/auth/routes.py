@@ -14,9 +14,9 @@ from flask import Flask, jsonify
 from flask.blueprints import BlueprintSetupState
 from flask_limiter.util import get_remote_address
 
+from app.api.auth.schemas import LoginResultSchema, LoginSchema
 from app.api.blueprint import ApiBlueprint
 from app.api.envelope import ok
-from app.api.magento.schemas import LoginResultSchema, LoginSchema
 from app.api.schemas import ErrorSchema
 from app.security import public
 from app.services.magento.login import login

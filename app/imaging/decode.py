@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from app.errors import AppError, InvalidInput, PayloadTooLarge, UnsupportedMedia
-from app.services.images.limits import (
+from app.imaging.limits import (
     ImageLimits,
     check_bytes,
     check_dimensions,

@@ -1,4 +1,4 @@
-"""Testing-only routes (registered when APP_ENV=testing).
+"""Testing-only routes (registered by the tests: tests/testing_api/__init__.py).
 
 POST /api/testing/allocate grows this worker's memory so the recycling tests can trip the limit;
 /api/testing/upload, /api/testing/items/<sku> and /api/testing/tolerant give the contract tests a file

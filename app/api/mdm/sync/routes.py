@@ -11,7 +11,7 @@ from flask import current_app
 from app.api.blueprint import ApiBlueprint
 from app.api.envelope import ok
 from app.api.jobs import job_reply, requested_by
-from app.api.sync.schemas import (
+from app.api.mdm.sync.schemas import (
     JobAcceptedSchema,
     JobEnvelopeSchema,
     JobListArgsSchema,

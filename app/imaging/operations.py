@@ -14,8 +14,8 @@ from typing import Any
 from PIL import Image
 
 from app.errors import InvalidInput
-from app.services.images.decode import SourceInfo, decode
-from app.services.images.encode import (
+from app.imaging.decode import SourceInfo, decode
+from app.imaging.encode import (
     WHITE,
     Output,
     check_quality,
@@ -23,8 +23,8 @@ from app.services.images.encode import (
     normalize_format,
     on_canvas,
 )
-from app.services.images.limits import DEFAULT_LIMITS, ImageLimits, check_output_bytes, check_output_pixels
-from app.services.images.watermark import Watermark, apply_watermark
+from app.imaging.limits import DEFAULT_LIMITS, ImageLimits, check_output_bytes, check_output_pixels
+from app.imaging.watermark import Watermark, apply_watermark
 
 MAX_OUTPUT_SIDE = 4096  # an output canvas is allocated whole: cap it so a request cannot ask for GBs
 MAX_TARGETS = 16

@@ -7,7 +7,7 @@ from functools import lru_cache
 from PIL import Image, ImageDraw, ImageFont
 
 from app.errors import InvalidInput
-from app.services.images.limits import ImageLimits
+from app.imaging.limits import ImageLimits
 
 POSITIONS = ("bottom-right", "bottom-left", "top-right", "top-left", "center")
 # A logo is small; refusing big ones keeps the watermark from becoming a second decode budget.
@@ -44,7 +44,7 @@ class Watermark:
 
 @lru_cache(maxsize=4)
 def _logo(data: bytes) -> Image.Image:
-    from app.services.images.decode import (
+    from app.imaging.decode import (
         decode,  # decode imports nothing from here; keeps layers flat
     )
 

@@ -7,8 +7,6 @@ from app.adapters.appdb_tables import JOB_STATUSES
 from app.api.bounds import Price
 from app.api.schemas import JobAcceptedSchema  # noqa: F401  (re-exported for the sync routes)
 
-MAX_PRICE_ROWS = 100_000
-
 
 class PriceRowSchema(Schema):
     """One row of GET /api/mdm/prices, posted back unchanged (extra keys ignored)."""

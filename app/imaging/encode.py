@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from app.errors import InvalidInput, UnsupportedMedia
-from app.services.images.limits import EXTENSIONS, MEDIA_TYPES, output_formats
+from app.imaging.limits import EXTENSIONS, MEDIA_TYPES, output_formats
 
 WHITE = (255, 255, 255)
 _ALIASES = {"JPG": "JPEG", "JPEG": "JPEG", "PNG": "PNG", "WEBP": "WEBP", "AVIF": "AVIF"}

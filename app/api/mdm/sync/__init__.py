@@ -1,4 +1,4 @@
 """Sync API: price and stock pushes as background jobs, and the job status endpoints."""
-from app.api.sync.routes import blp
+from app.api.mdm.sync.routes import blp
 
 __all__ = ["blp"]
