@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -34,7 +35,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, CursorResult, Engine, Select, create_engine, event, exc
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.engine.interfaces import DBAPICursor
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from app.errors import DependencyUnavailable, SchemaMissing
 from config.budgets import POOL_OVERFLOW_FACTOR
@@ -106,7 +108,7 @@ def create_engine_for(url: str, *, connect_timeout: float = DEFAULT_CONNECT_TIME
 
 def _configure_sqlite(engine: Engine, statement_timeout: float, in_memory: bool) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, record: Any) -> None:
+    def _on_connect(dbapi_conn: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
         cur = dbapi_conn.cursor()
         if not in_memory:
             cur.execute("PRAGMA journal_mode=WAL")  # readers never block the writer (merge vs. grid)
@@ -119,13 +121,13 @@ def _configure_sqlite(engine: Engine, statement_timeout: float, in_memory: bool)
         dbapi_conn.set_progress_handler(lambda: int(time.monotonic() > deadline[0]), 10_000)
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _arm(conn: Connection, cursor: Any, *_args: Any) -> None:
+    def _arm(conn: Connection, cursor: DBAPICursor, *_args: object) -> None:
         deadline = conn.connection.info.get("sqlite_deadline")
         if deadline is not None:
             deadline[0] = time.monotonic() + statement_timeout
 
     @event.listens_for(engine, "after_cursor_execute")
-    def _disarm(conn: Connection, cursor: Any, *_args: Any) -> None:
+    def _disarm(conn: Connection, cursor: DBAPICursor, *_args: object) -> None:
         deadline = conn.connection.info.get("sqlite_deadline")
         if deadline is not None:
             deadline[0] = math.inf
@@ -133,7 +135,7 @@ def _configure_sqlite(engine: Engine, statement_timeout: float, in_memory: bool)
 
 def _configure_mssql(engine: Engine, statement_timeout: float) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+    def _on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:  # a pyodbc.Connection (untyped driver)
         dbapi_conn.timeout = max(1, math.ceil(statement_timeout))  # pyodbc per-query timeout
 
 
