@@ -17,14 +17,17 @@ from flask import Flask, current_app
 from sqlalchemy import Engine, text
 
 from app.adapters.sql import create_engine_for
+from config.current import get_settings
+from config.settings import Settings
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent.parent.parent / "migrations"
 
 
-def make_app_engine(settings) -> Engine:
-    return create_engine_for(settings.app_database_url, connect_timeout=settings.db_connect_timeout,
-                             statement_timeout=settings.db_statement_timeout, pool_size=settings.db_pool_size,
+def make_app_engine(settings: Settings) -> Engine:
+    database = settings.database
+    return create_engine_for(database.app_database_url, connect_timeout=database.connect_timeout,
+                             statement_timeout=database.statement_timeout, pool_size=database.pool_size,
                              name="app_database")
 
 
@@ -72,9 +75,9 @@ def _check():
 def init_app(app: Flask) -> None:
     from app.services.health import register_check
 
-    settings = app.config["SETTINGS"]
+    settings = get_settings(app)
     engine = make_app_engine(settings)
     app.extensions["app_db"] = engine
-    if settings.app_db_auto_upgrade:
-        upgrade_schema(engine, settings.run_dir)
+    if settings.database.auto_upgrade:
+        upgrade_schema(engine, settings.server.run_dir)
     register_check(app, "app_database", _check, component_type="datastore")

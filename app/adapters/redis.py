@@ -6,6 +6,8 @@ from typing import Any
 import redis
 from flask import current_app
 
+from config.current import get_settings
+
 
 def redis_from_url(url: str, timeout: float) -> redis.Redis:
     """A client whose every socket operation (connect included) is bounded by `timeout`."""
@@ -24,5 +26,5 @@ def get_redis() -> redis.Redis | None:
 
 
 def init_app(app: Any) -> None:
-    settings = app.config["SETTINGS"]
-    app.extensions["redis"] = redis_from_url(settings.redis_url, settings.redis_timeout) if settings.redis_url else None
+    cache = get_settings(app).cache
+    app.extensions["redis"] = redis_from_url(cache.redis_url, cache.redis_timeout) if cache.redis_url else None

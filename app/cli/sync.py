@@ -12,18 +12,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from app.cli.startup import app_or_exit
+
 console = Console()
-
-
-def _app() -> Any:
-    from app import create_app
-    from config import ConfigError
-
-    try:
-        return create_app()
-    except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
 
 
 def _run(app: Any, kind: str, params: dict[str, Any]) -> Any:
@@ -72,27 +63,27 @@ def sync_group() -> None:
 @sync_group.command("prices")
 def sync_prices() -> None:
     """Push MDM's prices (async bulk, base-prices fallback)."""
-    _exit(_run(_app(), "prices", {"items": None}))
+    _exit(_run(app_or_exit(), "prices", {"items": None}))
 
 
 @sync_group.command("stocks")
 @click.option("--full", is_flag=True, help="Re-push every row, not only changed ones.")
 def sync_stocks(full: bool) -> None:
     """The stock pipeline: MERGE, push every source, acknowledge what Magento accepted."""
-    _exit(_run(_app(), "stocks", {"sources": None, "merge": True, "full": full}))
+    _exit(_run(app_or_exit(), "stocks", {"sources": None, "merge": True, "full": full}))
 
 
 @sync_group.command("source")
 @click.argument("code")
 def sync_source(code: str) -> None:
     """Push one source's changed rows (CODE = MDM code_source)."""
-    _exit(_run(_app(), "stocks", {"sources": [code], "merge": False}))
+    _exit(_run(app_or_exit(), "stocks", {"sources": [code], "merge": False}))
 
 
 @sync_group.command("all")
 def sync_all() -> None:
     """Stocks (with MERGE), then prices."""
-    app = _app()
+    app = app_or_exit()
     first = _run(app, "stocks", {"sources": None, "merge": True})
     second = _run(app, "prices", {"items": None})
     _exit(first if first.status == "failed" else second)
@@ -102,7 +93,7 @@ def sync_all() -> None:
 @click.option("--full", is_flag=True, help="Re-read everything, not only what changed.")
 def sync_snapshots(full: bool) -> None:
     """Build the dashboard chart snapshots from Magento now (e.g. once at install, before the first start)."""
-    _exit(_run(_app(), "snapshots", {"full": full}))
+    _exit(_run(app_or_exit(), "snapshots", {"full": full}))
 
 
 def _exit(record: Any) -> None:
@@ -121,7 +112,7 @@ def jobs_group() -> None:
 def jobs_list(kind: str | None, status: str | None, limit: int) -> None:
     from app.services import jobs
 
-    app = _app()
+    app = app_or_exit()
     with app.app_context():
         page, total = jobs.list_jobs(kind=kind, status=status, limit=limit)
     table = Table(title=f"{total} jobs")
@@ -139,7 +130,7 @@ def jobs_list(kind: str | None, status: str | None, limit: int) -> None:
 def jobs_show(job_id: int) -> None:
     from app.services import jobs
 
-    app = _app()
+    app = app_or_exit()
     with app.app_context():
         record = jobs.get_job(job_id)
     if record is None:
@@ -153,7 +144,7 @@ def jobs_retry(job_id: int) -> None:
     """Queue a new job with the same kind and parameters (a running worker picks it up)."""
     from app.services import jobs
 
-    app = _app()
+    app = app_or_exit()
     with app.app_context():
         record = jobs.get_job(job_id)
         if record is None:
@@ -169,7 +160,7 @@ def scheduler_command(once: bool) -> None:
     running both is safe: each occurrence fires once)."""
     from app.services.sync.setup import make_scheduler
 
-    app = _app()
+    app = app_or_exit()
     with app.app_context():
         scheduler = make_scheduler(app, owner=f"scheduler:{socket.gethostname()}:{os.getpid()}")
         if once:

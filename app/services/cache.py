@@ -22,6 +22,8 @@ from flask_caching.backends.simplecache import SimpleCache
 from redis.exceptions import RedisError
 
 from app.telemetry import counter, gauge
+from config.current import get_settings
+from config.sections import CacheSettings
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = "techno-etl:"
@@ -131,7 +133,7 @@ class BoundedMemoryCache(SimpleCache):
 class CacheService:
     """Redis-backed cache with automatic, self-healing in-memory fallback."""
 
-    def __init__(self, settings: Any, primary: Cache | None, fallback: Cache) -> None:
+    def __init__(self, settings: CacheSettings, primary: Cache | None, fallback: Cache) -> None:
         self.settings = settings
         self._primary = primary
         self._fallback = fallback
@@ -164,7 +166,7 @@ class CacheService:
             log.warning("cache: Redis failed (%s), using the in-memory fallback", exc)
             CACHE_SWITCHES.labels("memory").inc()
             CACHE_ON_FALLBACK.set(1)
-        self._next_probe = time.monotonic() + self.settings.cache_probe_interval
+        self._next_probe = time.monotonic() + self.settings.probe_interval
 
     def _maybe_recover(self) -> None:
         if self._primary is None or time.monotonic() < self._next_probe:
@@ -182,7 +184,7 @@ class CacheService:
             CACHE_SWITCHES.labels("redis").inc()
             CACHE_ON_FALLBACK.set(0)
         except RedisError:
-            self._next_probe = time.monotonic() + self.settings.cache_probe_interval
+            self._next_probe = time.monotonic() + self.settings.probe_interval
         finally:
             self._probe_lock.release()
 
@@ -201,7 +203,7 @@ class CacheService:
         if self._on_fallback and self._primary is not None:
             # A failover: per-worker copies diverge from Redis and from each other, keep them short-lived.
             # (Without REDIS_URL the memory cache is the only one, and its TTLs are the configured ones.)
-            ttl = min(ttl, self.settings.cache_fallback_max_ttl) if ttl else self.settings.cache_fallback_max_ttl
+            ttl = min(ttl, self.settings.fallback_max_ttl) if ttl else self.settings.fallback_max_ttl
         return ttl
 
     def _run(self, namespace: str, op: str, call: Callable[[Cache], Any]) -> Any:
@@ -330,22 +332,22 @@ class CacheService:
 
 
 def init_app(app: Flask) -> None:
-    settings = app.config["SETTINGS"]
+    settings = get_settings(app)
     fallback = Cache(config={"CACHE_TYPE": f"{__name__}.BoundedMemoryCache", "CACHE_KEY_PREFIX": KEY_PREFIX,
-                             "CACHE_THRESHOLD": settings.cache_fallback_max_items,
-                             "CACHE_OPTIONS": {"max_bytes": settings.cache_fallback_max_bytes},
-                             "CACHE_DEFAULT_TIMEOUT": settings.cache_fallback_max_ttl})
+                             "CACHE_THRESHOLD": settings.cache.fallback_max_items,
+                             "CACHE_OPTIONS": {"max_bytes": settings.cache.fallback_max_bytes},
+                             "CACHE_DEFAULT_TIMEOUT": settings.cache.fallback_max_ttl})
     fallback.init_app(app)
     primary = None
-    if settings.redis_url:
+    if settings.cache.redis_url:
         primary = Cache(config={
-            "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.redis_url, "CACHE_KEY_PREFIX": KEY_PREFIX,
-            "CACHE_DEFAULT_TIMEOUT": settings.ttl("default"),
-            "CACHE_OPTIONS": {"socket_timeout": settings.redis_timeout,
-                              "socket_connect_timeout": settings.redis_timeout},
+            "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.cache.redis_url, "CACHE_KEY_PREFIX": KEY_PREFIX,
+            "CACHE_DEFAULT_TIMEOUT": settings.cache.ttl("default"),
+            "CACHE_OPTIONS": {"socket_timeout": settings.cache.redis_timeout,
+                              "socket_connect_timeout": settings.cache.redis_timeout},
         })
         primary.init_app(app)
-    app.extensions["cache_service"] = CacheService(settings, primary, fallback)
+    app.extensions["cache_service"] = CacheService(settings.cache, primary, fallback)
 
 
 def get_cache() -> CacheService:

@@ -21,6 +21,8 @@ from typing import Any
 from flask import Flask, current_app
 
 from app.procinfo import tree_uss
+from config.current import get_settings
+from config.settings import Settings
 
 log = logging.getLogger(__name__)
 _RANK = {"pass": 0, "warn": 1, "fail": 2}
@@ -47,7 +49,7 @@ class Check:
 
 
 class HealthRegistry:
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.checks: dict[str, Check] = {}
         self._cache: tuple[float, dict[str, Any]] | None = None
@@ -68,7 +70,7 @@ class HealthRegistry:
         """Run the checks (all, or `names`) and return {status, checks}."""
         if names is None and use_cache:
             with self._lock:
-                if self._cache and time.monotonic() - self._cache[0] < self.settings.health_cache_seconds:
+                if self._cache and time.monotonic() - self._cache[0] < self.settings.server.health_cache_seconds:
                     return self._cache[1]
         selected = [c for n, c in self.checks.items() if names is None or n in names]
         futures = {c.name: (c, self._pool().submit(_timed, c.fn)) for c in selected}
@@ -122,7 +124,7 @@ def register_check(app: Flask, name: str, fn: Callable[[], CheckResult], *, crit
                    measurement: str = "responseTime") -> None:
     """Add a check. It is critical when HEALTH_CRITICAL names it, else when `critical` is true."""
     registry: HealthRegistry = app.extensions["health"]
-    is_critical = name in registry.settings.health_critical or bool(critical)
+    is_critical = name in registry.settings.server.health_critical or bool(critical)
     app_ref = app
 
     def in_context() -> CheckResult:  # checks run in pool threads: give them the app context
@@ -158,25 +160,25 @@ def _redis_check() -> CheckResult:
 
 
 def _memory_check() -> CheckResult:
-    settings = current_app.config["SETTINGS"]
+    settings = get_settings()
     used = tree_uss()
-    ratio = used / settings.max_worker_memory
+    ratio = used / settings.server.max_worker_memory
     status = "warn" if ratio > 0.8 else "pass"
     return CheckResult(status, round(used / 1024 ** 2, 1), "MiB",
-                       f"{ratio:.0%} of the {settings.max_worker_memory // 1024 ** 2} MiB recycle limit")
+                       f"{ratio:.0%} of the {settings.server.max_worker_memory // 1024 ** 2} MiB recycle limit")
 
 
 def _disk_check() -> CheckResult:
-    settings = current_app.config["SETTINGS"]
-    os.makedirs(settings.log_dir, exist_ok=True)
-    usage = shutil.disk_usage(settings.log_dir)
+    settings = get_settings()
+    os.makedirs(settings.logging.dir, exist_ok=True)
+    usage = shutil.disk_usage(settings.logging.dir)
     free_pct = usage.free / usage.total * 100
     status = "fail" if free_pct < 2 else "warn" if free_pct < 10 else "pass"
     return CheckResult(status, round(free_pct, 1), "percent free", f"{usage.free // 1024 ** 2} MiB free for logs")
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["health"] = HealthRegistry(app.config["SETTINGS"])
+    app.extensions["health"] = HealthRegistry(get_settings(app))
     register_check(app, "redis", _redis_check, component_type="datastore", timeout=1.0)
     register_check(app, "memory", _memory_check, component_type="system", measurement="utilization")
     register_check(app, "disk", _disk_check, component_type="system", measurement="utilization")

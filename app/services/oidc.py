@@ -19,6 +19,7 @@ import jwt
 from jwt.exceptions import ExpiredSignatureError, ImmatureSignatureError, InvalidTokenError
 
 from app.adapters.oidc_keys import KeyCache, KeyFetcher, KeySourceConfig, NoSigningKeys
+from config.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -191,14 +192,14 @@ class OidcVerifier:
         return claims
 
 
-def build_verifier(settings: Any) -> OidcVerifier | None:
+def build_verifier(settings: Settings) -> OidcVerifier | None:
     """The verifier for AUTH_OIDC_* settings, or None when AUTH_OIDC_ISSUER is empty (OIDC off)."""
-    if not settings.auth_oidc_issuer:
+    if not settings.auth.oidc_issuer:
         return None
-    config = KeySourceConfig(issuer=settings.auth_oidc_issuer, jwks_url=settings.auth_oidc_jwks_url,
-                             timeout=settings.auth_oidc_timeout, allow_loopback_http=not settings.is_production)
+    config = KeySourceConfig(issuer=settings.auth.oidc_issuer, jwks_url=settings.auth.oidc_jwks_url,
+                             timeout=settings.auth.oidc_timeout, allow_loopback_http=not settings.is_production)
     fetcher = KeyFetcher(config)
-    keys = KeyCache(fetcher.fetch, ttl=settings.auth_oidc_jwks_ttl, min_interval=settings.auth_oidc_jwks_retry)
-    roles = RoleMap(emails=settings.auth_oidc_roles, default=settings.auth_oidc_default_role)
-    return OidcVerifier(settings.auth_oidc_issuer, settings.auth_oidc_audience, keys, roles,
-                        leeway=settings.auth_oidc_leeway, cache_size=settings.auth_oidc_cache_size)
+    keys = KeyCache(fetcher.fetch, ttl=settings.auth.oidc_jwks_ttl, min_interval=settings.auth.oidc_jwks_retry)
+    roles = RoleMap(emails=settings.auth.oidc_roles, default=settings.auth.oidc_default_role)
+    return OidcVerifier(settings.auth.oidc_issuer, settings.auth.oidc_audience, keys, roles,
+                        leeway=settings.auth.oidc_leeway, cache_size=settings.auth.oidc_cache_size)

@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from config.current import get_settings
 from tests.support.oidc_issuer import TestIssuer, new_rsa_key
 from tests.support.servers import TOKENS
 
@@ -194,7 +195,7 @@ def test_key_server_down_cold_gives_503_to_oidc_and_other_tokens_still_work(oidc
     assert resp.headers["Retry-After"] and resp.headers["Cache-Control"] == "no-store"
     assert client.get("/api/test", headers=bearer(TOKENS["viewer"])).status_code == 200
     from app.security import Role, issue_access_token
-    login = issue_access_token("bob", Role.VIEWER, flask_app.config["SETTINGS"].secret_key)
+    login = issue_access_token("bob", Role.VIEWER, get_settings(flask_app).auth.secret_key)
     assert client.get("/api/test", headers=bearer(login)).status_code == 200
     # once the key server is back, the next fetch (after AUTH_OIDC_JWKS_RETRY) loads the keys
     issuer.start()
@@ -209,7 +210,7 @@ def test_login_tokens_and_api_tokens_keep_their_meaning_beside_oidc(oidc_app, is
     flask_app = oidc_app()
     client = flask_app.test_client()
     from app.security import Role, issue_access_token
-    login = issue_access_token("bob", Role.OPERATOR, flask_app.config["SETTINGS"].secret_key)
+    login = issue_access_token("bob", Role.OPERATOR, get_settings(flask_app).auth.secret_key)
     assert login.count(".") == 2  # same shape as a JWT: told apart by the header, not the dots
     assert client.get("/api/test", headers=bearer(login)).status_code == 200
     refused(client.get("/api/test", headers=bearer(login[:-2] + "xx")), "token_invalid")

@@ -14,12 +14,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 
 from app.services import jobs
 from app.services.images.batch import process_paths
 from app.services.images.quota import check_batch_quota, estimate_batch_bytes
 from app.services.images.setup import current_limits
+from config.current import get_settings
 
 KIND = "images.batch"
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -49,7 +50,7 @@ def stage_inputs(output_dir: str, files: Iterable[tuple[str, bytes]]) -> Path:
 def run_batch(ctx: jobs.JobContext) -> jobs.JobOutcome:
     """Process every staged input not yet done; record per-file outputs or errors."""
     params = ctx.params
-    batch = Path(current_app.config["SETTINGS"].image_output_dir) / params["batch"]
+    batch = Path(get_settings().images.output_dir) / params["batch"]
     inputs = sorted((batch / "input").iterdir())
     out = batch / "output"
     ctx.set_total("images", len(inputs))
@@ -62,7 +63,7 @@ def run_batch(ctx: jobs.JobContext) -> jobs.JobOutcome:
         ctx.checkpoint()  # stop here if the lease was lost or the worker is stopping
 
     staged = sum(path.stat().st_size for path in inputs)
-    batch_max = current_app.config["SETTINGS"].image_batch_max_bytes
+    batch_max = get_settings().images.batch_max_bytes
     budget = max(0, batch_max - staged) if batch_max else None  # 0 = no quota
     for result in process_paths(inputs, out, params["sizes"], progress, quality=params["quality"],
                                 format=params["format"], limits=current_limits(), max_output_bytes=budget):
@@ -96,12 +97,12 @@ def submit_batch(files: list[tuple[str, bytes]], *, sizes: list[int], format: st
 
     Raises BatchTooLarge (413) or StorageFull (507) before anything is written.
     """
-    settings = current_app.config["SETTINGS"]
-    prune_batches(settings.image_output_dir, settings.image_batch_retention_days)
+    settings = get_settings()
+    prune_batches(settings.images.output_dir, settings.images.batch_retention_days)
     estimate = estimate_batch_bytes([len(data) for _name, data in files], sizes, format)
-    check_batch_quota(settings.image_output_dir, estimate, settings.image_batch_max_bytes,
-                      settings.image_output_max_bytes)
-    batch = stage_inputs(settings.image_output_dir, files)
+    check_batch_quota(settings.images.output_dir, estimate, settings.images.batch_max_bytes,
+                      settings.images.output_max_bytes)
+    batch = stage_inputs(settings.images.output_dir, files)
     return jobs.submit(KIND, {"batch": batch.name, "sizes": sizes, "format": format, "quality": quality,
                               "count": len(files)}, requested_by=requested_by)
 

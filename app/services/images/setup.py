@@ -2,32 +2,32 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Any
 
 from flask import Flask, current_app
 
 from app.services.health import register_check
 from app.services.images.health import image_pool_check
 from app.services.images.limits import ImageLimits
+from config.current import get_settings
+from config.sections import ImageSettings
 from workers.pool import configure_image_pool
 
 
-def limits_from(settings: Any) -> ImageLimits:
-    return ImageLimits(max_bytes=settings.image_max_bytes, max_pixels=settings.image_max_pixels,
-                       max_side=settings.image_max_side, max_output_pixels=settings.image_max_output_pixels,
-                       max_output_bytes=settings.image_max_output_bytes)
+def limits_from(images: ImageSettings) -> ImageLimits:
+    return ImageLimits(max_bytes=images.max_bytes, max_pixels=images.max_pixels, max_side=images.max_side,
+                       max_output_pixels=images.max_output_pixels, max_output_bytes=images.max_output_bytes)
 
 
 def init_app(app: Flask) -> None:
     """Configure the (lazy) pool from settings and register the `image_pool` health check."""
-    settings = app.config["SETTINGS"]
-    app.extensions["images"] = {"limits": limits_from(settings),
-                                "task_timeout": settings.image_task_timeout}
-    configure_image_pool(size=settings.image_pool_size or None, task_timeout=settings.image_task_timeout,
-                         maxtasksperchild=settings.image_maxtasksperchild,
-                         memory_limit_bytes=settings.image_child_memory,
-                         web_workers=settings.web_concurrency or None,
-                         queue_size=settings.image_queue_size, threads=settings.gunicorn_threads)
+    settings = get_settings(app)
+    app.extensions["images"] = {"limits": limits_from(settings.images),
+                                "task_timeout": settings.images.task_timeout}
+    configure_image_pool(size=settings.images.pool_size or None, task_timeout=settings.images.task_timeout,
+                         maxtasksperchild=settings.images.maxtasksperchild,
+                         memory_limit_bytes=settings.images.child_memory,
+                         web_workers=settings.server.web_concurrency or None,
+                         queue_size=settings.images.queue_size, threads=settings.server.threads)
     register_check(app, "image_pool", image_pool_check, critical=False, component_type="component",
                    measurement="utilization")
     from app.services.images import batch_job

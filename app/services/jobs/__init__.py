@@ -20,6 +20,7 @@ from flask import Flask, current_app
 from app.services.jobs.context import JobContext, JobStopped
 from app.services.jobs.runner import Handler, JobKind, JobOutcome, JobRunner, RunnerConfig
 from app.services.jobs.store import JobRecord
+from config.current import get_settings
 
 __all__ = ["JobContext", "JobOutcome", "JobRecord", "JobRunner", "JobStopped", "get_job", "get_runner",
            "init_app", "list_jobs", "register_kind", "submit"]
@@ -29,13 +30,13 @@ _runner_lock = threading.Lock()
 
 def init_app(app: Flask) -> None:
     """Create the (empty) kind registry; the runner itself is built lazily in the process that uses it."""
-    settings = app.config["SETTINGS"]
+    settings = get_settings(app)
     app.extensions[EXTENSION_KEY] = {
-        "config": RunnerConfig(concurrency=max(1, settings.sync_runner_concurrency),
-                               poll_interval=settings.sync_poll_interval,
-                               lease_seconds=settings.sync_lease_seconds,
-                               heartbeat_seconds=settings.sync_heartbeat_seconds),
-        "max_attempts": max(1, settings.sync_max_attempts),
+        "config": RunnerConfig(concurrency=max(1, settings.sync.runner_concurrency),
+                               poll_interval=settings.sync.poll_interval,
+                               lease_seconds=settings.sync.lease_seconds,
+                               heartbeat_seconds=settings.sync.heartbeat_seconds),
+        "max_attempts": max(1, settings.sync.max_attempts),
         "runner": None,
     }
 

@@ -12,13 +12,14 @@ from flask import current_app
 from app.services.jobs import store
 from app.services.jobs.context import JobContext
 from app.services.jobs.runner import JobOutcome
+from config.current import get_settings
 
 KIND = "jobs.prune"
 
 
 def run_prune_job(ctx: JobContext) -> JobOutcome:
     """Delete the history older than the retention (0 keeps everything)."""
-    days = current_app.config["SETTINGS"].job_retention_days
+    days = get_settings().sync.job_retention_days
     if days <= 0:
         return JobOutcome("succeeded", {"jobs": 0, "scheduleRuns": 0}, "JOB_RETENTION_DAYS=0: history kept")
     deleted = store.prune_finished(current_app.extensions["app_db"], store.utcnow() - timedelta(days=days))

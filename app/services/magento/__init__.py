@@ -11,6 +11,7 @@ from flask import Flask, current_app
 
 from app.adapters.magento import CacheTokenStore, MagentoClient, RetryPolicy, config_from_settings
 from app.services.health import CheckResult, register_check
+from config.current import get_settings
 
 PROBE_KEY = "magento_probe"
 
@@ -20,8 +21,8 @@ def _probe_client(app: Flask) -> MagentoClient:
 
     Not the app's client: its retries and 45 s budget would outlive the check's timeout and pile up
     probe threads while Magento hangs."""
-    settings = app.config["SETTINGS"]
-    budget = settings.magento_health_timeout
+    settings = get_settings(app)
+    budget = settings.magento.health_timeout
     config = config_from_settings(settings)
     config = replace(config, timeout_connect=min(config.timeout_connect, budget),
                      timeout_read=budget, timeout_write=budget, timeout_pool=budget,
@@ -42,6 +43,6 @@ def _magento_check() -> CheckResult:
 
 def init_app(app: Flask) -> None:
     app.extensions[PROBE_KEY] = _probe_client(app)
-    settings = app.config["SETTINGS"]
+    settings = get_settings(app)
     register_check(app, "magento", _magento_check, critical=False, component_type="component",
-                   timeout=settings.magento_health_timeout + 0.5)
+                   timeout=settings.magento.health_timeout + 0.5)

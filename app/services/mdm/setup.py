@@ -12,6 +12,8 @@ from app.adapters.mdm.tables import approvisionnement, mdm_engine, produits, sto
 from app.errors import DependencyUnavailable
 from app.services.mdm.metrics import set_slow_query_threshold
 from app.services.mdm.sources import StoreSource, load_sources
+from config.current import get_settings
+from config.settings import Settings
 
 CACHE_NAMESPACE = "mdm"
 # What a 503 mdm_schema_missing and the readiness check tell the user to do.
@@ -19,11 +21,11 @@ SCHEMA_FIX = ("run `python manage.py db seed` (creates the MDM tables with demo 
               "`manage.py up`), or point MDM_DATABASE_URL at the MDM database.")
 
 
-def make_mdm_engine(settings) -> Engine:
+def make_mdm_engine(settings: Settings) -> Engine:
     """The MDM engine from settings (MDM_DATABASE_URL and the DB_* timeouts), names translated."""
-    raw = sql.create_engine_for(settings.mdm_database_url, connect_timeout=settings.db_connect_timeout,
-                                statement_timeout=settings.db_statement_timeout,
-                                pool_size=settings.db_pool_size, name="mdm")
+    raw = sql.create_engine_for(settings.mdm.database_url, connect_timeout=settings.database.connect_timeout,
+                                statement_timeout=settings.database.statement_timeout,
+                                pool_size=settings.database.pool_size, name="mdm")
     return mdm_engine(raw)
 
 
@@ -31,10 +33,10 @@ def init_app(app: Flask) -> None:
     """Create the engine (lazy: no connection yet), load the store mapping, register the health check."""
     from app.services.health import register_check
 
-    settings = app.config["SETTINGS"]
+    settings = get_settings(app)
     app.extensions["mdm_db"] = make_mdm_engine(settings)
-    app.extensions["mdm_sources"] = load_sources(settings.sources_file)  # a broken file stops the start
-    set_slow_query_threshold(settings.mdm_slow_query_ms)
+    app.extensions["mdm_sources"] = load_sources(settings.mdm.sources_file)  # a broken file stops the start
+    set_slow_query_threshold(settings.mdm.slow_query_ms)
     sql.install_schema_fix(app, "mdm", SCHEMA_FIX)  # a missing table is 503 mdm_schema_missing, not a 500
     register_check(app, "database", _check, critical=True, component_type="datastore")
 
@@ -48,7 +50,7 @@ def get_sources() -> tuple[StoreSource, ...]:
 
 
 def price_window_days() -> int:
-    return int(current_app.config["SETTINGS"].mdm_price_window_days)
+    return int(get_settings().mdm.price_window_days)
 
 
 def business_today() -> date:

@@ -26,6 +26,7 @@ from app.services.jobs.store import ACTIVE, QUEUED, JobRecord, utcnow
 from app.services.snapshots.build import run_snapshot_job
 from app.services.snapshots.datasets import DATASETS, GROUPS
 from app.services.snapshots.storage import get_state_store, get_store, init_stores
+from config.current import get_settings
 
 __all__ = ["DATASETS", "GROUPS", "KIND", "age_headers", "ensure_initial", "init_app", "kick", "read",
            "refresh_after_sync", "request_refresh", "status"]
@@ -51,11 +52,11 @@ def read(name: str) -> Snapshot:
     found = get_store().get(name)
     if found is not None:
         return found
-    settings = current_app.config["SETTINGS"]
-    job_id = kick("request") if settings.snapshot_auto_refresh else _open_job_id()
+    settings = get_settings()
+    job_id = kick("request") if settings.snapshots.auto_refresh else _open_job_id()
     message = None if job_id is not None else (
         f"{name} has no snapshot yet; it is stored by the next build (POST /api/dashboard/snapshots/refresh).")
-    raise SnapshotPending(name, settings.snapshot_retry_after, message, details={"dataset": name, "jobId": job_id})
+    raise SnapshotPending(name, settings.snapshots.retry_after, message, details={"dataset": name, "jobId": job_id})
 
 
 def _open_job_id() -> int | None:
@@ -121,7 +122,7 @@ def refresh_after_sync(*, groups: list[str], sources: list[str] | None = None,
     """Called by sync jobs that changed Magento: refresh the groups they changed (SNAPSHOT_AUTO_REFRESH).
 
     Never raises: a sync's outcome must not depend on the dashboard (the schedule catches up)."""
-    if not current_app.config["SETTINGS"].snapshot_auto_refresh:
+    if not get_settings().snapshots.auto_refresh:
         return None
     try:
         job_id, _created = request_refresh(groups=groups, sources=sources, refetch=refetch,
@@ -134,7 +135,7 @@ def refresh_after_sync(*, groups: list[str], sources: list[str] | None = None,
 
 def ensure_initial(app: Flask) -> int | None:
     """At start (each serving worker): build the snapshots if any dataset has none yet; one worker wins."""
-    if not app.config["SETTINGS"].snapshot_auto_refresh:
+    if not get_settings(app).snapshots.auto_refresh:
         return None
     with app.app_context():
         try:

@@ -18,14 +18,15 @@ from app.services.mdm.setup import get_mdm_engine, get_sources, invalidate_mdm_c
 from app.services.mdm.stock import acknowledge, changed_rows
 from app.services.sync.planning import source_item
 from app.services.sync.upstream import Patience, patiently
+from config.current import get_settings
 
 LOOKUP_CHUNK = 100  # SKUs per searchCriteria "in" filter (page size stays under the strict 300)
 
 
 def run_acknowledge_job(ctx: JobContext) -> JobOutcome:
     """Job kind "stocks.acknowledge": params {sources: [code] | null}."""
-    settings = current_app.config["SETTINGS"]
-    patience = Patience.from_settings(settings)
+    settings = get_settings()
+    patience = Patience.from_settings(settings.sync)
     mdm, client = get_mdm_engine(), get_magento_client()
     wanted = {str(c) for c in ctx.params.get("sources") or []}
     stores = [s for s in get_sources() if s.magentoSource and (not wanted or s.code_source in wanted)]
@@ -35,7 +36,7 @@ def run_acknowledge_job(ctx: JobContext) -> JobOutcome:
         # The same per-source lock as the push: a push in flight for this source could otherwise land an
         # older quantity after this job acknowledged the row at the newer one (a lost update).
         lock = f"stock-source:{store.code_source}"
-        while not job_store.acquire_lock(appdb, lock, ctx.job_id, ctx.owner, settings.sync_lease_seconds):
+        while not job_store.acquire_lock(appdb, lock, ctx.job_id, ctx.owner, settings.sync.lease_seconds):
             ctx.mark(store.code_source, status="waiting-lock")
             ctx.sleep(1.0)
         try:

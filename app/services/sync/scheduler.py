@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from app.adapters import sql
 from app.adapters.appdb_tables import jobs, schedule_runs
 from app.services.jobs.store import ACTIVE, QUEUED, insert_job_statement, utcnow
+from config.settings import Settings
 
 log = logging.getLogger(__name__)
 SCHEDULE_KINDS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -37,9 +38,6 @@ SCHEDULE_KINDS: dict[str, tuple[str, dict[str, Any]]] = {
     "snapshots-full": ("snapshots", {"full": True}),
     "prune": ("jobs.prune", {}),  # job history retention (app/services/jobs/retention.py)
 }
-SCHEDULE_SETTINGS = {"prices": "SYNC_SCHEDULE_PRICES", "stocks": "SYNC_SCHEDULE_STOCKS", "full": "SYNC_SCHEDULE_FULL",
-                     "snapshots": "SNAPSHOT_SCHEDULE", "snapshots-full": "SNAPSHOT_SCHEDULE_FULL",
-                     "prune": "SYNC_SCHEDULE_PRUNE"}
 # Schedules that skip an occurrence only while a job of the *same schedule* is open, not any job of the kind:
 # the daily full snapshot rebuild must not be skipped because an incremental refresh happens to be running.
 PER_SCHEDULE_BUSY = frozenset({"snapshots-full"})
@@ -53,12 +51,22 @@ class Schedule:
     params: dict[str, Any]
 
 
-def schedules_from_settings(settings: Any) -> list[Schedule]:
+def _crons(settings: Settings) -> dict[str, tuple[str, str]]:
+    """Schedule name -> (its variable, its cron expression)."""
+    sync, snapshots = settings.sync, settings.snapshots
+    return {"prices": ("SYNC_SCHEDULE_PRICES", sync.schedule_prices),
+            "stocks": ("SYNC_SCHEDULE_STOCKS", sync.schedule_stocks),
+            "full": ("SYNC_SCHEDULE_FULL", sync.schedule_full),
+            "snapshots": ("SNAPSHOT_SCHEDULE", snapshots.schedule),
+            "snapshots-full": ("SNAPSHOT_SCHEDULE_FULL", snapshots.schedule_full),
+            "prune": ("SYNC_SCHEDULE_PRUNE", sync.schedule_prune)}
+
+
+def schedules_from_settings(settings: Settings) -> list[Schedule]:
     """The configured schedules (an empty expression turns one off). Raises ValueError for a bad expression."""
     out = []
-    for name, env in SCHEDULE_SETTINGS.items():
-        cron = getattr(settings, env.lower())
-        if name == "prune" and not settings.job_retention_days:
+    for name, (env, cron) in _crons(settings).items():
+        if name == "prune" and not settings.sync.job_retention_days:
             continue  # retention 0 keeps every job: nothing to prune
         if not cron.strip():
             continue

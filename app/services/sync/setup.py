@@ -15,6 +15,7 @@ from flask import Flask, current_app
 from app.services import jobs, snapshots
 from app.services.jobs.store import utcnow
 from app.services.sync.scheduler import Scheduler, overdue, schedule_status, schedules_from_settings
+from config.current import get_settings
 
 log = logging.getLogger(__name__)
 EXTENSION_KEY = "sync"
@@ -32,7 +33,7 @@ def init_app(app: Flask) -> None:
     from app.services.sync.reconcile import run_acknowledge_job
     from app.services.sync.stocks import run_stock_job
 
-    settings = app.config["SETTINGS"]
+    settings = get_settings(app)
     jobs.init_app(app)
     jobs.register_kind(app, "prices", run_price_job)
     jobs.register_kind(app, "stocks", run_stock_job)
@@ -40,10 +41,10 @@ def init_app(app: Flask) -> None:
     snapshots.init_app(app)  # the dashboard snapshot job kind and its stores
     jobs.register_kind(app, PRUNE_KIND, run_prune_job, max_attempts=1)
     app.extensions[EXTENSION_KEY] = {"schedules": schedules_from_settings(settings),
-                                     "tz": ZoneInfo(settings.sync_timezone), "scheduler": None, "pid": None}
+                                     "tz": ZoneInfo(settings.sync.timezone), "scheduler": None, "pid": None}
     register_check(app, "scheduler", _check, critical=False, component_type="component")
     register_section(app, "sync", lambda data: sync_section(data, _schedule_table(current_app)))
-    if settings.sync_runner_enabled:
+    if settings.sync.runner_enabled:
         # Lazily, in the process that serves: the first request of a worker (after fork) starts them...
         app.before_request(lambda: start_background(current_app._get_current_object()))
         if _serving_worker():  # ...and a Gunicorn worker starts them at once, requests or not
@@ -65,8 +66,8 @@ def start_background(app: Flask) -> None:
             return
         runner = jobs.get_runner(app)
         runner.start()
-        settings = app.config["SETTINGS"]
-        if settings.sync_scheduler_enabled and ext["schedules"]:
+        settings = get_settings(app)
+        if settings.sync.scheduler_enabled and ext["schedules"]:
             ext["scheduler"] = make_scheduler(app, owner=runner.owner, on_fire=runner.wake)
             ext["scheduler"].start()
         ext["pid"] = os.getpid()
@@ -75,10 +76,10 @@ def start_background(app: Flask) -> None:
 
 
 def make_scheduler(app: Flask, *, owner: str, on_fire: Any = None, clock: Any = None) -> Scheduler:
-    settings = app.config["SETTINGS"]
+    settings = get_settings(app)
     ext = app.extensions[EXTENSION_KEY]
-    return Scheduler(app.extensions["app_db"], ext["schedules"], tz=ext["tz"], grace=settings.sync_schedule_grace,
-                     tick=settings.sync_scheduler_tick, owner=owner, max_attempts=settings.sync_max_attempts,
+    return Scheduler(app.extensions["app_db"], ext["schedules"], tz=ext["tz"], grace=settings.sync.schedule_grace,
+                     tick=settings.sync.scheduler_tick, owner=owner, max_attempts=settings.sync.max_attempts,
                      on_fire=on_fire, **({"clock": clock} if clock else {}))
 
 
@@ -94,7 +95,7 @@ def _check():
     from app.services.health import CheckResult
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    settings = app.config["SETTINGS"]
+    settings = get_settings(app)
     ext = app.extensions[EXTENSION_KEY]
     if not ext["schedules"]:
         return CheckResult("pass", 0, "schedules", "no schedule configured")
@@ -102,7 +103,7 @@ def _check():
     nxt = min(entry["nextRun"] for entry in table)
     scheduler: Scheduler | None = ext["scheduler"]
     details = {"schedules": table, "inProcess": bool(scheduler and scheduler.alive)}
-    late = overdue(table, utcnow(), settings.sync_schedule_grace, slack=3 * settings.sync_scheduler_tick + 5)
+    late = overdue(table, utcnow(), settings.sync.schedule_grace, slack=3 * settings.sync.scheduler_tick + 5)
     if scheduler is not None and not scheduler.alive and ext["pid"] == os.getpid():
         return CheckResult("warn", len(table), "schedules", "the scheduler thread of this worker stopped",
                            details)

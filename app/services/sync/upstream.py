@@ -11,11 +11,12 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from app.errors import DependencyUnavailable, UpstreamHTTPError, UpstreamTimeout, UpstreamUnavailable
 from app.services.jobs.context import JobContext
 from app.services.resilience import OPEN, breaker_snapshot
+from config.sections import SyncSettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -34,9 +35,8 @@ class Patience:
     wait_max: float = 3600.0
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Patience:
-        return cls(retries=settings.sync_batch_retries, wait_interval=settings.sync_wait_interval,
-                   wait_max=settings.sync_wait_max)
+    def from_settings(cls, sync: SyncSettings) -> Patience:
+        return cls(retries=sync.batch_retries, wait_interval=sync.wait_interval, wait_max=sync.wait_max)
 
 
 def breaker_retry_after(upstream: str) -> float | None:
