@@ -36,6 +36,8 @@ from app.metric_files import mark_process_dead, reset_multiproc_dir  # noqa: E40
 from app.procinfo import cgroup_cpu_count, default_worker_count, tree_rss, tree_uss  # noqa: E402
 
 wsgi_app = "app:create_app()"
+# Recycling is spread over a tenth of MAX_REQUESTS, so workers started together do not all restart together.
+MAX_REQUESTS_JITTER_DIVISOR = 10
 bind = [f"{_settings.server.host}:{_settings.server.port}"]
 workers = _settings.server.web_concurrency or default_worker_count(cgroup_cpu_count())
 worker_class = "gthread"
@@ -49,7 +51,7 @@ keepalive = 5
 limit_request_line = 8190  # Gunicorn's maximum
 limit_request_field_size = 16380
 max_requests = _settings.server.max_requests
-max_requests_jitter = _settings.server.max_requests_jitter if _settings.server.max_requests else 0
+max_requests_jitter = _settings.server.max_requests // MAX_REQUESTS_JITTER_DIVISOR
 preload_app = False  # HUP must reload app code; the image pool must never exist in the master
 pidfile = os.path.join(_settings.server.run_dir, "gunicorn.pid")
 # Per instance, like the pid file: Gunicorn's default (~/.gunicorn/gunicorn.ctl) is shared by every

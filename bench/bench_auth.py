@@ -7,7 +7,7 @@ token the key cache is warm, so what is measured is the per-request cost: JOSE h
 API-token hash loop every token goes through first, PyJWT's signature and claim checks, the role lookup.
 Reports per-check microseconds (p50, p95) for
 - an API token (the baseline), a login token (itsdangerous), an RS256 and an ES256 ID token, each
-  with the verified-token LRU off (every request checks the signature) and on (AUTH_OIDC_CACHE_SIZE);
+  with the verified-token LRU off (every request checks the signature) and on (app/services/oidc.py CACHE_SIZE);
 - a whole GET /api/test through the Flask test client with an API token and with an RS256 ID token,
 each with its ratio to the baseline measured in the same run.
 """
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         base50, base95 = measure(lambda: authenticate(api, settings.auth, verifier), n)
         rows = [("API token (baseline)", base50, base95)]
         uncached = copy.copy(verifier)
-        uncached.verified = VerifiedTokens(0)  # AUTH_OIDC_CACHE_SIZE=0: every request checks the signature
+        uncached.verified = VerifiedTokens(0)  # LRU off: every request checks the signature
         for label, token, checker in (("login token (itsdangerous)", login, verifier),
                                       ("OIDC RS256, no token cache", rs256, uncached),
                                       ("OIDC ES256, no token cache", es256, uncached),

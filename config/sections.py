@@ -88,7 +88,6 @@ class ServerSettings(Section):
         "Recycle a worker whose tree (worker + pool, USS) exceeds this.")
     max_requests: int = knob("MAX_REQUESTS", _positive_int, 10000,
         "Recycle a worker after this many requests (0 = never).")
-    max_requests_jitter: int = knob("MAX_REQUESTS_JITTER", _positive_int, 1000, "Random jitter added to MAX_REQUESTS.")
     memory_check_interval: float = knob("MEMORY_CHECK_INTERVAL", _positive_float, 5.0,
         "Seconds between idle memory checks of a worker.")
     prometheus_multiproc_dir: str = knob("PROMETHEUS_MULTIPROC_DIR", str, "",
@@ -97,8 +96,6 @@ class ServerSettings(Section):
         "Runtime files: pid file, metric files, worker table.")
     health_critical: list[str] = knob("HEALTH_CRITICAL", _list, ["database", "app_database"],
         "Checks whose failure makes readiness fail (others only warn).")
-    health_cache_seconds: float = knob("HEALTH_CACHE_SECONDS", _positive_float, 3.0,
-        "How long detailed health results are reused.")
 
 
 @dataclass(frozen=True, repr=False)
@@ -177,16 +174,10 @@ class AuthSettings(Section):
         "Role per verified email of an ID token: email:role or *@domain:role, ...")
     oidc_default_role: str = knob("AUTH_OIDC_DEFAULT_ROLE", _choice("", "viewer", "operator", "admin"), "",
         "Role of other verified ID tokens; empty = no access.")
-    oidc_leeway: float = knob("AUTH_OIDC_LEEWAY", _positive_float, 60.0,
-        "Clock skew (s) tolerated on exp, iat and nbf of ID tokens.")
     oidc_timeout: float = knob("AUTH_OIDC_TIMEOUT", _positive_float, 3.0,
         "Timeout (s) of each discovery and key set fetch.")
-    oidc_jwks_ttl: float = knob("AUTH_OIDC_JWKS_TTL", _positive_float, 3600.0,
-        "Seconds the issuer's keys are used before being fetched again.")
     oidc_jwks_retry: float = knob("AUTH_OIDC_JWKS_RETRY", _positive_float, 30.0,
         "Fewest seconds between two key set fetches (an unknown kid or a down key server never causes more).")
-    oidc_cache_size: int = knob("AUTH_OIDC_CACHE_SIZE", _positive_int, 1024,
-        "Verified ID tokens remembered per worker until their exp (skips the signature check); 0 = off.")
 
 
 @dataclass(frozen=True, repr=False)
@@ -196,15 +187,6 @@ class CacheSettings(Section):
     redis_url: str = knob("REDIS_URL", str, "",
         "Redis for cache, rate limits, shared tokens and locks; empty = in-memory.")
     redis_timeout: float = knob("REDIS_TIMEOUT", _positive_float, 0.2, "Redis socket and connect timeout (s).")
-    probe_interval: float = knob("CACHE_PROBE_INTERVAL", _positive_float, 5.0,
-        "Seconds between Redis probes while on the fallback.")
-    fallback_max_items: int = knob("CACHE_FALLBACK_MAX_ITEMS", _positive_int, 2000,
-        "Size bound of the in-memory fallback cache.")
-    fallback_max_bytes: int = knob("CACHE_FALLBACK_MAX_BYTES", _bytes, 64 * 1024 ** 2,
-        "Byte bound (pickled keys and values) of the in-memory "
-        "fallback cache, per worker; a larger value is not cached.")
-    fallback_max_ttl: int = knob("CACHE_FALLBACK_MAX_TTL", _positive_int, 60,
-        "Longest TTL (s) the per-worker fallback keeps a value.")
     ttls: dict[str, int] = knob("CACHE_TTLS", _ttls, {"default": 300, "magento": 18000, "dashboard": 120,
         "analytics": 1200,
         "mdm": 60, "metrics": 60, "health": 5},
@@ -236,7 +218,6 @@ class MdmSettings(Section):
         "MDM database (SQLAlchemy URL).")
     price_window_days: int = knob("MDM_PRICE_WINDOW_DAYS", _positive_int, 22,
         "Prices changed or products created in the last N days.")
-    slow_query_ms: float = knob("MDM_SLOW_QUERY_MS", _positive_float, 500.0, "Log MDM queries slower than this.")
     sources_file: str = knob("SOURCES_FILE", str, str(ROOT / "config" / "sources.json"),
         "MDM store -> Magento source mapping.")
     auto_seed: bool = knob("AUTO_SEED", _bool, False,
@@ -279,11 +260,7 @@ class MagentoSettings(Section):
         "Largest backoff ceiling (s) of one retry (full jitter).")
     pool_max_connections: int = knob("MAGENTO_POOL_MAX_CONNECTIONS", _positive_int, 20,
         "Open Magento connections per worker process.")
-    pool_max_keepalive: int = knob("MAGENTO_POOL_MAX_KEEPALIVE", _positive_int, 10,
-        "Idle keep-alive Magento connections per process.")
     token_ttl: int = knob("MAGENTO_TOKEN_TTL", _positive_int, 3500, "Seconds the shared admin token is reused.")
-    token_refused_cooldown: int = knob("MAGENTO_TOKEN_REFUSED_COOLDOWN", _positive_int, 300,
-        "Seconds no worker asks for a new admin token after Magento refused the credentials (lockout guard).")
     sandbox_port: int = knob("SANDBOX_PORT", int, 8081, "Port of the local Magento sandbox (development quick start).")
     sandbox_profile: str = knob("SANDBOX_PROFILE", _choice("demo", "large"), "demo",
         "Sandbox shop size: demo (small) or large (20,000 SKUs x 12 sources, 50,000 orders, 5,000 customers).")
@@ -329,9 +306,6 @@ class SnapshotSettings(Section):
     auto_refresh: bool = knob("SNAPSHOT_AUTO_REFRESH", _bool, True,
         "Start snapshot builds by themselves: at start when one is missing, "
         "after syncs that change the charts, on a read before the first build.", per_env={"testing": False})
-    retry_after: int = knob("SNAPSHOT_RETRY_AFTER", _positive_int, 30,
-        "Retry-After (s) of the 503 snapshot_pending answered before the "
-        "first build of a dataset ends.")
     page_size: int = knob("MAGENTO_ANALYTICS_PAGE_SIZE", _positive_int, 300,
         "Page size of the snapshot job's Magento reads (at most 300, Magento 2.4's default input limit).")
     concurrency: int = knob("MAGENTO_ANALYTICS_CONCURRENCY", _positive_int, 4,
@@ -392,7 +366,6 @@ class SyncSettings(Section):
     price_bulk_timeout: float = knob("PRICE_BULK_TIMEOUT", _positive_float, 120.0,
         "Seconds the price sync polls an async bulk before the base-prices fallback.")
     price_bulk_poll: float = knob("PRICE_BULK_POLL", _positive_float, 1.0, "Seconds between async bulk status polls.")
-    price_bulk_chunk: int = knob("PRICE_BULK_CHUNK", _positive_int, 1000, "Products per async bulk request.")
     max_price: float = knob("MAX_PRICE", _positive_float, 10_000_000.0,
         "Largest price a client may send (a price above it is a 400).")
 
@@ -410,18 +383,7 @@ class ImageSettings(Section):
         "Image requests per worker that may wait for a free image process; "
         "0 = GUNICORN_THREADS - 1 - pool size. Image requests in a worker always stay below GUNICORN_THREADS; "
         "more get 503 image_queue_full with Retry-After.")
-    maxtasksperchild: int = knob("IMAGE_MAXTASKSPERCHILD", _positive_int, 200,
-        "Tasks an image process runs before it is replaced.")
-    child_memory: int = knob("IMAGE_CHILD_MEMORY", _bytes, 1024 ** 3,
-        "Address-space limit of each image process (0 = none).")
     max_bytes: int = knob("IMAGE_MAX_BYTES", _bytes, 15 * 1024 ** 2, "Largest accepted image file (bytes or 15M).")
-    max_pixels: int = knob("IMAGE_MAX_PIXELS", _positive_int, 50_000_000,
-        "Largest decoded image (width x height): bomb guard.")
-    max_side: int = knob("IMAGE_MAX_SIDE", _positive_int, 16383, "Longest accepted image side in pixels.")
-    max_output_pixels: int = knob("IMAGE_MAX_OUTPUT_PIXELS", _positive_int, 40_000_000,
-        "Total pixels of the outputs one image may produce (413 image_output_too_large above; duplicates merged).")
-    max_output_bytes: int = knob("IMAGE_MAX_OUTPUT_BYTES", _bytes, 32 * 1024 ** 2,
-        "Total encoded bytes of the outputs one image may produce (413 image_output_too_large above).")
     batch_max_bytes: int = knob("IMAGE_BATCH_MAX_BYTES", _bytes, 256 * 1024 ** 2,
         "Disk one image batch may take, inputs plus estimated "
         "outputs; refused before anything is written (413 image_batch_too_large); 0 = no quota.")

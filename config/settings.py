@@ -86,6 +86,30 @@ SECTIONS: tuple[tuple[str, type[Any]], ...] = (
 PLACES: tuple[tuple[str, str, Setting], ...] = tuple(
     (name, f.name, f.metadata["setting"]) for name, cls in SECTIONS for f in fields(cls))
 SETTINGS: list[Setting] = [setting for _, _, setting in PLACES]
+# Variables that were settings and are now named constants of the module that uses them (docs/configuration.md
+# says why); `manage.py config check` names any still set, since they are ignored.
+REMOVED: dict[str, str] = {
+    "CACHE_PROBE_INTERVAL": "app/adapters/redis.py PROBE_INTERVAL",
+    "CACHE_FALLBACK_MAX_ITEMS": "app/services/cache.py FALLBACK_MAX_ITEMS",
+    "CACHE_FALLBACK_MAX_BYTES": "app/services/cache.py FALLBACK_MAX_BYTES",
+    "CACHE_FALLBACK_MAX_TTL": "app/services/cache.py FALLBACK_MAX_TTL",
+    "HEALTH_CACHE_SECONDS": "app/services/health.py HEALTH_CACHE_SECONDS",
+    "MAX_REQUESTS_JITTER": "gunicorn.conf.py MAX_REQUESTS_JITTER_DIVISOR (jitter = MAX_REQUESTS // 10)",
+    "MDM_SLOW_QUERY_MS": "app/services/mdm/setup.py SLOW_QUERY_MS",
+    "MAGENTO_POOL_MAX_KEEPALIVE": "app/adapters/magento/extension.py POOL_MAX_KEEPALIVE",
+    "MAGENTO_TOKEN_REFUSED_COOLDOWN": "app/adapters/magento/extension.py TOKEN_REFUSED_COOLDOWN",
+    "SNAPSHOT_RETRY_AFTER": "app/services/snapshots/__init__.py PENDING_RETRY_AFTER",
+    "PRICE_BULK_CHUNK": "app/services/sync/prices.py BULK_CHUNK",
+    "IMAGE_MAXTASKSPERCHILD": "workers/pool.py DEFAULT_MAXTASKSPERCHILD",
+    "IMAGE_CHILD_MEMORY": "workers/pool.py DEFAULT_MEMORY_LIMIT",
+    "IMAGE_MAX_PIXELS": "app/services/images/limits.py DEFAULT_MAX_PIXELS",
+    "IMAGE_MAX_SIDE": "app/services/images/limits.py DEFAULT_MAX_SIDE",
+    "IMAGE_MAX_OUTPUT_PIXELS": "app/services/images/limits.py DEFAULT_MAX_OUTPUT_PIXELS",
+    "IMAGE_MAX_OUTPUT_BYTES": "app/services/images/limits.py DEFAULT_MAX_OUTPUT_BYTES",
+    "AUTH_OIDC_LEEWAY": "app/services/oidc.py LEEWAY",
+    "AUTH_OIDC_JWKS_TTL": "app/services/oidc.py JWKS_TTL",
+    "AUTH_OIDC_CACHE_SIZE": "app/services/oidc.py CACHE_SIZE",
+}
 
 
 def _read_dotenv(path: Path) -> dict[str, str]:

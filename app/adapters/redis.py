@@ -8,6 +8,11 @@ from flask import current_app
 
 from config.current import get_settings
 
+# Seconds between probes of a Redis that failed, by every Redis user that falls back while it is down (the cache,
+# the login budget, breaker and snapshot stores): often enough to come back within seconds, rare enough that a
+# dead Redis costs one bounded timeout per worker every few seconds. Tests patch it to recover faster.
+PROBE_INTERVAL = 5.0
+
 
 def redis_from_url(url: str, timeout: float) -> redis.Redis:
     """A client whose every socket operation (connect included) is bounded by `timeout`."""

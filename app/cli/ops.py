@@ -147,7 +147,11 @@ def config_table() -> None:
 @click.option("--env", "env", default=None, help="development, testing or production (default APP_ENV).")
 def config_check(env: str | None) -> None:
     """Print the effective settings (secrets masked); exit 1 when invalid."""
+    from config.settings import REMOVED
+
     settings = settings_or_exit(env)
+    for name in sorted(set(REMOVED) & set(os.environ)):  # set but ignored: say where the value lives now
+        click.echo(f"warning: {name} is no longer a setting (now {REMOVED[name]}); its value is ignored", err=True)
     click.echo(f"APP_ENV={settings.env}")
     for key, value in settings.as_dict().items():
         if key == "API_TOKENS":

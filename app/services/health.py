@@ -2,7 +2,7 @@
 
 Output follows the IETF "Health Check Response Format for HTTP APIs" (application/health+json).
 Aggregation is worst-of: a failing critical check fails the service (503), a failing non-critical
-one only warns (200). Results are cached for HEALTH_CACHE_SECONDS so the endpoint is no DoS amplifier.
+one only warns (200). Results are cached for HEALTH_CACHE_SECONDS (3 s) so the endpoint is no DoS amplifier.
 """
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ from config.settings import Settings
 
 log = logging.getLogger(__name__)
 _RANK = {"pass": 0, "warn": 1, "fail": 2}
+# Seconds detailed health results are reused: a dashboard polling every few seconds runs the checks once.
+HEALTH_CACHE_SECONDS = 3.0
 
 
 @dataclass
@@ -70,7 +72,7 @@ class HealthRegistry:
         """Run the checks (all, or `names`) and return {status, checks}."""
         if names is None and use_cache:
             with self._lock:
-                if self._cache and time.monotonic() - self._cache[0] < self.settings.server.health_cache_seconds:
+                if self._cache and time.monotonic() - self._cache[0] < HEALTH_CACHE_SECONDS:
                     return self._cache[1]
         selected = [c for n, c in self.checks.items() if names is None or n in names]
         futures = {c.name: (c, self._pool().submit(_timed, c.fn)) for c in selected}

@@ -16,6 +16,10 @@ log = logging.getLogger(__name__)
 EXTENSION_KEY = "magento"
 # A worker re-reads the shared admin token (Redis) at most every 5 s; a 401 re-reads it at once.
 TOKEN_MEMO_SECONDS = 5.0
+POOL_MAX_KEEPALIVE = 10  # idle keep-alive Magento connections per process (MAGENTO_POOL_MAX_CONNECTIONS caps all)
+# Seconds no worker asks for a new admin token after Magento refused the credentials: a wrong password
+# retried by every worker would lock the integration user out (Magento locks after 6 failures).
+TOKEN_REFUSED_COOLDOWN = 300.0
 
 
 def config_from_settings(settings: Settings) -> MagentoConfig:
@@ -40,7 +44,7 @@ def config_from_settings(settings: Settings) -> MagentoConfig:
         timeout_write=settings.magento.timeout_write,
         timeout_pool=settings.magento.timeout_pool,
         max_connections=settings.magento.pool_max_connections,
-        max_keepalive=settings.magento.pool_max_keepalive,
+        max_keepalive=POOL_MAX_KEEPALIVE,
         verify_tls=settings.magento.verify_tls,
         retry=RetryPolicy(max_attempts=max(1, settings.magento.retry_max_attempts), max_time=max_time,
                           max_wait=settings.magento.retry_max_wait,
@@ -48,7 +52,7 @@ def config_from_settings(settings: Settings) -> MagentoConfig:
                           backoff_max=settings.magento.retry_backoff_max),
         request_budget=magento_request_budget(settings),
         token_ttl=float(settings.magento.token_ttl),
-        token_refused_cooldown=float(settings.magento.token_refused_cooldown),
+        token_refused_cooldown=TOKEN_REFUSED_COOLDOWN,
         token_memo=TOKEN_MEMO_SECONDS,
     )
 

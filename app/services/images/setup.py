@@ -14,8 +14,8 @@ from workers.pool import configure_image_pool
 
 
 def limits_from(images: ImageSettings) -> ImageLimits:
-    return ImageLimits(max_bytes=images.max_bytes, max_pixels=images.max_pixels, max_side=images.max_side,
-                       max_output_pixels=images.max_output_pixels, max_output_bytes=images.max_output_bytes)
+    """IMAGE_MAX_BYTES from the settings; the pixel, side and output bounds are limits.py's constants."""
+    return ImageLimits(max_bytes=images.max_bytes)
 
 
 def init_app(app: Flask) -> None:
@@ -24,8 +24,6 @@ def init_app(app: Flask) -> None:
     app.extensions["images"] = {"limits": limits_from(settings.images),
                                 "task_timeout": settings.images.task_timeout}
     configure_image_pool(size=settings.images.pool_size or None, task_timeout=settings.images.task_timeout,
-                         maxtasksperchild=settings.images.maxtasksperchild,
-                         memory_limit_bytes=settings.images.child_memory,
                          web_workers=settings.server.web_concurrency or None,
                          queue_size=settings.images.queue_size, threads=settings.server.threads)
     register_check(app, "image_pool", image_pool_check, critical=False, component_type="component",

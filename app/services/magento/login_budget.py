@@ -26,6 +26,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from app.adapters import redis as redis_adapter
 from app.adapters.host_sqlite import HostSqlite
 from app.errors import DependencyUnavailable
 from config.current import get_settings
@@ -221,7 +222,7 @@ def make_login_budget(settings: Settings, redis_client: Any) -> LoginBudget:
     """The budget for an app: `<RUN_DIR>/breakers.sqlite3`, plus Redis when REDIS_URL is set."""
     host = HostBudget(os.path.join(settings.server.run_dir, HOST_DB))
     shared = RedisBudget(redis_client) if redis_client is not None else None
-    return LoginBudget(host, shared, probe_interval=settings.cache.probe_interval)
+    return LoginBudget(host, shared, probe_interval=redis_adapter.PROBE_INTERVAL)
 
 
 def get_login_budget() -> LoginBudget:

@@ -16,6 +16,7 @@ from config.current import get_settings
 from config.settings import Settings
 
 CACHE_NAMESPACE = "mdm"
+SLOW_QUERY_MS = 500.0  # MDM queries slower than this are logged (with their statement name)
 # What a 503 mdm_schema_missing and the readiness check tell the user to do.
 SCHEMA_FIX = ("run `python manage.py db seed` (creates the MDM tables with demo data; AUTO_SEED does it in "
               "`manage.py up`), or point MDM_DATABASE_URL at the MDM database.")
@@ -36,7 +37,7 @@ def init_app(app: Flask) -> None:
     settings = get_settings(app)
     app.extensions["mdm_db"] = make_mdm_engine(settings)
     app.extensions["mdm_sources"] = load_sources(settings.mdm.sources_file)  # a broken file stops the start
-    set_slow_query_threshold(settings.mdm.slow_query_ms)
+    set_slow_query_threshold(SLOW_QUERY_MS)
     sql.install_schema_fix(app, "mdm", SCHEMA_FIX)  # a missing table is 503 mdm_schema_missing, not a 500
     register_check(app, "database", _check, critical=True, component_type="datastore")
 

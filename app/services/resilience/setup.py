@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app
 
+from app.adapters import redis as redis_adapter
 from app.adapters import sql
 from app.errors import DependencyUnavailable, UpstreamHTTPError, UpstreamTimeout, UpstreamUnavailable
 from app.services.resilience.breaker import BreakerOpen, CircuitBreaker, database_open_error, magento_open_error
@@ -98,7 +99,7 @@ def make_store(settings: Settings, redis_client: Any) -> BreakerStore:
     local = LocalStore(os.path.join(settings.server.run_dir, "breakers.sqlite3"))
     if redis_client is None:
         return local
-    return FallbackStore(RedisStore(redis_client), local, probe_interval=settings.cache.probe_interval)
+    return FallbackStore(RedisStore(redis_client), local, probe_interval=redis_adapter.PROBE_INTERVAL)
 
 
 def _chain(*guards: Callable[[], AbstractContextManager[Any]]) -> Callable[[], AbstractContextManager[None]]:

@@ -33,6 +33,7 @@ __all__ = ["DATASETS", "GROUPS", "KIND", "age_headers", "ensure_initial", "init_
 log = logging.getLogger(__name__)
 KIND = "snapshots"
 KICK_LOCK = "snapshots:kick"
+PENDING_RETRY_AFTER = 30  # Retry-After (s) of the 503 snapshot_pending answered before a dataset's first build
 KICK_SECONDS = 30.0  # at most one automatic first build started per this many seconds, all workers and hosts
 
 
@@ -56,7 +57,7 @@ def read(name: str) -> Snapshot:
     job_id = kick("request") if settings.snapshots.auto_refresh else _open_job_id()
     message = None if job_id is not None else (
         f"{name} has no snapshot yet; it is stored by the next build (POST /api/dashboard/snapshots/refresh).")
-    raise SnapshotPending(name, settings.snapshots.retry_after, message, details={"dataset": name, "jobId": job_id})
+    raise SnapshotPending(name, PENDING_RETRY_AFTER, message, details={"dataset": name, "jobId": job_id})
 
 
 def _open_job_id() -> int | None:

@@ -6,17 +6,17 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from app.adapters import redis as redis_adapter
 from app.adapters.snapshot_store import Snapshot, SnapshotStore, SqlSnapshotStore, make_store
 from app.services.jobs.store import utcnow
 from app.services.snapshots.datasets import parse_iso
-from config.current import get_settings
 
 EXTENSION_KEY = "snapshots"
 
 
 def init_stores(app: Flask) -> None:
     engine = app.extensions["app_db"]
-    probe = get_settings(app).cache.probe_interval  # the cache's Redis retry pace, for the same Redis
+    probe = redis_adapter.PROBE_INTERVAL  # the cache's Redis retry pace, for the same Redis
     app.extensions[EXTENSION_KEY] = {"store": make_store(engine, app.extensions.get("redis"), probe),
                                      "state": SqlSnapshotStore(engine)}
 

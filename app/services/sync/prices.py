@@ -29,6 +29,7 @@ from config.sections import SyncSettings
 log = logging.getLogger(__name__)
 OPEN, COMPLETE = 4, 1
 PART = "prices"
+BULK_CHUNK = 1000  # products per async bulk request
 MAX_FAILED_ITEMS = 1000  # failed items kept in the job record; the counts cover the rest
 
 
@@ -100,7 +101,7 @@ def _bulk(ctx: JobContext, client: Any, items: list[dict[str, Any]], outcomes: d
     """Publish async bulks and poll them; returns the items the bulk did not confirm (for the fallback)."""
     tracked: list[tuple[str, dict[int, dict[str, Any]]]] = []
     leftover: list[dict[str, Any]] = []
-    for part in chunks(items, sync.price_bulk_chunk):
+    for part in chunks(items, BULK_CHUNK):
         ctx.checkpoint()
         started = time.perf_counter()
         try:  # not retried: a replay would publish a second bulk; the fallback covers a failure
