@@ -80,7 +80,7 @@ def _role_of(identity: str, auth: AuthSettings) -> Role:
     return Role(roles.get(identity, auth.login_default_role))
 
 
-def _attempt(username: str, password: str, auth: AuthSettings) -> LoginResult:
+def _attempt(username: str, password: str, auth: AuthSettings, secret_key: str) -> LoginResult:
     identity = normalise_username(username)
     if not identity:
         raise Unauthorized(BAD_CREDENTIALS)
@@ -108,7 +108,7 @@ def _attempt(username: str, password: str, auth: AuthSettings) -> LoginResult:
         budget.give_back(key)  # no earlier failures: return this attempt's slot (cheaper than a delete)
     LOGIN_ATTEMPTS.labels("ok").inc()
     role = _role_of(identity, auth)
-    token = issue_access_token(identity, role, auth.secret_key)
+    token = issue_access_token(identity, role, secret_key)
     return LoginResult(token=token, username=identity, role=role, expires_in=int(auth.access_token_ttl))
 
 
@@ -120,11 +120,12 @@ def login(username: str, password: str) -> LoginResult:
     and DependencyUnavailable (503) when no SECRET_KEY is configured to sign tokens.
     """
     settings = get_settings()
-    if not settings.auth.secret_key:
+    secret_key = settings.auth.secret_key
+    if not secret_key:
         raise DependencyUnavailable("secret_key", "Logins are disabled: SECRET_KEY is not set.")
     started = time.monotonic()
     try:
-        return _attempt(username, password, settings.auth)
+        return _attempt(username, password, settings.auth, secret_key)
     finally:
         # Same floor for every outcome: a refusal decided here (integration user, exhausted budget) is
         # not faster than one Magento decided.
