@@ -33,7 +33,7 @@ from app.services.images import setup as images_service
 from app.services.mdm import setup as mdm_service
 from app.services.sync import setup as sync_service
 from config import ROOT_DIR, Settings, load_settings
-from config.current import get_settings
+from config.current import CONFIG_KEY, get_settings
 
 
 def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -50,8 +50,8 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
 
 
 def configure_app(app: Flask, settings: Settings) -> None:
+    app.config[CONFIG_KEY] = settings  # read back through config.current.get_settings only
     app.config.update(
-        SETTINGS=settings,
         SECRET_KEY=settings.auth.secret_key,
         MAX_CONTENT_LENGTH=settings.http.max_content_length,
         TESTING=settings.env == "testing",

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app.adapters.magento import CacheTokenStore, MagentoClient, config_from_settings, get_magento_client, init_app
+from config.current import CONFIG_KEY
 from config.settings import load_settings
 
 
@@ -32,7 +33,7 @@ def test_empty_magento_url_means_the_local_sandbox() -> None:
 
 def test_init_app_binds_one_client_with_the_cache_token_store() -> None:
     app = Flask(__name__)
-    app.config["SETTINGS"] = load_settings("testing", environ={})
+    app.config[CONFIG_KEY] = load_settings("testing", environ={})
     init_app(app)
     with app.app_context():
         client = get_magento_client()

@@ -72,7 +72,7 @@ def test_the_scheduler_fires_the_pruning_job_which_applies_the_retention(make_ap
 
 
 def test_no_pruning_schedule_when_history_is_kept_forever(make_app):
-    settings = make_app(JOB_RETENTION_DAYS=0).config["SETTINGS"]
+    settings = get_settings(make_app(JOB_RETENTION_DAYS=0))
     assert "prune" not in {s.name for s in schedules_from_settings(settings)}
 
 
