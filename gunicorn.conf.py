@@ -27,39 +27,41 @@ except ConfigError as exc:  # refuse to start, naming every bad setting
     sys.exit(2)
 
 # Must happen before anything imports prometheus_client (the master and every worker inherit it).
-_metrics_dir = _settings.prometheus_multiproc_dir or os.path.join(_settings.run_dir, "metrics")
+_metrics_dir = _settings.server.prometheus_multiproc_dir or os.path.join(_settings.server.run_dir, "metrics")
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
 os.makedirs(_metrics_dir, exist_ok=True)
-os.makedirs(_settings.run_dir, exist_ok=True)
+os.makedirs(_settings.server.run_dir, exist_ok=True)
 
 from app.metric_files import mark_process_dead, reset_multiproc_dir  # noqa: E402
 from app.procinfo import cgroup_cpu_count, default_worker_count, tree_rss, tree_uss  # noqa: E402
 
 wsgi_app = "app:create_app()"
-bind = [f"{_settings.host}:{_settings.port}"]
-workers = _settings.web_concurrency or default_worker_count(cgroup_cpu_count())
+# Recycling is spread over a tenth of MAX_REQUESTS, so workers started together do not all restart together.
+MAX_REQUESTS_JITTER_DIVISOR = 10
+bind = [f"{_settings.server.host}:{_settings.server.port}"]
+workers = _settings.server.web_concurrency or default_worker_count(cgroup_cpu_count())
 worker_class = "gthread"
-threads = _settings.gunicorn_threads
-timeout = _settings.gunicorn_timeout
-graceful_timeout = _settings.gunicorn_graceful_timeout
+threads = _settings.server.threads
+timeout = _settings.server.timeout
+graceful_timeout = _settings.server.graceful_timeout
 keepalive = 5
 # Gunicorn's own 414/431 are HTML: its limits sit above the app's (app/middleware.py REQUEST_LINE_LIMIT,
 # HEADER_FIELD_LIMIT), so a request between the two gets the app's JSON envelope; beyond them, Gunicorn's
 # HTML answer (documented as such in the OpenAPI document).
 limit_request_line = 8190  # Gunicorn's maximum
 limit_request_field_size = 16380
-max_requests = _settings.max_requests
-max_requests_jitter = _settings.max_requests_jitter if _settings.max_requests else 0
+max_requests = _settings.server.max_requests
+max_requests_jitter = _settings.server.max_requests // MAX_REQUESTS_JITTER_DIVISOR
 preload_app = False  # HUP must reload app code; the image pool must never exist in the master
-pidfile = os.path.join(_settings.run_dir, "gunicorn.pid")
+pidfile = os.path.join(_settings.server.run_dir, "gunicorn.pid")
 # Per instance, like the pid file: Gunicorn's default (~/.gunicorn/gunicorn.ctl) is shared by every
 # instance of the host, and only the last master started could be reached through it.
-control_socket = os.path.join(_settings.run_dir, "gunicorn.ctl")
+control_socket = os.path.join(_settings.server.run_dir, "gunicorn.ctl")
 proc_name = "techno-etl"
 accesslog = None  # the app writes JSON access lines with the request id
 errorlog = "-"
 # Gunicorn's own DEBUG dumps its whole configuration at start: INFO is enough for the server itself.
-loglevel = "info" if _settings.log_level == "DEBUG" else _settings.log_level.lower()
+loglevel = "info" if _settings.logging.level == "DEBUG" else _settings.logging.level.lower()
 reload = _settings.env == "development" and os.environ.get("GUNICORN_RELOAD", "") == "1"
 raw_env = [f"APP_ENV={_settings.env}"]
 
@@ -71,13 +73,13 @@ def on_starting(server):
     if not os.environ.get("GUNICORN_PID"):
         reset_multiproc_dir(_metrics_dir)
     os.environ.setdefault("TECHNO_ETL_STARTED_AT", str(time.time()))
-    if _settings.log_files:
+    if _settings.logging.files:
         from app.logging import prune_old_logs
-        removed = prune_old_logs(_settings.log_dir, _settings.log_retention_days)
+        removed = prune_old_logs(_settings.logging.dir, _settings.logging.retention_days)
         if removed:
-            server.log.info("removed %d log files older than %d days", removed, _settings.log_retention_days)
+            server.log.info("removed %d log files older than %d days", removed, _settings.logging.retention_days)
     server.log.info("techno-etl: %d %s workers x %d threads, recycle above %d MiB",
-                    workers, worker_class, threads, _settings.max_worker_memory // 1024 ** 2)
+                    workers, worker_class, threads, _settings.server.max_worker_memory // 1024 ** 2)
 
 
 def on_reload(server):
@@ -96,7 +98,7 @@ def post_worker_init(worker):
     from app.telemetry import WORKER_MEMORY_LIMIT, WORKER_STARTED
 
     WORKER_STARTED.set(time.time())
-    WORKER_MEMORY_LIMIT.set(_settings.max_worker_memory)
+    WORKER_MEMORY_LIMIT.set(_settings.server.max_worker_memory)
     previous = signal.getsignal(signal.SIGTERM)
 
     def drain_then_stop(signum, frame):
@@ -154,8 +156,8 @@ def _count_exit_reason(worker, reason=None):
         from app.telemetry import WORKER_RECYCLES
 
         WORKER_RECYCLES.labels(reason).inc()
-    except Exception as exc:  # a metric must never stop a worker from exiting; say why it is missing
-        worker.log.warning("worker exit not counted (%s): %s", reason, exc)
+    except (ImportError, OSError) as exc:  # app not importable, or its metric files gone: the exit goes on
+        worker.log.warning("worker exit (%s) not counted: %s", reason, exc)
 
 
 class _MemoryGuard:
@@ -165,8 +167,8 @@ class _MemoryGuard:
         import psutil
 
         self.worker = worker
-        self.limit = _settings.max_worker_memory
-        self.interval = _settings.memory_check_interval
+        self.limit = _settings.server.max_worker_memory
+        self.interval = _settings.server.memory_check_interval
         self.proc = psutil.Process()
         self.children = []
         self.children_at = 0.0

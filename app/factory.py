@@ -35,6 +35,7 @@ from app.services.images import service as images_service
 from app.services.mdm import database as mdm_service
 from app.services.sync import background as sync_service
 from config import ROOT_DIR, Settings, load_settings
+from config.current import CONFIG_KEY
 
 
 def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -51,10 +52,10 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
 
 
 def configure_app(app: Flask, settings: Settings) -> None:
+    app.config[CONFIG_KEY] = settings  # read back through config.current.get_settings only
     app.config.update(
-        SETTINGS=settings,
-        SECRET_KEY=settings.secret_key,
-        MAX_CONTENT_LENGTH=settings.max_content_length,
+        SECRET_KEY=settings.auth.secret_key,
+        MAX_CONTENT_LENGTH=settings.http.max_content_length,
         TESTING=settings.env == "testing",
         JSON_SORT_KEYS=False,
         API_TITLE="TECHNO-ETL API",
@@ -69,8 +70,8 @@ def configure_app(app: Flask, settings: Settings) -> None:
     app.request_class = BoundedRequest  # a chunked body over MAX_CONTENT_LENGTH is a 413 (app/body_limit.py)
     app.json = BoundedJSONProvider(app)  # request.get_json() has the depth and number-length limits
     app.url_map.converters["int"] = BoundedIntegerConverter  # before any rule: every <int:...> is bounded
-    if settings.proxy_fix_hops:
-        hops = settings.proxy_fix_hops
+    if settings.http.proxy_fix_hops:
+        hops = settings.http.proxy_fix_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore
 
 
@@ -88,7 +89,7 @@ def _init_middleware(app: Flask, settings: Settings) -> None:
 def _init_talisman(app: Flask, settings: Settings) -> None:
     talisman.init_app(
         app,
-        force_https=settings.force_https,
+        force_https=settings.http.force_https,
         strict_transport_security=settings.is_production,
         content_security_policy={"default-src": "'none'", "frame-ancestors": "'none'"},
         content_security_policy_nonce_in=[],
@@ -102,7 +103,7 @@ def _init_security(app: Flask, settings: Settings) -> None:
 
 
 def _init_cors_and_compress(app: Flask, settings: Settings) -> None:
-    cors.init_app(app, resources={r"/api/*": {"origins": settings.cors_origins}}, supports_credentials=False,
+    cors.init_app(app, resources={r"/api/*": {"origins": settings.http.cors_origins}}, supports_credentials=False,
                   always_send=False,
                   expose_headers=["X-Request-ID", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
                                   "Age", "X-Data-As-Of", "Retry-After"])  # snapshot ages (docs/dashboards.md)
@@ -138,12 +139,13 @@ def register_services(app: Flask, settings: Settings) -> None:
 def _init_rate_limiter(app: Flask, settings: Settings) -> None:
     from app.adapters import ratelimit_storage  # noqa: F401  (registers the techno-etl+redis scheme)
 
-    storage = f"techno-etl+{settings.redis_url}" if settings.redis_url else "memory://"
+    cache = settings.cache
+    storage = f"techno-etl+{cache.redis_url}" if cache.redis_url else "memory://"
     app.config.update(
-        RATELIMIT_ENABLED=settings.rate_limit_enabled,
-        RATELIMIT_DEFAULT=settings.rate_limit,
+        RATELIMIT_ENABLED=settings.http.rate_limit_enabled,
+        RATELIMIT_DEFAULT=settings.http.rate_limit,
         RATELIMIT_STORAGE_URI=storage,
-        RATELIMIT_STORAGE_OPTIONS=redis_adapter.socket_options(settings.redis_timeout) if settings.redis_url else {},
+        RATELIMIT_STORAGE_OPTIONS=redis_adapter.socket_options(settings.cache.redis_timeout) if settings.cache.redis_url else {},
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         RATELIMIT_SWALLOW_ERRORS=True,
         RATELIMIT_HEADERS_ENABLED=True,

@@ -154,20 +154,20 @@ def configure_logging(settings: Settings) -> None:
             root.removeHandler(handler)
             handler.close()
     context = ContextFilter(settings.env)
-    formatter = json_formatter() if settings.log_format == "json" else text_formatter()
+    formatter = json_formatter() if settings.logging.format == "json" else text_formatter()
     # Production writes files only by default: a second copy of every line on stderr doubles the cost
     # of logging (set LOG_STDERR=true, or LOG_FILES=false, for journald or a container's log driver).
-    to_stderr = settings.log_stderr or not settings.log_files
+    to_stderr = settings.logging.stderr or not settings.logging.files
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)] if to_stderr else []
-    if settings.log_files:
-        handlers.append(DailyFileHandler(settings.log_dir, "techno-etl"))
-        handlers.append(DailyFileHandler(settings.log_dir, "errors", logging.WARNING))
+    if settings.logging.files:
+        handlers.append(DailyFileHandler(settings.logging.dir, "techno-etl"))
+        handlers.append(DailyFileHandler(settings.logging.dir, "errors", logging.WARNING))
     for handler in handlers:
         handler._techno_etl = True  # type: ignore[attr-defined]
         handler.addFilter(context)
         handler.setFormatter(formatter if not isinstance(handler, DailyFileHandler) else json_formatter())
         root.addHandler(handler)
-    root.setLevel(settings.log_level)
+    root.setLevel(settings.logging.level)
     for noisy in ("urllib3", "httpx", "httpcore", "werkzeug"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     root._techno_etl_configured = id(settings)  # type: ignore[attr-defined]

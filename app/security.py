@@ -23,9 +23,11 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.errors import DependencyUnavailable, Forbidden, Unauthorized
 from app.services import oidc
+from config.current import get_settings
+from config.sections import AuthSettings
 
 if TYPE_CHECKING:
-    from config import Settings
+    pass
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
@@ -114,12 +116,12 @@ def refuse(reason: str) -> Unauthorized:
                         headers={"WWW-Authenticate": 'Bearer realm="techno-etl"'})
 
 
-def authenticate(token: str, settings: Settings, verifier: oidc.OidcVerifier | None = None) -> Principal:
+def authenticate(token: str, auth: AuthSettings, verifier: oidc.OidcVerifier | None = None) -> Principal:
     """The principal of a bearer token. Raises Unauthorized (with a reason), or DependencyUnavailable when
     an OIDC token cannot be checked because the issuer's keys cannot be fetched."""
     digest = hash_token(token)
     match: Role | None = None
-    for role, expected in settings.api_tokens:
+    for role, expected in auth.api_tokens:
         if hmac.compare_digest(digest, expected):  # no early exit: constant time over all entries
             match = Role(role)
     if match is not None:
@@ -127,9 +129,9 @@ def authenticate(token: str, settings: Settings, verifier: oidc.OidcVerifier | N
     header = oidc.jwt_header(token)
     if header is not None:
         return _oidc_principal(token, header, verifier, digest)
-    if settings.secret_key and "." in token:
+    if auth.secret_key and "." in token:
         try:
-            data = _serializer(settings.secret_key).loads(token, max_age=settings.access_token_ttl)
+            data = _serializer(auth.secret_key).loads(token, max_age=auth.access_token_ttl)
             return Principal(subject=str(data["sub"]), role=Role(data["role"]), kind="login")
         except SignatureExpired as exc:
             raise refuse("token_expired") from exc
@@ -176,7 +178,7 @@ def check_request_auth() -> None:
     token = _bearer()
     if token is None:
         raise refuse("token_missing")
-    principal = authenticate(token, current_app.config["SETTINGS"], current_app.extensions.get("oidc"))
+    principal = authenticate(token, get_settings().auth, current_app.extensions.get("oidc"))
     g.principal = principal
     if principal.role.rank < Role(needed).rank:
         raise Forbidden(f"This action needs the {Role(needed).value} role; your token has {principal.role.value}.")
@@ -194,6 +196,6 @@ def current_principal() -> Principal | None:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["oidc"] = oidc.build_verifier(app.config["SETTINGS"])
+    app.extensions["oidc"] = oidc.build_verifier(get_settings(app))
     app.before_request(check_request_auth)
     app.after_request(no_store)

@@ -7,7 +7,7 @@ token the key cache is warm, so what is measured is the per-request cost: JOSE h
 API-token hash loop every token goes through first, PyJWT's signature and claim checks, the role lookup.
 Reports per-check microseconds (p50, p95) for
 - an API token (the baseline), a login token (itsdangerous), an RS256 and an ES256 ID token, each
-  with the verified-token LRU off (every request checks the signature) and on (AUTH_OIDC_CACHE_SIZE);
+  with the verified-token LRU off (every request checks the signature) and on (app/services/oidc.py CACHE_SIZE);
 - a whole GET /api/test through the Flask test client with an API token and with an RS256 ID token,
 each with its ratio to the baseline measured in the same run.
 """
@@ -31,7 +31,8 @@ from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from app import create_app  # noqa: E402
 from app.security import Role, authenticate, issue_access_token  # noqa: E402
 from app.services.oidc import VerifiedTokens  # noqa: E402
-from config.settings import _tokens  # noqa: E402
+from config.current import get_settings
+from config.parsers import _tokens  # noqa: E402
 from tests.support.oidc_issuer import TestIssuer  # noqa: E402
 from tests.support.servers import TOKENS, api_tokens_env  # noqa: E402
 
@@ -59,26 +60,26 @@ def main(argv: list[str] | None = None) -> int:
             "APP_DATABASE_URL": f"sqlite:///{tmp / 'app.sqlite3'}",
             "MDM_DATABASE_URL": f"sqlite:///{tmp / 'mdm.sqlite3'}",
             "RUN_DIR": str(tmp / "run"), **issuer.settings(AUTH_OIDC_JWKS_RETRY=30.0)})
-        settings, verifier = app.config["SETTINGS"], app.extensions["oidc"]
+        settings, verifier = get_settings(app), app.extensions["oidc"]
         api = TOKENS["viewer"]
-        login = issue_access_token("bob", Role.VIEWER, settings.secret_key)
+        login = issue_access_token("bob", Role.VIEWER, settings.auth.secret_key)
         rs256 = issuer.mint("alice@example.com")
         es256 = issuer.mint("alice@example.com", kid=es_kid, alg="ES256")
         for token in (api, login, rs256, es256):
-            assert authenticate(token, settings, verifier).role  # and warms the key cache
+            assert authenticate(token, settings.auth, verifier).role  # and warms the key cache
         n = args.iterations
         print(f"Bearer-token checks, {n} iterations each (microseconds per check; warm key cache, "
               f"{issuer.fetches} key set fetch in total)")
-        base50, base95 = measure(lambda: authenticate(api, settings, verifier), n)
+        base50, base95 = measure(lambda: authenticate(api, settings.auth, verifier), n)
         rows = [("API token (baseline)", base50, base95)]
         uncached = copy.copy(verifier)
-        uncached.verified = VerifiedTokens(0)  # AUTH_OIDC_CACHE_SIZE=0: every request checks the signature
+        uncached.verified = VerifiedTokens(0)  # LRU off: every request checks the signature
         for label, token, checker in (("login token (itsdangerous)", login, verifier),
                                       ("OIDC RS256, no token cache", rs256, uncached),
                                       ("OIDC ES256, no token cache", es256, uncached),
                                       ("OIDC RS256, verified-token LRU", rs256, verifier),
                                       ("OIDC ES256, verified-token LRU", es256, verifier)):
-            rows.append((label, *measure(lambda t=token, c=checker: authenticate(t, settings, c), n)))
+            rows.append((label, *measure(lambda t=token, c=checker: authenticate(t, settings.auth, c), n)))
         for label, p50, p95 in rows:
             print(f"  {label:<32} p50 {p50:8.1f} us   p95 {p95:8.1f} us   ({p50 / base50:6.1f}x baseline p50)")
         client = app.test_client()

@@ -64,7 +64,7 @@ def scrape_ms(server: GunicornServer, samples: int = 15) -> float:
 
 
 def recycle_bench(recycles: int) -> None:
-    env = {**PRODUCTION_LIKE, "MAX_REQUESTS": "2", "MAX_REQUESTS_JITTER": "0"}
+    env = {**PRODUCTION_LIKE, "MAX_REQUESTS": "2"}  # jitter: MAX_REQUESTS // 10 = 0
     with GunicornServer(workers=2, env=env) as server:
         metrics_dir = Path(server.env["RUN_DIR"]) / "metrics"
         with httpx.Client(headers={**server.headers("viewer"), "Connection": "close"}) as client:

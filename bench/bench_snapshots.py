@@ -42,7 +42,7 @@ def main() -> int:
     import httpx
 
     from app import create_app
-    from config.settings import _tokens
+    from config.parsers import _tokens
     from magento_sandbox import SandboxOptions, start_sandbox_thread
     from tests.support.servers import TOKENS, api_tokens_env
     from tests.support.snapshots import build_snapshots

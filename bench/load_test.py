@@ -85,7 +85,7 @@ def main() -> int:
            # run into a 429 test. The limiter still runs (its Redis round trip is part of the cost).
            "RATE_LIMIT": "100000000 per minute", "SYNC_SCHEDULER_ENABLED": "false", "API_DOCS_ENABLED": "false"}
     try:
-        threads = args.threads or load_settings("development", {}).gunicorn_threads
+        threads = args.threads or load_settings("development", {}).server.threads
         with GunicornServer(workers=args.workers, threads=threads, env=env) as server:
             wait_for_snapshots(server)  # the charts answer 503 snapshot_pending until the first build ends
             prefix = tmp / "locust"

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from config.sections import AuthSettings
 
 
 def _bool(raw: str) -> bool:
@@ -148,24 +151,24 @@ def _ttls(raw: str) -> dict[str, int]:
     return out
 
 
-def oidc_problems(env: str, values: Mapping[str, Any]) -> list[str]:
+def oidc_problems(env: str, auth: AuthSettings) -> list[str]:
     """The OIDC settings must name a reachable https issuer, an audience and someone who gets a role."""
-    issuer = values.get("auth_oidc_issuer") or ""
-    if not issuer:
-        stray = [name for name in ("AUTH_OIDC_AUDIENCE", "AUTH_OIDC_JWKS_URL", "AUTH_OIDC_ROLES",
-                                   "AUTH_OIDC_DEFAULT_ROLE") if values.get(name.lower())]
+    if not auth.oidc_issuer:
+        stray = [name for name, value in (("AUTH_OIDC_AUDIENCE", auth.oidc_audience),
+                                          ("AUTH_OIDC_JWKS_URL", auth.oidc_jwks_url),
+                                          ("AUTH_OIDC_ROLES", auth.oidc_roles),
+                                          ("AUTH_OIDC_DEFAULT_ROLE", auth.oidc_default_role)) if value]
         return [f"{name}: set but AUTH_OIDC_ISSUER is empty (OIDC sign-in is off)" for name in stray]
     loopback_ok = env != "production"
     problems = []
-    for name in ("AUTH_OIDC_ISSUER", "AUTH_OIDC_JWKS_URL"):
-        url = values.get(name.lower()) or ""
+    for name, url in (("AUTH_OIDC_ISSUER", auth.oidc_issuer), ("AUTH_OIDC_JWKS_URL", auth.oidc_jwks_url)):
         problem = url_problem(url, loopback_ok) if url else None
         if problem:
             problems.append(f"{name}: {problem} (got {url!r})")
-    if not (values.get("auth_oidc_audience") or "").strip():
+    if not (auth.oidc_audience or "").strip():
         problems.append("AUTH_OIDC_AUDIENCE: required when AUTH_OIDC_ISSUER is set (the project or client id)")
-    if not values.get("auth_oidc_roles") and not values.get("auth_oidc_default_role"):
+    if not auth.oidc_roles and not auth.oidc_default_role:
         problems.append("AUTH_OIDC_ROLES/AUTH_OIDC_DEFAULT_ROLE: with neither set, no ID token gets a role")
-    if values.get("auth_oidc_timeout", 0) <= 0:
+    if auth.oidc_timeout <= 0:
         problems.append("AUTH_OIDC_TIMEOUT: must be above 0")
     return problems

@@ -52,7 +52,7 @@ def tmp_state(tmp_path_factory):
 def make_app(tmp_state):
     """Build an app with settings overrides; each app is independent (own registry, spec, limiter)."""
     from app import create_app
-    from config.settings import _tokens
+    from config.parsers import _tokens
     from tests.support.client import ServerLikeClient
     from tests.testing_api import register as register_testing_api
 

@@ -390,8 +390,8 @@ def configure_image_pool(*, size: int | None = None, task_timeout: float | None 
     `queue_size` request tasks may wait for a process beyond the `size` running ones (0/None: as many
     as the worker's `threads` allow); admitted requests always stay below `threads`.
     """
-    if size is None or size <= 0:
-        size = default_pool_size(os.cpu_count(), web_workers or 1)  # web_workers: settings.web_concurrency
+    if size is None or size <= 0:  # web_workers: the WEB_CONCURRENCY setting (settings.server.web_concurrency)
+        size = default_pool_size(os.cpu_count(), web_workers or 1)
     _options.update(size=size)
     if threads:
         queue = queue_size if queue_size else max(0, threads - 1 - size)
@@ -412,7 +412,7 @@ def get_image_pool() -> ImagePool:
     with _instance_lock:
         if _instance is None or _instance._owner_pid != os.getpid():
             options = dict(_options)
-            size = options.pop("size", None) or default_pool_size(os.cpu_count(), 1)  # not configured: one worker
+            size = options.pop("size", None) or default_pool_size(os.cpu_count(), 1)  # never configured
             _instance = ImagePool(size, **options)
             atexit.register(shutdown_image_pool)
         return _instance

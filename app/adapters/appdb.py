@@ -17,6 +17,7 @@ from flask import Flask, current_app
 from sqlalchemy import Engine, text
 
 from app.adapters.sql import create_engine_for
+from config.settings import Settings
 
 if TYPE_CHECKING:
     from config import Settings
@@ -27,8 +28,8 @@ MIGRATIONS = Path(__file__).resolve().parent.parent.parent / "migrations"
 
 
 def make_app_engine(settings: Settings) -> Engine:
-    return create_engine_for(settings.app_database_url, connect_timeout=settings.db_connect_timeout,
-                             statement_timeout=settings.db_statement_timeout, pool_size=settings.db_pool_size,
+    return create_engine_for(settings.database.app_database_url, connect_timeout=settings.database.connect_timeout,
+                             statement_timeout=settings.database.statement_timeout, pool_size=settings.database.pool_size,
                              name="app_database")
 
 
@@ -69,6 +70,6 @@ def init_app(app: Flask, settings: Settings) -> Engine:
     app.services.health."""
     engine = make_app_engine(settings)
     app.extensions[EXTENSION_KEY] = engine
-    if settings.app_db_auto_upgrade:
-        upgrade_schema(engine, settings.run_dir)
+    if settings.database.auto_upgrade:
+        upgrade_schema(engine, settings.server.run_dir)
     return engine

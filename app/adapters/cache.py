@@ -1,7 +1,7 @@
 """The one cache interface: namespaced keys with TTL tiers, Redis first, bounded memory fallback.
 
 Built on Flask-Caching backends. When Redis fails the service switches to a per-worker memory cache
-bounded in items and bytes (logged once), probes Redis every CACHE_PROBE_INTERVAL seconds and switches back by itself.
+bounded in items and bytes (logged once), probes Redis every PROBE_INTERVAL seconds and switches back by itself.
 Namespace invalidation uses SCAN (never KEYS or FLUSHDB); a namespace cleared while on the fallback is
 cleared in Redis too when Redis comes back, so no stale value resurfaces. Every clear also bumps the
 namespace's generation: `lookup` reads it with the value, and `fill` stores only if it has not moved, so a
@@ -23,14 +23,21 @@ from flask_caching.backends.simplecache import SimpleCache
 from redis.commands.core import Script
 from redis.exceptions import RedisError
 
+from app.adapters import redis as redis_adapter
 from app.adapters.redis import socket_options
 from app.telemetry import counter, gauge
 
 if TYPE_CHECKING:
     from config import Settings
+    from config.sections import CacheSettings
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = "techno-etl:"
+# The per-worker fallback while Redis is down: bounded in items and bytes (pickled keys and values; a larger
+# value is not cached), and short-lived so a worker never serves a value much older than Redis would.
+FALLBACK_MAX_ITEMS = 2000
+FALLBACK_MAX_BYTES = 64 * 1024 ** 2
+FALLBACK_MAX_TTL = 60
 
 CACHE_OPS = counter("cache_operations_total", "Cache operations by result.", ("namespace", "op", "result"))
 CACHE_SWITCHES = counter("cache_backend_switches_total", "Switches between Redis and the fallback.", ("to",))
@@ -142,7 +149,7 @@ class BoundedMemoryCache(SimpleCache):
 class CacheService:
     """Redis-backed cache with automatic, self-healing in-memory fallback."""
 
-    def __init__(self, settings: Settings, primary: Cache | None, fallback: Cache) -> None:
+    def __init__(self, settings: CacheSettings, primary: Cache | None, fallback: Cache) -> None:
         self.settings = settings
         self._primary = primary
         self._fallback = fallback
@@ -175,7 +182,7 @@ class CacheService:
             log.warning("cache: Redis failed (%s), using the in-memory fallback", exc)
             CACHE_SWITCHES.labels("memory").inc()
             CACHE_ON_FALLBACK.set(1)
-        self._next_probe = time.monotonic() + self.settings.cache_probe_interval
+        self._next_probe = time.monotonic() + redis_adapter.PROBE_INTERVAL
 
     def _maybe_recover(self) -> None:
         if self._primary is None or time.monotonic() < self._next_probe:
@@ -193,7 +200,7 @@ class CacheService:
             CACHE_SWITCHES.labels("redis").inc()
             CACHE_ON_FALLBACK.set(0)
         except RedisError:
-            self._next_probe = time.monotonic() + self.settings.cache_probe_interval
+            self._next_probe = time.monotonic() + redis_adapter.PROBE_INTERVAL
         finally:
             self._probe_lock.release()
 
@@ -212,7 +219,7 @@ class CacheService:
         if self._on_fallback and self._primary is not None:
             # A failover: per-worker copies diverge from Redis and from each other, keep them short-lived.
             # (Without REDIS_URL the memory cache is the only one, and its TTLs are the configured ones.)
-            ttl = min(ttl, self.settings.cache_fallback_max_ttl) if ttl else self.settings.cache_fallback_max_ttl
+            ttl = min(ttl, FALLBACK_MAX_TTL) if ttl else FALLBACK_MAX_TTL
         return ttl
 
     def _run(self, namespace: str, op: str, call: Callable[[Cache], Any]) -> Any:
@@ -354,19 +361,19 @@ def _redis_backend(cache: Cache) -> RedisCache:
 def init_app(app: Flask, settings: Settings) -> CacheService:
     """Build the app's cache service (Redis when REDIS_URL is set, the bounded memory fallback always)."""
     fallback = Cache(config={"CACHE_TYPE": f"{__name__}.BoundedMemoryCache", "CACHE_KEY_PREFIX": KEY_PREFIX,
-                             "CACHE_THRESHOLD": settings.cache_fallback_max_items,
-                             "CACHE_OPTIONS": {"max_bytes": settings.cache_fallback_max_bytes},
-                             "CACHE_DEFAULT_TIMEOUT": settings.cache_fallback_max_ttl})
+                             "CACHE_THRESHOLD": FALLBACK_MAX_ITEMS,
+                             "CACHE_OPTIONS": {"max_bytes": FALLBACK_MAX_BYTES},
+                             "CACHE_DEFAULT_TIMEOUT": FALLBACK_MAX_TTL})
     fallback.init_app(app)
     primary = None
-    if settings.redis_url:
+    if settings.cache.redis_url:
         primary = Cache(config={
-            "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.redis_url, "CACHE_KEY_PREFIX": KEY_PREFIX,
-            "CACHE_DEFAULT_TIMEOUT": settings.ttl("default"),
-            "CACHE_OPTIONS": socket_options(settings.redis_timeout),
+            "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.cache.redis_url, "CACHE_KEY_PREFIX": KEY_PREFIX,
+            "CACHE_DEFAULT_TIMEOUT": settings.cache.ttl("default"),
+            "CACHE_OPTIONS": socket_options(settings.cache.redis_timeout),
         })
         primary.init_app(app)
-    service = app.extensions[EXTENSION_KEY] = CacheService(settings, primary, fallback)
+    service = app.extensions[EXTENSION_KEY] = CacheService(settings.cache, primary, fallback)
     return service
 
 

@@ -17,6 +17,12 @@ def socket_options(timeout: float) -> dict[str, float]:
     return {"socket_timeout": timeout, "socket_connect_timeout": timeout}
 
 
+# Seconds between probes of a Redis that failed, by every Redis user that falls back while it is down (the cache,
+# the login budget, breaker and snapshot stores): often enough to come back within seconds, rare enough that a
+# dead Redis costs one bounded timeout per worker every few seconds. Tests patch it to recover faster.
+PROBE_INTERVAL = 5.0
+
+
 def redis_from_url(url: str, timeout: float) -> redis.Redis:
     """A client whose every socket operation (connect included) is bounded by `timeout`."""
     return redis.Redis.from_url(url, **socket_options(timeout), health_check_interval=30, retry_on_timeout=False)
@@ -30,6 +36,6 @@ def get_redis(app: Flask | None = None) -> redis.Redis | None:
 
 def init_app(app: Flask, settings: Settings) -> redis.Redis | None:
     """The shared client (None without REDIS_URL): the rate limiter, breakers and snapshots use it."""
-    client = redis_from_url(settings.redis_url, settings.redis_timeout) if settings.redis_url else None
+    client = redis_from_url(settings.cache.redis_url, settings.cache.redis_timeout) if settings.cache.redis_url else None
     app.extensions[EXTENSION_KEY] = client
     return client

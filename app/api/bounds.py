@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.routing import IntegerConverter, Map
+
+from config.current import get_settings
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # SQL INT: ids, pages, offsets, store/source codes, quantities
 NUMBER_LIMIT = 1e15  # a non-integer number without its own range (exact in a double)
@@ -68,10 +70,10 @@ def unbounded_fields(schema: Schema, prefix: str = "") -> list[str]:
 def max_price() -> float:
     """MAX_PRICE of the current app (the setting's default outside an app)."""
     if has_app_context():
-        return float(current_app.config["SETTINGS"].max_price)
-    from config.settings import SETTINGS
+        return float(get_settings().sync.max_price)
+    from config.sections import SyncSettings, setting_of
 
-    return float(next(s.default for s in SETTINGS if s.env == "MAX_PRICE"))
+    return float(setting_of(SyncSettings, "max_price").default)
 
 
 class MaxPrice(validate.Validator):

@@ -1,21 +1,11 @@
 """`manage.py db upgrade|current|seed`: the app database's migrations and the MDM demo data."""
 from __future__ import annotations
 
-import sys
-
 import click
 from rich.console import Console
 from rich.progress import Progress
 
-from config import ConfigError, load_settings
-
-
-def _settings():
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
+from app.cli.startup import settings_or_exit
 
 
 @click.group()
@@ -29,10 +19,10 @@ def upgrade(revision: str) -> None:
     """Apply the app database's migrations (APP_DATABASE_URL)."""
     from app.adapters.appdb import current_revision, make_app_engine, upgrade_schema
 
-    settings = _settings()
+    settings = settings_or_exit()
     engine = make_app_engine(settings)
     try:
-        upgrade_schema(engine, settings.run_dir, revision)
+        upgrade_schema(engine, settings.server.run_dir, revision)
         click.echo(f"app database at revision {current_revision(engine)}")
     finally:
         engine.dispose()
@@ -43,7 +33,7 @@ def current() -> None:
     """Print the app database's schema revision."""
     from app.adapters.appdb import current_revision, make_app_engine
 
-    engine = make_app_engine(_settings())
+    engine = make_app_engine(settings_or_exit())
     try:
         click.echo(current_revision(engine) or "not initialised")
     finally:
@@ -62,7 +52,7 @@ def seed(products: int, sources: int, large: bool, seed_value: int, if_empty: bo
     from app.adapters.mdm.engine import make_mdm_engine
     from app.services.mdm.seed import is_empty, seed_demo_data
 
-    settings = _settings()
+    settings = settings_or_exit()
     if settings.is_production:
         raise click.ClickException("demo data is refused in production (APP_ENV=production)")
     engine = make_mdm_engine(settings)
@@ -84,7 +74,7 @@ def seed(products: int, sources: int, large: bool, seed_value: int, if_empty: bo
                 bar.update(tasks[label], completed=done)
 
             counts = seed_demo_data(engine, products=products, sources=sources, large=large, seed=seed_value,
-                                    progress=progress, sources_file=settings.sources_file)
+                                    progress=progress, sources_file=settings.mdm.sources_file)
     finally:
         engine.dispose()
     click.echo("seeded: " + ", ".join(f"{k}={v}" for k, v in counts.items()))

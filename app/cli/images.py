@@ -6,6 +6,9 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from app.cli.startup import app_or_exit
+from config.current import get_settings
+
 
 @click.group()
 def images() -> None:
@@ -20,7 +23,6 @@ def images() -> None:
 @click.option("--quality", default=90, show_default=True, type=click.IntRange(1, 100))
 def process(paths: tuple[str, ...], out_dir: str | None, sizes: str, fmt: str, quality: int) -> None:
     """Write square variants of each image, through this process's image pool."""
-    from app import create_app
     from app.services.images.batch import process_paths
     from workers.pool import shutdown_image_pool
 
@@ -28,8 +30,8 @@ def process(paths: tuple[str, ...], out_dir: str | None, sizes: str, fmt: str, q
         size_list = [int(s) for s in sizes.split(",") if s.strip()]
     except ValueError as exc:
         raise click.BadParameter("sizes must be integers, e.g. 1200,600,300", param_hint="--sizes") from exc
-    app = create_app()
-    target = out_dir or app.config["SETTINGS"].image_output_dir
+    app = app_or_exit()
+    target = out_dir or get_settings(app).images.output_dir
     console = Console()
     with app.app_context(), Progress(console=console) as progress:
         task = progress.add_task("images", total=len(paths))

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from config import ConfigError, load_settings
+from app.cli.startup import app_or_exit, settings_or_exit
 
 EXIT = {"pass": 0, "warn": 1, "fail": 2}
 
@@ -72,13 +72,13 @@ def monit(pidfile: str | None, interval: float, once: bool) -> None:
     """A live table of the running Gunicorn's workers, like `pm2 monit`."""
     from app.services.worker_table import worker_rows
 
-    settings = load_settings()
-    pidfile = pidfile or os.path.join(settings.run_dir, "gunicorn.pid")
+    settings = settings_or_exit()
+    pidfile = pidfile or os.path.join(settings.server.run_dir, "gunicorn.pid")
     if not Path(pidfile).exists():
         click.echo(f"no Gunicorn pid file at {pidfile}: is the server running?", err=True)
         sys.exit(3)
     master = int(Path(pidfile).read_text().strip())
-    metrics_dir = settings.prometheus_multiproc_dir or os.path.join(settings.run_dir, "metrics")
+    metrics_dir = settings.server.prometheus_multiproc_dir or os.path.join(settings.server.run_dir, "metrics")
 
     def render() -> Table:
         table = Table(title=f"techno-etl master {master} — {time.strftime('%H:%M:%S')}")
@@ -103,10 +103,9 @@ def monit(pidfile: str | None, interval: float, once: bool) -> None:
 @click.option("--markdown", is_flag=True, help="A Markdown table with each route's summary (the README's).")
 def routes(markdown: bool) -> None:
     """List every route with its methods and the role it needs."""
-    from app import create_app
     from app.security import required_role_for
 
-    app = create_app()
+    app = app_or_exit()
     if markdown:
         click.echo("| Method | Path | Role | What it does |\n|---|---|---|---|")
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
@@ -128,10 +127,10 @@ def config() -> None:
 @config.command("table")
 def config_table() -> None:
     """The configuration table of the README (every variable, its default, its meaning), in Markdown."""
-    from config.settings import ROOT, SETTINGS
+    from config.settings import PLACES, ROOT
 
-    click.echo("| Variable | Default | Meaning |\n|---|---|---|")
-    for setting in SETTINGS:
+    click.echo("| Variable | Setting | Default | Meaning |\n|---|---|---|---|")
+    for section, name, setting in PLACES:
         default = setting.default
         if isinstance(default, (list, tuple)):
             default = ",".join(":".join(map(str, d)) if isinstance(d, tuple) else str(d) for d in default)
@@ -140,18 +139,19 @@ def config_table() -> None:
         default = str(default).replace(str(ROOT), ".")
         per_env = ", ".join(f"{env}: {value}" for env, value in setting.per_env.items() if not setting.secret)
         extra = f" ({per_env})" if per_env else ""
-        click.echo(f"| `{setting.env}` | `{default}`{extra} | {setting.help}{' Secret.' if setting.secret else ''} |")
+        click.echo(f"| `{setting.env}` | `{section}.{name}` | `{default}`{extra} | {setting.help}"
+                   f"{' Secret.' if setting.secret else ''} |")
 
 
 @config.command("check")
 @click.option("--env", "env", default=None, help="development, testing or production (default APP_ENV).")
 def config_check(env: str | None) -> None:
     """Print the effective settings (secrets masked); exit 1 when invalid."""
-    try:
-        settings = load_settings(env)
-    except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
+    from config.settings import REMOVED
+
+    settings = settings_or_exit(env)
+    for name in sorted(set(REMOVED) & set(os.environ)):  # set but ignored: say where the value lives now
+        click.echo(f"warning: {name} is no longer a setting (now {REMOVED[name]}); its value is ignored", err=True)
     click.echo(f"APP_ENV={settings.env}")
     for key, value in settings.as_dict().items():
         if key == "API_TOKENS":
@@ -185,10 +185,9 @@ def login() -> None:
 @click.argument("username")
 def login_unblock(username: str) -> None:
     """Forget USERNAME's failed logins (every spelling of it) on this host and in Redis."""
-    from app import create_app
     from app.services.magento.login_budget import budget_id, get_login_budget
 
-    with create_app().app_context():
+    with app_or_exit().app_context():
         budget = get_login_budget()
         budget.clear(budget_id(username))
     click.echo(f"failed logins forgotten for {username.strip()!r} ({budget.backend}); "

@@ -10,17 +10,10 @@ from pathlib import Path
 
 import click
 
-from config import ConfigError, load_settings
+from app.cli.startup import settings_or_exit
+from config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _settings_or_exit(env: str | None = None):
-    try:
-        return load_settings(env)
-    except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
 
 
 @click.command()
@@ -30,24 +23,24 @@ def serve(host: str | None, port: int | None) -> None:
     """Flask's development server (one process; use Gunicorn for anything else)."""
     from app import create_app
 
-    settings = _settings_or_exit()
+    settings = settings_or_exit()
     host = host or "127.0.0.1"
     # Werkzeug's debugger runs code for whoever reaches it: only on loopback.
     debug = settings.env == "development" and host in ("127.0.0.1", "localhost", "::1")
-    create_app().run(host=host, port=port or settings.port, debug=debug, use_reloader=False, threaded=True)
+    create_app().run(host=host, port=port or settings.server.port, debug=debug, use_reloader=False, threaded=True)
 
 
 @click.command()
 @click.option("--no-sandbox", is_flag=True, help="Do not start the Magento sandbox even if MAGENTO_URL is unset.")
 def up(no_sandbox: bool) -> None:
     """Quick start: migrate, seed demo data if empty, start the sandbox when no shop is set, run Gunicorn."""
-    settings = _settings_or_exit()
+    settings = settings_or_exit()
     env = dict(os.environ)
     env.setdefault("APP_ENV", settings.env)
-    if not settings.secret_key and settings.env != "production":
+    if not settings.auth.secret_key and settings.env != "production":
         # A key of this installation, never a default shared by every checkout (anyone could sign tokens).
         env["SECRET_KEY"] = _instance_secret("dev-secret-key", 48)
-    if not settings.api_tokens and settings.env != "production":
+    if not settings.auth.api_tokens and settings.env != "production":
         from app.security import hash_token
 
         token = _instance_secret("dev-admin-token", 24)
@@ -55,9 +48,9 @@ def up(no_sandbox: bool) -> None:
         click.secho(f"Development admin token (from instance/dev-admin-token): {token}", fg="yellow")
     _prepare_data(env)
     sandbox = None
-    if not settings.magento_url and not no_sandbox:
+    if not settings.magento.url and not no_sandbox:
         sandbox = _start_sandbox(settings, env)
-    click.secho(f"Starting Gunicorn on http://{settings.host}:{settings.port}", fg="green")
+    click.secho(f"Starting Gunicorn on http://{settings.server.host}:{settings.server.port}", fg="green")
     gunicorn = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], cwd=ROOT, env=env)
     sys.exit(supervise(gunicorn, [sandbox] if sandbox is not None else []))
 
@@ -104,16 +97,16 @@ def _instance_secret(name: str, nbytes: int) -> str:
     return path.read_text().strip()
 
 
-def _start_sandbox(settings, env: dict[str, str]) -> subprocess.Popen:
+def _start_sandbox(settings: Settings, env: dict[str, str]) -> subprocess.Popen:
     import httpx
 
-    port = settings.sandbox_port
+    port = settings.magento.sandbox_port
     url = f"http://127.0.0.1:{port}"
     env.update(MAGENTO_URL=url, MAGENTO_USERNAME=env.get("SANDBOX_ADMIN_USERNAME", "admin"),
                MAGENTO_PASSWORD=env.get("SANDBOX_ADMIN_PASSWORD", "sandbox123"))
     # The demo shop takes its SKUs from MDM; the large one generates its own (the same codes as
     # `db seed --products 20000`) so its size never depends on what the MDM database holds.
-    mdm = ["--mdm-url", settings.mdm_database_url] if settings.sandbox_profile == "demo" else []
+    mdm = ["--mdm-url", settings.mdm.database_url] if settings.magento.sandbox_profile == "demo" else []
     proc = subprocess.Popen([sys.executable, "manage.py", "sandbox", "--port", str(port), *mdm], cwd=ROOT, env=env)
     for _ in range(100):
         try:
@@ -130,11 +123,11 @@ def _prepare_data(env: dict[str, str]) -> None:
     result = subprocess.run([sys.executable, "manage.py", "db", "upgrade"], cwd=ROOT, env=env)
     if result.returncode:
         raise click.ClickException("database upgrade failed")
-    if load_settings().auto_seed:  # development: demo MDM data and voting board when empty (idempotent)
+    if settings_or_exit().mdm.auto_seed:  # development: demo MDM data and voting board when empty (idempotent)
         from magento_sandbox.options import LARGE_PRODUCTS
 
         # The large sandbox reads its SKUs from MDM: seed the matching 20,000 products.
-        size = ["--products", str(LARGE_PRODUCTS)] if load_settings().sandbox_profile == "large" else []
+        size = ["--products", str(LARGE_PRODUCTS)] if settings_or_exit().magento.sandbox_profile == "large" else []
         subprocess.run([sys.executable, "manage.py", "db", "seed", "--if-empty", *size], cwd=ROOT, env=env,
                        check=True)
         subprocess.run([sys.executable, "manage.py", "db", "seed-voting"], cwd=ROOT, env=env, check=True)
@@ -157,14 +150,14 @@ def sandbox(host: str, port: int | None, mdm_url: str | None, strict_limits: boo
     if not verbose:  # the quick start shares one terminal with Gunicorn: keep the sandbox quiet
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
-    settings = _settings_or_exit()
-    options = SandboxOptions.from_env(profile=settings.sandbox_profile,
-                                      latency_ms=parse_latency(settings.sandbox_latency_ms),
+    settings = settings_or_exit()
+    options = SandboxOptions.from_env(profile=settings.magento.sandbox_profile,
+                                      latency_ms=parse_latency(settings.magento.sandbox_latency_ms),
                                       strict_limits=True if strict_limits else None)
-    click.echo(f"Sandbox profile {options.profile}, latency {settings.sandbox_latency_ms} ms", err=True)
+    click.echo(f"Sandbox profile {options.profile}, latency {settings.magento.sandbox_latency_ms} ms", err=True)
     if mdm_url is None and options.profile == "demo":
-        mdm_url = settings.mdm_database_url
-    run_sandbox(host, port or settings.sandbox_port, mdm_url=mdm_url, options=options)
+        mdm_url = settings.mdm.database_url
+    run_sandbox(host, port or settings.magento.sandbox_port, mdm_url=mdm_url, options=options)
 
 
 def register(cli: click.Group) -> None:

@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from app.cli.startup import app_or_exit
+
 console = Console()
 
 
@@ -135,7 +137,7 @@ def jobs_group() -> None:
 def jobs_list(kind: str | None, status: str | None, limit: int) -> None:
     from app.services import jobs
 
-    app = _app()
+    app = app_or_exit()
     with app.app_context():
         page, total = jobs.get_jobs().list_jobs(kind=kind, status=status, limit=limit)
     table = Table(title=f"{total} jobs")
@@ -153,7 +155,7 @@ def jobs_list(kind: str | None, status: str | None, limit: int) -> None:
 def jobs_show(job_id: int) -> None:
     from app.services import jobs
 
-    app = _app()
+    app = app_or_exit()
     with app.app_context():
         record = jobs.get_jobs().get_job(job_id)
     if record is None:
@@ -167,7 +169,7 @@ def jobs_retry(job_id: int) -> None:
     """Queue a new job with the same kind and parameters (a running worker picks it up)."""
     from app.services import jobs
 
-    app = _app()
+    app = app_or_exit()
     with app.app_context():
         record = jobs.get_jobs().get_job(job_id)
         if record is None:
@@ -184,7 +186,7 @@ def scheduler_command(once: bool) -> None:
     running both is safe: each occurrence fires once)."""
     from app.services.sync.background import get_sync
 
-    app = _app()
+    app = app_or_exit()
     with app.app_context():
         scheduler = get_sync(app).make_scheduler(owner=f"scheduler:{socket.gethostname()}:{os.getpid()}")
         if once:

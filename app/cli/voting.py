@@ -1,11 +1,9 @@
 """`manage.py db seed-voting`: demo categories, features and votes for the voting board (development)."""
 from __future__ import annotations
 
-import sys
-
 import click
 
-from config import ConfigError, load_settings
+from app.cli.startup import settings_or_exit
 
 
 @click.command("seed-voting")
@@ -15,16 +13,12 @@ def seed_voting_command(reset: bool) -> None:
     from app.adapters.appdb import make_app_engine, upgrade_schema
     from app.services.voting import seed_voting
 
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
+    settings = settings_or_exit()
     if settings.is_production and reset:
         raise click.ClickException("--reset is refused in production.")
     engine = make_app_engine(settings)
     try:
-        upgrade_schema(engine, settings.run_dir)
+        upgrade_schema(engine, settings.server.run_dir)
         added = seed_voting(engine, reset=reset)
     finally:
         engine.dispose()

@@ -6,7 +6,7 @@ import os
 import platform
 
 import psutil
-from flask import current_app, jsonify
+from flask import jsonify
 from marshmallow import Schema, fields
 
 from app import lifecycle
@@ -14,6 +14,7 @@ from app.api.blueprint import ApiBlueprint
 from app.extensions import talisman
 from app.security import Role, public, require_role
 from app.services.health import get_health
+from config.current import get_settings
 
 blp = ApiBlueprint("health", __name__, url_prefix="/api/health", description="Health probes")
 HEALTH_JSON = "application/health+json"
@@ -45,9 +46,9 @@ def _health_reply(body: dict, status: int):
 
 
 def _base() -> dict:
-    settings = current_app.config["SETTINGS"]
+    settings = get_settings()
     return {"version": lifecycle.VERSION, "serviceId": "techno-etl-backend", "environment": settings.env,
-            "port": settings.port, "uptime": round(lifecycle.uptime(), 1),
+            "port": settings.server.port, "uptime": round(lifecycle.uptime(), 1),
             "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
 
 

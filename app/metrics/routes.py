@@ -20,6 +20,7 @@ from app.security import Role, require_role
 from app.services import metrics_summary as ms
 from app.services.worker_table import live_worker_rows
 from app.telemetry import collect_registry, multiproc_dir
+from config.current import get_settings
 
 blp = ApiBlueprint("metrics", __name__, url_prefix="/api/metrics", description="Metrics")
 
@@ -89,10 +90,10 @@ def sync():
 @require_role(Role.VIEWER)
 def workers():
     """The live worker table (like `pm2 monit`): pid, age, requests, CPU %, memory of worker + pool."""
-    settings = current_app.config["SETTINGS"]
-    master, rows = live_worker_rows(settings.run_dir, multiproc_dir())
+    settings = get_settings()
+    master, rows = live_worker_rows(settings.server.run_dir, multiproc_dir())
     return {"timestamp": _now(), "masterPid": master, "underGunicorn": master is not None,
-            "memoryLimitMb": round(settings.max_worker_memory / 1024 ** 2, 1),
+            "memoryLimitMb": round(settings.server.max_worker_memory / 1024 ** 2, 1),
             "workers": [{**row, "ageSeconds": round(row["ageSeconds"], 1), "cpuPercent": round(row["cpuPercent"], 1),
                          "memoryMb": round(row["memoryMb"], 1)} for row in rows],
             "recycles": ms.worker_summary(ms.samples())["recycles"]}

@@ -2,7 +2,7 @@
 
 Output follows the IETF "Health Check Response Format for HTTP APIs" (application/health+json).
 Aggregation is worst-of: a failing critical check fails the service (503), a failing non-critical
-one only warns (200). Results are cached for HEALTH_CACHE_SECONDS so the endpoint is no DoS amplifier.
+one only warns (200). Results are cached for HEALTH_CACHE_SECONDS (3 s) so the endpoint is no DoS amplifier.
 """
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, current_app
 
 from app.procinfo import tree_uss
+from config.current import get_settings
+from config.settings import Settings
 
 if TYPE_CHECKING:
     from config import Settings
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 EXTENSION_KEY = "health"
 _RANK = {"pass": 0, "warn": 1, "fail": 2}
+# Seconds detailed health results are reused: a dashboard polling every few seconds runs the checks once.
+HEALTH_CACHE_SECONDS = 3.0
 
 
 @dataclass
@@ -69,7 +73,7 @@ class HealthRegistry:
                  component_type: str = "component", timeout: float = 2.0,
                  measurement: str = "responseTime") -> None:
         """Add a check. It is critical when HEALTH_CRITICAL names it, else when `critical` is true."""
-        is_critical = name in self.settings.health_critical or bool(critical)
+        is_critical = name in self.settings.server.health_critical or bool(critical)
         app = self.app
 
         def in_context() -> CheckResult:  # checks run in pool threads: give them the app context
@@ -88,7 +92,7 @@ class HealthRegistry:
         """Run the checks (all, or `names`) and return {status, checks}."""
         if names is None and use_cache:
             with self._lock:
-                if self._cache and time.monotonic() - self._cache[0] < self.settings.health_cache_seconds:
+                if self._cache and time.monotonic() - self._cache[0] < HEALTH_CACHE_SECONDS:
                     return self._cache[1]
         selected = [c for n, c in self.checks.items() if names is None or n in names]
         futures = {c.name: (c, self._pool().submit(_timed, c.fn)) for c in selected}
@@ -164,18 +168,18 @@ def _redis_check() -> CheckResult:
 
 
 def _memory_check() -> CheckResult:
-    settings = current_app.config["SETTINGS"]
+    settings = get_settings()
     used = tree_uss()
-    ratio = used / settings.max_worker_memory
+    ratio = used / settings.server.max_worker_memory
     status = "warn" if ratio > 0.8 else "pass"
     return CheckResult(status, round(used / 1024 ** 2, 1), "MiB",
-                       f"{ratio:.0%} of the {settings.max_worker_memory // 1024 ** 2} MiB recycle limit")
+                       f"{ratio:.0%} of the {settings.server.max_worker_memory // 1024 ** 2} MiB recycle limit")
 
 
 def _disk_check() -> CheckResult:
-    settings = current_app.config["SETTINGS"]
-    os.makedirs(settings.log_dir, exist_ok=True)
-    usage = shutil.disk_usage(settings.log_dir)
+    settings = get_settings()
+    os.makedirs(settings.logging.dir, exist_ok=True)
+    usage = shutil.disk_usage(settings.logging.dir)
     free_pct = usage.free / usage.total * 100
     status = "fail" if free_pct < 2 else "warn" if free_pct < 10 else "pass"
     return CheckResult(status, round(free_pct, 1), "percent free", f"{usage.free // 1024 ** 2} MiB free for logs")

@@ -19,6 +19,7 @@ import jwt
 from jwt.exceptions import ExpiredSignatureError, ImmatureSignatureError, InvalidTokenError
 
 from app.adapters.oidc_keys import KeyCache, KeyFetcher, KeySourceConfig, NoSigningKeys
+from config.settings import Settings
 
 if TYPE_CHECKING:
     from config import Settings
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 ALGORITHMS = ("RS256", "ES256")  # asymmetric only: `none` and HS* (a public key used as a secret) refused
 MAX_TOKEN_CHARS = 8192  # real ID tokens are 1-2 KiB
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
+LEEWAY = 60.0  # clock skew (s) tolerated on exp, iat and nbf
+JWKS_TTL = 3600.0  # seconds the issuer's keys are used before being fetched again (an unknown kid refetches sooner)
+CACHE_SIZE = 1024  # verified ID tokens remembered per worker until their exp (skips the signature check)
 
 
 class TokenRejected(Exception):
@@ -196,12 +200,12 @@ class OidcVerifier:
 
 def build_verifier(settings: Settings) -> OidcVerifier | None:
     """The verifier for AUTH_OIDC_* settings, or None when AUTH_OIDC_ISSUER is empty (OIDC off)."""
-    if not settings.auth_oidc_issuer:
+    if not settings.auth.oidc_issuer:
         return None
-    config = KeySourceConfig(issuer=settings.auth_oidc_issuer, jwks_url=settings.auth_oidc_jwks_url,
-                             timeout=settings.auth_oidc_timeout, allow_loopback_http=not settings.is_production)
+    config = KeySourceConfig(issuer=settings.auth.oidc_issuer, jwks_url=settings.auth.oidc_jwks_url,
+                             timeout=settings.auth.oidc_timeout, allow_loopback_http=not settings.is_production)
     fetcher = KeyFetcher(config)
-    keys = KeyCache(fetcher.fetch, ttl=settings.auth_oidc_jwks_ttl, min_interval=settings.auth_oidc_jwks_retry)
-    roles = RoleMap(emails=settings.auth_oidc_roles, default=settings.auth_oidc_default_role)
-    return OidcVerifier(settings.auth_oidc_issuer, settings.auth_oidc_audience, keys, roles,
-                        leeway=settings.auth_oidc_leeway, cache_size=settings.auth_oidc_cache_size)
+    keys = KeyCache(fetcher.fetch, ttl=JWKS_TTL, min_interval=settings.auth.oidc_jwks_retry)
+    roles = RoleMap(emails=settings.auth.oidc_roles, default=settings.auth.oidc_default_role)
+    return OidcVerifier(settings.auth.oidc_issuer, settings.auth.oidc_audience, keys, roles,
+                        leeway=LEEWAY, cache_size=CACHE_SIZE)

@@ -27,9 +27,9 @@ def problems(env: str = "testing", **environ: str) -> str:
 
 def test_valid_oidc_settings_parse():
     settings = load()
-    assert settings.auth_oidc_roles == {"alice@example.com": "admin", "*@example.org": "viewer"}
-    assert settings.auth_oidc_default_role == "" and settings.auth_oidc_jwks_url == ""
-    assert load_settings("testing", environ={}).auth_oidc_issuer == ""  # off by default
+    assert settings.auth.oidc_roles == {"alice@example.com": "admin", "*@example.org": "viewer"}
+    assert settings.auth.oidc_default_role == "" and settings.auth.oidc_jwks_url == ""
+    assert load_settings("testing", environ={}).auth.oidc_issuer == ""  # off by default
 
 
 @pytest.mark.parametrize("environ, needle", [
@@ -50,8 +50,8 @@ def test_bad_oidc_settings_stop_the_start_with_a_clear_line(environ, needle):
 
 
 def test_plain_http_issuer_only_on_loopback_and_never_in_production():
-    assert load(AUTH_OIDC_ISSUER="http://127.0.0.1:9999").auth_oidc_issuer == "http://127.0.0.1:9999"
-    assert load("development", AUTH_OIDC_ISSUER="http://localhost:9999").auth_oidc_issuer
+    assert load(AUTH_OIDC_ISSUER="http://127.0.0.1:9999").auth.oidc_issuer == "http://127.0.0.1:9999"
+    assert load("development", AUTH_OIDC_ISSUER="http://localhost:9999").auth.oidc_issuer
     prod = {"SECRET_KEY": "x" * 32, "AUTH_OIDC_ISSUER": "http://127.0.0.1:9999"}
     assert "AUTH_OIDC_ISSUER: must use https" in problems("production", **prod)
 

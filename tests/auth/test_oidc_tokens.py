@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from config.current import get_settings
 from tests.support.oidc_issuer import TestIssuer, new_rsa_key
 from tests.support.servers import TOKENS
 
@@ -22,8 +23,14 @@ def issuer():
 
 
 @pytest.fixture
-def oidc_app(make_app, issuer, tmp_path):
-    def factory(**extra):
+def oidc_app(make_app, issuer, tmp_path, monkeypatch):
+    """An app trusting `issuer`; `constants` patches app.services.oidc's constants (LEEWAY, JWKS_TTL, CACHE_SIZE)
+    for this app and the ones the test builds after it."""
+    import app.services.oidc as oidc_service
+
+    def factory(constants: dict[str, float] | None = None, **extra):
+        for name, value in (constants or {}).items():
+            monkeypatch.setattr(oidc_service, name, value)
         return make_app(APP_DATABASE_URL=f"sqlite:///{tmp_path / 'app.sqlite3'}", RATE_LIMIT_ENABLED=False,
                         **issuer.settings(**extra))
     return factory
@@ -90,11 +97,11 @@ def test_bad_claims_are_refused_with_a_reason(oidc_app, issuer, claims, reason):
 def test_the_leeway_absorbs_small_clock_skew(oidc_app, issuer):
     now = int(time.time())
     token = issuer.mint(iat=now + 20, exp=now - 20 + 3600, nbf=now + 20)
-    client = oidc_app(AUTH_OIDC_LEEWAY=60.0).test_client()
+    client = oidc_app().test_client()
     assert client.get("/api/test", headers=bearer(token)).status_code == 200
     expired = issuer.mint(iat=now - 3600, exp=now - 30)
     assert client.get("/api/test", headers=bearer(expired)).status_code == 200
-    refused(oidc_app(AUTH_OIDC_LEEWAY=0.0).test_client().get("/api/test", headers=bearer(expired)), "token_expired")
+    refused(oidc_app(constants={"LEEWAY": 0.0}).test_client().get("/api/test", headers=bearer(expired)), "token_expired")
 
 
 def test_a_token_signed_by_another_key_with_the_published_kid_is_refused(oidc_app, issuer):
@@ -167,7 +174,7 @@ def test_unknown_kids_refetch_the_key_set_at_most_once_per_interval(oidc_app, is
 
 
 def test_key_server_down_with_warm_keys_keeps_working(oidc_app, issuer):
-    client = oidc_app(AUTH_OIDC_JWKS_TTL=0.0, AUTH_OIDC_JWKS_RETRY=0.0).test_client()
+    client = oidc_app(constants={"JWKS_TTL": 0.0}, AUTH_OIDC_JWKS_RETRY=0.0).test_client()
     assert client.get("/api/test", headers=bearer(issuer.mint())).status_code == 200
     issuer.stop()
     # the TTL has run out, every request tries again and fails: the cached keys still verify
@@ -176,7 +183,7 @@ def test_key_server_down_with_warm_keys_keeps_working(oidc_app, issuer):
 
 
 def test_key_server_answering_errors_with_warm_keys_keeps_working(oidc_app, issuer):
-    client = oidc_app(AUTH_OIDC_JWKS_TTL=0.0, AUTH_OIDC_JWKS_RETRY=0.0).test_client()
+    client = oidc_app(constants={"JWKS_TTL": 0.0}, AUTH_OIDC_JWKS_RETRY=0.0).test_client()
     assert client.get("/api/test", headers=bearer(issuer.mint())).status_code == 200
     issuer.available = False
     assert client.get("/api/test", headers=bearer(issuer.mint())).status_code == 200
@@ -194,7 +201,7 @@ def test_key_server_down_cold_gives_503_to_oidc_and_other_tokens_still_work(oidc
     assert resp.headers["Retry-After"] and resp.headers["Cache-Control"] == "no-store"
     assert client.get("/api/test", headers=bearer(TOKENS["viewer"])).status_code == 200
     from app.security import Role, issue_access_token
-    login = issue_access_token("bob", Role.VIEWER, flask_app.config["SETTINGS"].secret_key)
+    login = issue_access_token("bob", Role.VIEWER, get_settings(flask_app).auth.secret_key)
     assert client.get("/api/test", headers=bearer(login)).status_code == 200
     # once the key server is back, the next fetch (after AUTH_OIDC_JWKS_RETRY) loads the keys
     issuer.start()
@@ -209,7 +216,7 @@ def test_login_tokens_and_api_tokens_keep_their_meaning_beside_oidc(oidc_app, is
     flask_app = oidc_app()
     client = flask_app.test_client()
     from app.security import Role, issue_access_token
-    login = issue_access_token("bob", Role.OPERATOR, flask_app.config["SETTINGS"].secret_key)
+    login = issue_access_token("bob", Role.OPERATOR, get_settings(flask_app).auth.secret_key)
     assert login.count(".") == 2  # same shape as a JWT: told apart by the header, not the dots
     assert client.get("/api/test", headers=bearer(login)).status_code == 200
     refused(client.get("/api/test", headers=bearer(login[:-2] + "xx")), "token_invalid")
@@ -260,7 +267,7 @@ def test_oversized_and_garbage_bearer_values_are_a_401_never_a_500(oidc_app, iss
 
 
 def test_a_remembered_token_stops_working_at_its_exp(oidc_app, issuer):
-    client = oidc_app(AUTH_OIDC_LEEWAY=0.0).test_client()
+    client = oidc_app(constants={"LEEWAY": 0.0}).test_client()
     token = bearer(issuer.mint(exp=int(time.time()) + 2))
     assert client.get("/api/test", headers=token).status_code == 200
     assert client.get("/api/test", headers=token).status_code == 200  # from the verified-token cache
@@ -269,7 +276,7 @@ def test_a_remembered_token_stops_working_at_its_exp(oidc_app, issuer):
 
 
 def test_a_remembered_token_stops_working_when_its_key_is_withdrawn(oidc_app, issuer):
-    client = oidc_app(AUTH_OIDC_JWKS_TTL=0.0, AUTH_OIDC_JWKS_RETRY=0.0).test_client()
+    client = oidc_app(constants={"JWKS_TTL": 0.0}, AUTH_OIDC_JWKS_RETRY=0.0).test_client()
     token = bearer(issuer.mint())
     assert client.get("/api/test", headers=token).status_code == 200
     assert client.get("/api/test", headers=token).status_code == 200
@@ -286,7 +293,7 @@ def test_the_verified_token_cache_skips_the_signature_check(oidc_app, issuer, mo
     import app.services.oidc as oidc_service
     monkeypatch.setattr(oidc_service.jwt, "decode", lambda *a, **k: pytest.fail("signature checked again"))
     assert client.get("/api/test", headers=token).status_code == 200
-    no_cache = oidc_app(AUTH_OIDC_CACHE_SIZE=0).test_client()
+    no_cache = oidc_app(constants={"CACHE_SIZE": 0}).test_client()
     with pytest.raises(pytest.fail.Exception):
         no_cache.get("/api/test", headers=token)
 

@@ -120,16 +120,16 @@ def test_settings_read_sizes_lists_and_secrets_are_masked():
     settings = load_settings("development", {"MAX_WORKER_MEMORY": "512M", "CORS_ORIGINS": "https://a, https://b",
                                              "MAGENTO_URL": "https://shop", "MAGENTO_USERNAME": "u",
                                              "MAGENTO_PASSWORD": "hunter2"})
-    assert settings.max_worker_memory == 512 * 1024 ** 2
-    assert settings.cors_origins == ["https://a", "https://b"]
+    assert settings.server.max_worker_memory == 512 * 1024 ** 2
+    assert settings.http.cors_origins == ["https://a", "https://b"]
     assert settings.as_dict()["MAGENTO_PASSWORD"] == "****"
 
 
 def test_an_empty_text_setting_is_a_value_but_an_empty_number_is_the_default():
     settings = load_settings("development", {"SYNC_SCHEDULE_STOCKS": "", "PORT": ""})
-    assert settings.sync_schedule_stocks == "" and settings.port == 5000
+    assert settings.sync.schedule_stocks == "" and settings.server.port == 5000
 
 
 def test_no_default_secret_key_outside_testing():
     # A default key would let anyone who reads this repository sign an admin token.
-    assert load_settings("development", {}).secret_key in (None, "")
+    assert load_settings("development", {}).auth.secret_key in (None, "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from app.security import PUBLIC, Role, issue_access_token, required_role_for
+from config.current import get_settings
 
 # Static shells hold no data: their scripts ask for a token before calling any API.
 PUBLIC_RULES = {"/api/health", "/api/health/ready", "/api-docs", "/api-docs/assets/<path:filename>",
@@ -57,7 +58,7 @@ def test_a_too_low_role_gets_403(app, auth):
 
 def test_login_tokens_are_accepted_until_they_expire(make_app):
     app = make_app(ACCESS_TOKEN_TTL=60)
-    token = issue_access_token("alice", Role.VIEWER, app.config["SETTINGS"].secret_key)
+    token = issue_access_token("alice", Role.VIEWER, get_settings(app).auth.secret_key)
     client = app.test_client()
     assert client.get("/api/test", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     expired = make_app(ACCESS_TOKEN_TTL=0).test_client()

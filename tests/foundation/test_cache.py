@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from app.adapters import cache as cache_service
+from app.adapters import redis as redis_adapter
 from app.adapters.cache import get_cache
 from tests.support.servers import RedisServer
 
@@ -19,8 +21,9 @@ def test_memory_backend_when_no_redis(app):
         assert cache.clear_namespace("mdm") == 1 and cache.get("mdm", "k") is None
 
 
-def test_memory_fallback_is_bounded_in_bytes_not_only_items(make_app):
-    app = make_app(CACHE_FALLBACK_MAX_BYTES=1024 ** 2)
+def test_memory_fallback_is_bounded_in_bytes_not_only_items(make_app, monkeypatch):
+    monkeypatch.setattr(cache_service, "FALLBACK_MAX_BYTES", 1024 ** 2)
+    app = make_app()
     with app.app_context():
         cache = get_cache()
         store = cache._fallback.cache._cache  # the per-worker dict of pickled values
@@ -80,9 +83,10 @@ def test_get_or_set_computes_once(make_app, redis_url):
 
 
 @pytest.mark.slow
-def test_redis_dies_requests_keep_answering_and_recover(make_app, auth, redis_url):
+def test_redis_dies_requests_keep_answering_and_recover(make_app, auth, redis_url, monkeypatch):
+    monkeypatch.setattr(redis_adapter, "PROBE_INTERVAL", 0.3)
     with RedisServer() as server:
-        app = make_app(REDIS_URL=server.url, CACHE_PROBE_INTERVAL=0.3)
+        app = make_app(REDIS_URL=server.url)
         client = app.test_client()
         with app.app_context():
             cache = get_cache()

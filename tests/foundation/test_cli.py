@@ -31,6 +31,13 @@ def test_config_check_masks_secrets_and_fails_on_bad_settings():
     assert bad.returncode == 1 and "PORT" in bad.stderr and "SECRET_KEY" in bad.stderr
 
 
+def test_config_check_names_a_removed_variable_that_is_still_set():
+    result = manage("config", "check", env={"APP_ENV": "development", "CACHE_FALLBACK_MAX_TTL": "30"})
+    assert result.returncode == 0
+    assert "CACHE_FALLBACK_MAX_TTL is no longer a setting (now app/adapters/cache.py FALLBACK_MAX_TTL)" in result.stderr
+    assert "CACHE_FALLBACK_MAX_TTL" not in result.stdout  # not among the effective settings
+
+
 def test_routes_lists_roles():
     out = manage("routes", env={"APP_ENV": "testing"}).stdout
     assert "/api/health/ready" in out and "public" in out and "/api/test" in out

@@ -60,7 +60,7 @@ def test_noncritical_failure_warns_and_slow_check_times_out(make_app, auth):
     assert body["status"] == "warn"
 
 
-def test_detailed_results_are_cached_briefly(make_app, auth):
+def test_detailed_results_are_cached_briefly(make_app, auth, monkeypatch):
     calls = []
     app = make_app(HEALTH_CACHE_SECONDS=30)
     get_health(app).register("counted", lambda: (calls.append(1), CheckResult())[1])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -25,6 +26,13 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
+def with_limits(app, **limits: int):
+    """`app` with some of limits.py's image bounds lowered (constants, not settings)."""
+    images = app.extensions["images"]
+    images["limits"] = replace(images["limits"], **limits)
+    return app
+
+
 def test_duplicate_sizes_are_made_and_sent_once(client, auth, jpeg):
     assert [o.name for o in variants(jpeg, [300] * 16 + [150]).outputs] == ["300x300", "150x150"]
     resp = client.post(URL, json={"image": b64(jpeg), "sizes": [300] * 16}, headers=auth("operator"))
@@ -32,7 +40,7 @@ def test_duplicate_sizes_are_made_and_sent_once(client, auth, jpeg):
 
 
 def test_outputs_over_the_pixel_quota_get_413_before_any_is_rendered(make_app, auth, jpeg):
-    client = make_app(IMAGE_MAX_OUTPUT_PIXELS=1_000_000).test_client()
+    client = with_limits(make_app(), max_output_pixels=1_000_000).test_client()
     resp = client.post(URL, json={"image": b64(jpeg), "sizes": [900, 600]}, headers=auth("operator"))
     assert resp.status_code == 413
     body = resp.get_json()
@@ -43,7 +51,7 @@ def test_outputs_over_the_pixel_quota_get_413_before_any_is_rendered(make_app, a
 
 
 def test_outputs_over_the_byte_quota_get_413(make_app, auth, jpeg):
-    client = make_app(IMAGE_MAX_OUTPUT_BYTES=20_000).test_client()
+    client = with_limits(make_app(), max_output_bytes=20_000).test_client()
     resp = client.post(URL, json={"image": b64(jpeg), "sizes": [800, 400], "format": "PNG"},
                        headers=auth("operator"))
     assert resp.status_code == 413 and resp.get_json()["error"] == "image_output_too_large"

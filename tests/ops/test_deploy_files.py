@@ -29,7 +29,7 @@ def _defaults():
 
 def test_systemd_unit_stops_after_the_graceful_timeout_and_reloads_with_hup():
     unit = (DEPLOY / "systemd" / "techno-etl.service").read_text()
-    assert _seconds(unit, "TimeoutStopSec") > _defaults().gunicorn_graceful_timeout
+    assert _seconds(unit, "TimeoutStopSec") > _defaults().server.graceful_timeout
     assert re.search(r"^ExecReload=/bin/kill -HUP \$MAINPID$", unit, re.M)
     assert re.search(r"^KillMode=mixed$", unit, re.M)  # TERM to the master; KILL leftovers only after it
     assert re.search(r"^Restart=on-failure$", unit, re.M)
@@ -41,7 +41,7 @@ def test_nginx_waits_longer_than_the_app_and_sets_each_forwarded_header_once():
     conf = (DEPLOY / "nginx" / "techno-etl.conf").read_text()
     read = int(re.search(r"^\s*proxy_read_timeout\s+(\d+)s;", conf, re.M).group(1))
     settings = _defaults()
-    assert read > settings.gunicorn_timeout > settings.magento_retry_max_time
+    assert read > settings.server.timeout > settings.magento.retry_max_time
     for header in ("X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port"):
         assert len(re.findall(rf"proxy_set_header\s+{header}\s", conf)) == 1, header
     assert "$proxy_add_x_forwarded_for" not in conf  # appending would add hops ProxyFix(1) does not trust

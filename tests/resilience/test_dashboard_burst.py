@@ -17,13 +17,13 @@ import json
 
 import pytest
 
-from config import SETTINGS
+from config.sections import ServerSettings, setting_of
 from tests.support.dashboard import burst, summary
 from tests.support.sandbox import ADMIN
 from tests.support.servers import GunicornServer, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
-DEFAULT_THREADS = next(s.default for s in SETTINGS if s.env == "GUNICORN_THREADS")
+DEFAULT_THREADS = setting_of(ServerSettings, "threads").default
 SHOP_LATENCY_MS = 100
 FRONTEND_TIMEOUT = 30.0  # the React frontend's axios timeout
 

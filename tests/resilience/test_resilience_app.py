@@ -95,5 +95,5 @@ def test_settings_refuse_database_timeouts_above_the_worker_timeout() -> None:
         load_settings("testing", environ={"GUNICORN_TIMEOUT": "10", "DB_STATEMENT_TIMEOUT": "15"})
     assert any(p.startswith("DB_CONNECT_TIMEOUT/DB_STATEMENT_TIMEOUT") and "GUNICORN_TIMEOUT=10" in p
                for p in err.value.problems)
-    assert load_settings("testing", environ={"GUNICORN_TIMEOUT": "30"}).db_statement_timeout == 15.0
+    assert load_settings("testing", environ={"GUNICORN_TIMEOUT": "30"}).database.statement_timeout == 15.0
     assert load_settings("testing", environ={"GUNICORN_TIMEOUT": "0", "DB_STATEMENT_TIMEOUT": "99"})

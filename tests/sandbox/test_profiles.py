@@ -98,7 +98,7 @@ def test_latency_values_parse_or_are_refused() -> None:
 
 def test_settings_refuse_a_bad_profile_or_latency() -> None:
     settings = load_settings("development", {"SANDBOX_PROFILE": "large", "SANDBOX_LATENCY_MS": "150-400"})
-    assert settings.sandbox_profile == "large" and settings.sandbox_latency_ms == "150-400"
+    assert settings.magento.sandbox_profile == "large" and settings.magento.sandbox_latency_ms == "150-400"
     with pytest.raises(ConfigError) as err:
         load_settings("development", {"SANDBOX_PROFILE": "huge", "SANDBOX_LATENCY_MS": "400-150"})
     assert "SANDBOX_PROFILE" in str(err.value) and "SANDBOX_LATENCY_MS" in str(err.value)

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.adapters.appdb import get_app_engine
-from app.services.sync.scheduler import fire_due
 from app.services.sync.background import get_sync
+from app.services.sync.scheduler import fire_due
 
 UTC = ZoneInfo("UTC")
 

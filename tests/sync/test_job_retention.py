@@ -12,6 +12,7 @@ from app.adapters.appdb_tables import jobs as jobs_table
 from app.adapters.appdb_tables import schedule_runs
 from app.services.jobs import store
 from app.services.sync.scheduler import fire_due, schedules_from_settings
+from config.current import get_settings
 from tests.sync.conftest import run_job
 
 NOW = store.utcnow().replace(microsecond=0)
@@ -55,7 +56,7 @@ def test_the_scheduler_fires_the_pruning_job_which_applies_the_retention(make_ap
                    SYNC_SCHEDULE_PRUNE="0 * * * *")
     engine = get_app_engine(app)
     old, recent = _job(engine, "succeeded", 11), _job(engine, "failed", 9)
-    settings = app.config["SETTINGS"]
+    settings = get_settings(app)
     prune = [s for s in schedules_from_settings(settings) if s.name == "prune"]
     assert prune and prune[0].kind == "jobs.prune"
     fired = fire_due(engine, prune, now=NOW.replace(minute=0, second=0) + timedelta(seconds=5),
@@ -72,7 +73,7 @@ def test_the_scheduler_fires_the_pruning_job_which_applies_the_retention(make_ap
 
 
 def test_no_pruning_schedule_when_history_is_kept_forever(make_app):
-    settings = make_app(JOB_RETENTION_DAYS=0).config["SETTINGS"]
+    settings = get_settings(make_app(JOB_RETENTION_DAYS=0))
     assert "prune" not in {s.name for s in schedules_from_settings(settings)}
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.engine import make_url
 from app.adapters.appdb import get_app_engine
 from app.adapters.appdb_tables import feature_comments, user_votes, voting_categories, voting_features
 from app.security import Role, issue_access_token
+from config.current import get_settings
 from tests.conftest import require_service
 
 VOTING_TABLES = (feature_comments, user_votes, voting_features, voting_categories)
@@ -75,7 +76,7 @@ def sapp(make_app, sqlite_url):
 def user_token():
     """A login token for a named user (each name is a distinct voter)."""
     def token(app, name: str, role: Role = Role.VIEWER) -> dict[str, str]:
-        return {"Authorization": f"Bearer {issue_access_token(name, role, app.config['SETTINGS'].secret_key)}"}
+        return {"Authorization": f"Bearer {issue_access_token(name, role, get_settings(app).auth.secret_key)}"}
     return token
 
 

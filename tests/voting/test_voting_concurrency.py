@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from app.security import Role, issue_access_token
+from config.current import get_settings
 from tests.support.servers import GunicornServer
 from tests.voting.conftest import make_feature, tally
 
@@ -37,7 +38,7 @@ def _expected(plans: dict[str, list[tuple[str, str]]]) -> dict[str, int]:
 def test_parallel_voters_on_one_app_keep_counts_exact(vapp, auth):
     client = vapp.test_client()
     fid = make_feature(client, auth)["id"]
-    secret = vapp.config["SETTINGS"].secret_key
+    secret = get_settings(vapp).auth.secret_key
     plans = {f"voter{i}": _actions(i) for i in range(VOTERS)}
 
     def run(name: str) -> list[int]:
@@ -78,7 +79,7 @@ def test_parallel_votes_through_a_multi_process_gunicorn(vapp, auth, db_url):
     """Two Gunicorn workers x 4 threads share the database; counters must still match user_votes."""
     client = vapp.test_client()
     fid = make_feature(client, auth)["id"]
-    secret = vapp.config["SETTINGS"].secret_key
+    secret = get_settings(vapp).auth.secret_key
     plans = {f"proc-voter{i}": _actions(100 + i) for i in range(VOTERS)}
     with GunicornServer(workers=2, env={"APP_DATABASE_URL": db_url, "RATE_LIMIT_ENABLED": "false",
                                         "SECRET_KEY": secret}) as server:

@@ -10,6 +10,7 @@ from app.adapters.magento.client import MagentoClient, MagentoConfig
 from app.adapters.magento.retry import RetryPolicy
 from app.adapters.magento.token import CacheTokenStore
 from config.budgets import WORKER_TIMEOUT_MARGIN, magento_job_budget, magento_request_budget
+from config.settings import Settings
 
 if TYPE_CHECKING:
     from config import Settings
@@ -18,39 +19,43 @@ log = logging.getLogger(__name__)
 EXTENSION_KEY = "magento"
 # A worker re-reads the shared admin token (Redis) at most every 5 s; a 401 re-reads it at once.
 TOKEN_MEMO_SECONDS = 5.0
+POOL_MAX_KEEPALIVE = 10  # idle keep-alive Magento connections per process (MAGENTO_POOL_MAX_CONNECTIONS caps all)
+# Seconds no worker asks for a new admin token after Magento refused the credentials: a wrong password
+# retried by every worker would lock the integration user out (Magento locks after 6 failures).
+TOKEN_REFUSED_COOLDOWN = 300.0
 
 
 def config_from_settings(settings: Settings) -> MagentoConfig:
     """MagentoConfig from the validated settings; MAGENTO_URL empty means the local sandbox."""
-    base_url, username, password = settings.magento_url, settings.magento_username, settings.magento_password
+    base_url, username, password = settings.magento.url, settings.magento.username, settings.magento.password
     if not base_url:
-        base_url = f"http://127.0.0.1:{settings.sandbox_port}"
+        base_url = f"http://127.0.0.1:{settings.magento.sandbox_port}"
         if not username:
             username, password = _sandbox_credentials()
     max_time = magento_job_budget(settings)  # config/budgets.py: the one place budgets are computed
-    if max_time < settings.magento_retry_max_time:
+    if max_time < settings.magento.retry_max_time:
         # A call outliving the worker timeout gets the worker SIGKILLed mid-request: capped.
         log.warning("MAGENTO_RETRY_MAX_TIME capped to %.0f s (GUNICORN_TIMEOUT=%s s, margin %.0f s)", max_time,
-                    settings.gunicorn_timeout, WORKER_TIMEOUT_MARGIN)
+                    settings.server.timeout, WORKER_TIMEOUT_MARGIN)
     return MagentoConfig(
         base_url=base_url,
-        store_code=settings.magento_store_code,
+        store_code=settings.magento.store_code,
         username=username,
         password=password,
-        timeout_connect=settings.magento_timeout_connect,
-        timeout_read=settings.magento_timeout_read,
-        timeout_write=settings.magento_timeout_write,
-        timeout_pool=settings.magento_timeout_pool,
-        max_connections=settings.magento_pool_max_connections,
-        max_keepalive=settings.magento_pool_max_keepalive,
-        verify_tls=settings.magento_verify_tls,
-        retry=RetryPolicy(max_attempts=max(1, settings.magento_retry_max_attempts), max_time=max_time,
-                          max_wait=settings.magento_retry_max_wait,
-                          backoff_base=settings.magento_retry_backoff_base,
-                          backoff_max=settings.magento_retry_backoff_max),
+        timeout_connect=settings.magento.timeout_connect,
+        timeout_read=settings.magento.timeout_read,
+        timeout_write=settings.magento.timeout_write,
+        timeout_pool=settings.magento.timeout_pool,
+        max_connections=settings.magento.pool_max_connections,
+        max_keepalive=POOL_MAX_KEEPALIVE,
+        verify_tls=settings.magento.verify_tls,
+        retry=RetryPolicy(max_attempts=max(1, settings.magento.retry_max_attempts), max_time=max_time,
+                          max_wait=settings.magento.retry_max_wait,
+                          backoff_base=settings.magento.retry_backoff_base,
+                          backoff_max=settings.magento.retry_backoff_max),
         request_budget=magento_request_budget(settings),
-        token_ttl=float(settings.magento_token_ttl),
-        token_refused_cooldown=float(settings.magento_token_refused_cooldown),
+        token_ttl=float(settings.magento.token_ttl),
+        token_refused_cooldown=TOKEN_REFUSED_COOLDOWN,
         token_memo=TOKEN_MEMO_SECONDS,
     )
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 def make_mdm_engine(settings: Settings) -> Engine:
     """A lazy engine (no connection yet) named "mdm": the breaker, bulkhead and schema fix find it by name."""
-    raw = sql.create_engine_for(settings.mdm_database_url, connect_timeout=settings.db_connect_timeout,
-                                statement_timeout=settings.db_statement_timeout,
-                                pool_size=settings.db_pool_size, name="mdm")
+    raw = sql.create_engine_for(settings.mdm.database_url, connect_timeout=settings.database.connect_timeout,
+                                statement_timeout=settings.database.statement_timeout,
+                                pool_size=settings.database.pool_size, name="mdm")
     return mdm_engine(raw)

@@ -20,6 +20,7 @@ from app.api.envelope import ok
 from app.api.schemas import ErrorSchema
 from app.security import public
 from app.services.magento.login import login
+from config.current import get_settings
 
 login_blp = ApiBlueprint("login", __name__, url_prefix="/api", description="Log in with Magento admin credentials")
 
@@ -29,7 +30,7 @@ def _limit_logins(state: BlueprintSetupState) -> None:
     # registered: LOGIN_RATE_LIMIT per client address, on every route of this blueprint only.
     app: Flask = state.app
     for limiter in app.extensions.get("limiter", ()):
-        limiter.limit(app.config["SETTINGS"].login_rate_limit, key_func=get_remote_address,
+        limiter.limit(get_settings(app).auth.login_rate_limit, key_func=get_remote_address,
                       error_message="Too many login attempts")(login_blp)
 
 

@@ -15,6 +15,7 @@ from app.api.blueprint import ApiBlueprint
 from app.errors import NotFound
 from app.extensions import talisman
 from app.security import Role, public, require_role
+from config.current import get_settings
 
 blp = ApiBlueprint("docs", __name__, description="API documentation")
 _STATIC = Path(__file__).parent / "static"
@@ -34,7 +35,7 @@ _DISABLED = "The docs page is disabled (API_DOCS_ENABLED=false), or no such asse
 
 
 def _docs_enabled() -> None:
-    if not current_app.config["SETTINGS"].api_docs_enabled:
+    if not get_settings().http.api_docs_enabled:
         raise NotFound("The docs page is disabled (API_DOCS_ENABLED=false).")
 
 

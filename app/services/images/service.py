@@ -17,10 +17,11 @@ from app.imaging.limits import ImageLimits
 from app.imaging.operations import ImageResult
 from app.imaging.watermark import Watermark
 from app.services import jobs
+from app.services.health import HealthRegistry
 from app.services.images import batch_job
 from app.services.images.health import image_pool_check
-from app.services.health import HealthRegistry
 from config import Settings
+from config.sections import ImageSettings
 from workers.pool import ImagePool, configure_image_pool, get_image_pool
 
 EXTENSION_KEY = "images"
@@ -39,10 +40,10 @@ class ImageService:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ImageService:
-        return cls(limits=limits_from(settings), task_timeout=settings.image_task_timeout,
-                   output_dir=settings.image_output_dir, batch_max_bytes=settings.image_batch_max_bytes,
-                   output_max_bytes=settings.image_output_max_bytes,
-                   batch_retention_days=settings.image_batch_retention_days)
+        return cls(limits=limits_from(settings.images), task_timeout=settings.images.task_timeout,
+                   output_dir=settings.images.output_dir, batch_max_bytes=settings.images.batch_max_bytes,
+                   output_max_bytes=settings.images.output_max_bytes,
+                   batch_retention_days=settings.images.batch_retention_days)
 
     @property
     def pool(self) -> ImagePool:
@@ -78,21 +79,18 @@ class ImageService:
         return batch_job.run_batch(ctx, self.output_dir, limits=self.limits, batch_max_bytes=self.batch_max_bytes)
 
 
-def limits_from(settings: Settings) -> ImageLimits:
-    return ImageLimits(max_bytes=settings.image_max_bytes, max_pixels=settings.image_max_pixels,
-                       max_side=settings.image_max_side, max_output_pixels=settings.image_max_output_pixels,
-                       max_output_bytes=settings.image_max_output_bytes)
+def limits_from(images: ImageSettings) -> ImageLimits:
+    """IMAGE_MAX_BYTES from the settings; the pixel, side and output bounds are app/imaging/limits.py's constants."""
+    return ImageLimits(max_bytes=images.max_bytes)
 
 
 def init_app(app: Flask, settings: Settings, queue: jobs.JobQueue, health: HealthRegistry) -> ImageService:
     """Build the image service, configure the (lazy) pool, register the `image_pool` check and the job kind."""
     service = ImageService.from_settings(settings)
     app.extensions[EXTENSION_KEY] = service
-    configure_image_pool(size=settings.image_pool_size or None, task_timeout=settings.image_task_timeout,
-                         maxtasksperchild=settings.image_maxtasksperchild,
-                         memory_limit_bytes=settings.image_child_memory,
-                         web_workers=settings.web_concurrency or None,
-                         queue_size=settings.image_queue_size, threads=settings.gunicorn_threads)
+    configure_image_pool(size=settings.images.pool_size or None, task_timeout=settings.images.task_timeout,
+                         web_workers=settings.server.web_concurrency or None,
+                         queue_size=settings.images.queue_size, threads=settings.server.threads)
     health.register("image_pool", image_pool_check, critical=False, component_type="component",
                     measurement="utilization")
     queue.register_kind(batch_job.KIND, service.run_batch)

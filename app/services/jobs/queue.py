@@ -64,10 +64,10 @@ class JobQueue:
 
 def init_app(app: Flask, settings: Settings, engine: Engine) -> JobQueue:
     """The queue over the app database `engine`, with the runner's settings; kinds are registered by each area."""
-    config = RunnerConfig(concurrency=max(1, settings.sync_runner_concurrency),
-                          poll_interval=settings.sync_poll_interval, lease_seconds=settings.sync_lease_seconds,
-                          heartbeat_seconds=settings.sync_heartbeat_seconds)
-    queue = app.extensions[EXTENSION_KEY] = JobQueue(app, engine, config, max(1, settings.sync_max_attempts))
+    config = RunnerConfig(concurrency=max(1, settings.sync.runner_concurrency),
+                          poll_interval=settings.sync.poll_interval, lease_seconds=settings.sync.lease_seconds,
+                          heartbeat_seconds=settings.sync.heartbeat_seconds)
+    queue = app.extensions[EXTENSION_KEY] = JobQueue(app, engine, config, max(1, settings.sync.max_attempts))
     return queue
 
 

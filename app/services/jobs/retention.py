@@ -7,19 +7,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app
-
 from app.adapters.appdb import get_app_engine
 from app.services.jobs import kinds, store
 from app.services.jobs.context import JobContext
 from app.services.jobs.runner import JobOutcome
+from config.current import get_settings
 
 KIND = kinds.JOBS_PRUNE
 
 
 def run_prune_job(ctx: JobContext) -> JobOutcome:
     """Delete the history older than the retention (0 keeps everything)."""
-    days = current_app.config["SETTINGS"].job_retention_days
+    days = get_settings().sync.job_retention_days
     if days <= 0:
         return JobOutcome("succeeded", {"jobs": 0, "scheduleRuns": 0}, "JOB_RETENTION_DAYS=0: history kept")
     deleted = store.prune_finished(get_app_engine(), store.utcnow() - timedelta(days=days))

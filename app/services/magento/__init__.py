@@ -24,7 +24,7 @@ def _probe_client(settings: Settings) -> MagentoClient:
 
     Not the app's client: its retries and 45 s budget would outlive the check's timeout and pile up
     probe threads while Magento hangs."""
-    budget = settings.magento_health_timeout
+    budget = settings.magento.health_timeout
     config = config_from_settings(settings)
     config = replace(config, timeout_connect=min(config.timeout_connect, budget),
                      timeout_read=budget, timeout_write=budget, timeout_pool=budget,
@@ -47,4 +47,4 @@ def init_app(app: Flask, settings: Settings, health: HealthRegistry) -> None:
     """Build the probe's own client and register the non-critical `magento` check."""
     app.extensions[PROBE_KEY] = _probe_client(settings)
     health.register("magento", _magento_check, critical=False, component_type="component",
-                    timeout=settings.magento_health_timeout + 0.5)
+                    timeout=settings.magento.health_timeout + 0.5)

@@ -20,6 +20,7 @@ from app.adapters.magento import get_magento_client
 from app.errors import UpstreamHTTPError
 from app.services.magento import charts
 from config.budgets import magento_per_worker
+from config.current import get_settings
 
 BRAND_ATTRIBUTE = "mgs_brand"
 MAX_PAGE_SIZE = 300  # Magento's input limit for searchCriteria pageSize
@@ -34,13 +35,13 @@ class Progress(Protocol):
 
 
 def _page_size() -> int:
-    return max(1, min(MAX_PAGE_SIZE, int(current_app.config["SETTINGS"].magento_analytics_page_size)))
+    return max(1, min(MAX_PAGE_SIZE, get_settings().snapshots.page_size))
 
 
 def _concurrency() -> int:
     """Pages read at once: the setting, never more than half the worker's Magento slots (requests keep the rest)."""
-    settings = current_app.config["SETTINGS"]
-    return max(1, min(int(settings.magento_analytics_concurrency), magento_per_worker(settings) // 2))
+    settings = get_settings()
+    return max(1, min(settings.snapshots.concurrency, magento_per_worker(settings) // 2))
 
 
 def _by(*fields: str) -> list[dict[str, str]]:

@@ -18,18 +18,18 @@ import hmac
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from flask import current_app
-
-from app.adapters.magento import get_magento_client
+from app.adapters.magento import MagentoConfig, get_magento_client
 from app.errors import DependencyUnavailable, RateLimited, Unauthorized, UpstreamHTTPError, UpstreamUnavailable
 from app.security import Role, issue_access_token
 from app.services.magento.login_budget import account_key, budget_id, get_login_budget, normalise_username
 from app.telemetry import counter
+from config.current import get_settings
+from config.sections import AuthSettings
 
 if TYPE_CHECKING:
-    from config import Settings
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def _digest(value: str) -> bytes:
     return hashlib.sha256(value.encode("utf-8")).digest()
 
 
-def _integration_match(username: str, password: str, config: Any) -> tuple[bool, bool]:
+def _integration_match(username: str, password: str, config: MagentoConfig) -> tuple[bool, bool]:
     """(is the integration user, password matches), both compared in constant time, always both."""
     if not config.username:
         return False, False
@@ -78,17 +78,17 @@ def _check_credentials(username: str, password: str) -> None:
         raise
 
 
-def _role_of(identity: str, settings: Settings) -> Role:
-    roles = {normalise_username(name): role for name, role in settings.login_roles.items()}
-    return Role(roles.get(identity, settings.login_default_role))
+def _role_of(identity: str, auth: AuthSettings) -> Role:
+    roles = {normalise_username(name): role for name, role in auth.login_roles.items()}
+    return Role(roles.get(identity, auth.login_default_role))
 
 
-def _attempt(username: str, password: str, settings: Settings) -> LoginResult:
+def _attempt(username: str, password: str, auth: AuthSettings, secret_key: str) -> LoginResult:
     identity = normalise_username(username)
     if not identity:
         raise Unauthorized(BAD_CREDENTIALS)
     budget, key = get_login_budget(), budget_id(username)
-    reservation = budget.reserve(key, settings.login_max_failures, settings.login_failure_window)
+    reservation = budget.reserve(key, auth.login_max_failures, auth.login_failure_window)
     if not reservation.allowed:
         LOGIN_ATTEMPTS.labels("blocked").inc()
         raise RateLimited("Too many failed sign-ins for this user; try again later.",
@@ -110,9 +110,9 @@ def _attempt(username: str, password: str, settings: Settings) -> LoginResult:
     else:
         budget.give_back(key)  # no earlier failures: return this attempt's slot (cheaper than a delete)
     LOGIN_ATTEMPTS.labels("ok").inc()
-    role = _role_of(identity, settings)
-    token = issue_access_token(identity, role, settings.secret_key)
-    return LoginResult(token=token, username=identity, role=role, expires_in=int(settings.access_token_ttl))
+    role = _role_of(identity, auth)
+    token = issue_access_token(identity, role, secret_key)
+    return LoginResult(token=token, username=identity, role=role, expires_in=int(auth.access_token_ttl))
 
 
 def login(username: str, password: str) -> LoginResult:
@@ -122,15 +122,16 @@ def login(username: str, password: str) -> LoginResult:
     used its failure budget, UpstreamUnavailable / UpstreamTimeout (503/504) when Magento cannot answer,
     and DependencyUnavailable (503) when no SECRET_KEY is configured to sign tokens.
     """
-    settings = current_app.config["SETTINGS"]
-    if not settings.secret_key:
+    settings = get_settings()
+    secret_key = settings.auth.secret_key
+    if not secret_key:
         raise DependencyUnavailable("secret_key", "Logins are disabled: SECRET_KEY is not set.")
     started = time.monotonic()
     try:
-        return _attempt(username, password, settings)
+        return _attempt(username, password, settings.auth, secret_key)
     finally:
         # Same floor for every outcome: a refusal decided here (integration user, exhausted budget) is
         # not faster than one Magento decided.
-        remaining = settings.login_min_seconds - (time.monotonic() - started)
+        remaining = settings.auth.login_min_seconds - (time.monotonic() - started)
         if remaining > 0:
             time.sleep(remaining)

@@ -26,8 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import RedisError
 
+from app.adapters import redis as redis_adapter
 from app.adapters.host_sqlite import HostSqlite
 from app.errors import DependencyUnavailable
+from config.current import get_settings
+from config.settings import Settings
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -222,9 +225,9 @@ _build_lock = threading.Lock()
 
 def make_login_budget(settings: Settings, redis_client: Redis | None) -> LoginBudget:
     """The budget for an app: `<RUN_DIR>/breakers.sqlite3`, plus Redis when REDIS_URL is set."""
-    host = HostBudget(os.path.join(settings.run_dir, HOST_DB))
+    host = HostBudget(os.path.join(settings.server.run_dir, HOST_DB))
     shared = RedisBudget(redis_client) if redis_client is not None else None
-    return LoginBudget(host, shared, probe_interval=settings.cache_probe_interval)
+    return LoginBudget(host, shared, probe_interval=redis_adapter.PROBE_INTERVAL)
 
 
 def get_login_budget() -> LoginBudget:
@@ -238,6 +241,6 @@ def get_login_budget() -> LoginBudget:
         with _build_lock:
             budget = current_app.extensions.get("login_budget")
             if budget is None:
-                budget = make_login_budget(current_app.config["SETTINGS"], get_redis())
+                budget = make_login_budget(get_settings(), get_redis())
                 current_app.extensions["login_budget"] = budget
     return budget

@@ -15,13 +15,12 @@ from functools import partial
 from typing import Any
 from urllib.parse import unquote
 
-from flask import current_app
-
 from app.adapters.cache import get_cache
 from app.adapters.magento import NO_BODY, get_magento_client
 from app.adapters.magento.paths import apply_prefix_rule
 from app.errors import NotFound
 from app.telemetry import counter
+from config.current import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +100,7 @@ def namespace_for(resource: str) -> str:
 
 def ttl_for(namespace: str) -> int:
     """The namespace's own tier from CACHE_TTLS (e.g. `magento.orders:300`), else the `magento` tier."""
-    ttls = current_app.config["SETTINGS"].cache_ttls
+    ttls = get_settings().cache.ttls
     return int(ttls.get(namespace, ttls.get("magento", ttls.get("default", 300))))
 
 

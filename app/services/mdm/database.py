@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from app.services.health import CheckResult, HealthRegistry
     from config import Settings
 
+SLOW_QUERY_MS = 500.0  # MDM queries slower than this are logged (with their statement name)
 # What a 503 mdm_schema_missing and the readiness check tell the user to do.
 SCHEMA_FIX = ("run `python manage.py db seed` (creates the MDM tables with demo data; AUTO_SEED does it in "
               "`manage.py up`), or point MDM_DATABASE_URL at the MDM database.")
@@ -28,10 +29,10 @@ SCHEMA_FIX = ("run `python manage.py db seed` (creates the MDM tables with demo 
 def init_app(app: Flask, settings: Settings, cache: CacheService, health: HealthRegistry) -> MdmRepository:
     """Build the repository (lazy engine: no connection yet; the store mapping: a broken file stops the start),
     and register the `database` health check."""
-    mdm = MdmRepository(engine=make_mdm_engine(settings), sources=load_sources(settings.sources_file),
-                        price_window_days=int(settings.mdm_price_window_days), cache=cache)
+    mdm = MdmRepository(engine=make_mdm_engine(settings), sources=load_sources(settings.mdm.sources_file),
+                        price_window_days=int(settings.mdm.price_window_days), cache=cache)
     app.extensions[EXTENSION_KEY] = mdm
-    set_slow_query_threshold(settings.mdm_slow_query_ms)
+    set_slow_query_threshold(SLOW_QUERY_MS)
     sql.install_schema_fix(app, "mdm", SCHEMA_FIX)  # a missing table is 503 mdm_schema_missing, not a 500
     health.register("database", _check, critical=True, component_type="datastore")
     return mdm

@@ -22,7 +22,7 @@ _slow_query_ms = DEFAULT_SLOW_QUERY_MS
 
 
 def set_slow_query_threshold(ms: float) -> None:
-    """Set the slow-query log threshold (from the MDM_SLOW_QUERY_MS setting, at app start)."""
+    """Set the slow-query log threshold (SLOW_QUERY_MS of app/services/mdm/database.py, at app start)."""
     global _slow_query_ms
     _slow_query_ms = float(ms)
 

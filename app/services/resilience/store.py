@@ -6,7 +6,7 @@
 - `RedisStore`: one key per breaker; updates are WATCH/MULTI/EXEC transactions (retried on conflict), so
   two hosts cannot both open or both probe. Calls use the app's client, whose socket timeouts are
   REDIS_TIMEOUT.
-- `FallbackStore`: Redis first; when Redis fails, the host-local store for CACHE_PROBE_INTERVAL seconds, then
+- `FallbackStore`: Redis first; when Redis fails, the host-local store for PROBE_INTERVAL seconds, then
   Redis is tried again. A dead Redis thus costs one REDIS_TIMEOUT per worker per interval, not per call.
 
 Why not pybreaker's CircuitRedisStorage: it logs a traceback on every call while Redis is down (no

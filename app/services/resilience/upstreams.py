@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import Flask, current_app
 
+from app.adapters import redis as redis_adapter
 from app.adapters import sql
 from app.errors import DependencyUnavailable, UpstreamHTTPError, UpstreamTimeout, UpstreamUnavailable
 from app.services.resilience.breaker import BreakerOpen, CircuitBreaker, database_open_error, magento_open_error
@@ -24,6 +25,8 @@ from app.services.resilience.bulkhead import STALL_MIN, Bulkhead, BulkheadRefusa
 from app.services.resilience.state import CLOSED, HALF_OPEN, BreakerPolicy
 from app.services.resilience.store import BreakerStore, FallbackStore, LocalStore, RedisStore
 from config import budgets
+from config.sections import ResilienceSettings
+from config.settings import Settings
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -99,10 +102,10 @@ def classify_database(exc: BaseException) -> bool | None:
 
 
 def make_store(settings: Settings, redis_client: Redis | None) -> BreakerStore:
-    local = LocalStore(os.path.join(settings.run_dir, "breakers.sqlite3"))
+    local = LocalStore(os.path.join(settings.server.run_dir, "breakers.sqlite3"))
     if redis_client is None:
         return local
-    return FallbackStore(RedisStore(redis_client), local, probe_interval=settings.cache_probe_interval)
+    return FallbackStore(RedisStore(redis_client), local, probe_interval=redis_adapter.PROBE_INTERVAL)
 
 
 def _chain(*guards: Callable[[], AbstractContextManager[Any]]) -> Callable[[], AbstractContextManager[None]]:
@@ -123,23 +126,26 @@ def init_app(app: Flask, settings: Settings, redis_client: Redis | None, client:
 
     res = Resilience()
     app.extensions[EXTENSION_KEY] = res
-    if settings.breakers_enabled:
+    if settings.resilience.breakers_enabled:
         res.store = make_store(settings, redis_client)
         # A probe's lease is the longest call it may be: a background Magento call, or one database session.
         res.breakers[MAGENTO] = CircuitBreaker(
-            MAGENTO, _policy(settings, budgets.magento_job_budget(settings)), res.store, classify=classify_magento,
+            MAGENTO, _policy(settings.resilience, budgets.magento_job_budget(settings)), res.store,
+            classify=classify_magento,
             open_error=magento_open_error, refresh=STATE_REFRESH)
         for name in DATABASES:
-            res.breakers[name] = CircuitBreaker(name, _policy(settings, budgets.db_call_budget(settings)), res.store,
+            res.breakers[name] = CircuitBreaker(name, _policy(settings.resilience, budgets.db_call_budget(settings)),
+                                                res.store,
                                                 classify=classify_database, open_error=database_open_error,
                                                 refresh=STATE_REFRESH)
         for name in res.breakers:
             _register_health(health, name, critical=name in DATABASES)
-    if settings.bulkheads_enabled:
+    if settings.resilience.bulkheads_enabled:
         # Magento calls pass their own deadline: each waits at most half of what is left of its budget.
         cap = budgets.magento_per_worker(settings)
-        res.bulkheads[MAGENTO] = Bulkhead(MAGENTO, cap, settings.magento_max_concurrent_per_host,
-                                          settings.bulkhead_wait, os.path.join(settings.run_dir, "bulkheads"),
+        res.bulkheads[MAGENTO] = Bulkhead(MAGENTO, cap, settings.resilience.magento_max_concurrent_per_host,
+                                          settings.resilience.bulkhead_wait,
+                                          os.path.join(settings.server.run_dir, "bulkheads"),
                                           max_waiting=budgets.max_waiting(settings, cap))
         mdm_cap = budgets.mdm_per_worker(settings)  # the MDM pool's capacity: never tighter than the pool
         res.bulkheads["mdm_database"] = Bulkhead(
@@ -159,9 +165,9 @@ def init_app(app: Flask, settings: Settings, redis_client: Redis | None, client:
     return res
 
 
-def _policy(settings: Settings, call_budget: float) -> BreakerPolicy:
-    return BreakerPolicy(failure_threshold=max(1, settings.breaker_failure_threshold),
-                         reset_timeout=settings.breaker_reset_timeout, probe_lease=call_budget + 1.0)
+def _policy(resilience: ResilienceSettings, call_budget: float) -> BreakerPolicy:
+    return BreakerPolicy(failure_threshold=max(1, resilience.breaker_failure_threshold),
+                         reset_timeout=resilience.breaker_reset_timeout, probe_lease=call_budget + 1.0)
 
 
 def _register_health(health: HealthRegistry, name: str, *, critical: bool) -> None:

@@ -16,7 +16,7 @@ import uuid
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, current_app
+from flask import Flask
 
 from app.adapters.appdb import get_app_engine
 from app.adapters.snapshot_store import Snapshot
@@ -28,6 +28,7 @@ from app.services.jobs.store import ACTIVE, QUEUED, JobRecord, utcnow
 from app.services.snapshots.build import run_snapshot_job
 from app.services.snapshots.datasets import DATASETS, GROUPS
 from app.services.snapshots.storage import get_state_store, get_store, init_stores
+from config.current import get_settings
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -41,6 +42,7 @@ __all__ = ["DATASETS", "GROUPS", "KIND", "age_headers", "ensure_initial", "init_
 log = logging.getLogger(__name__)
 KIND = kinds.SNAPSHOTS
 KICK_LOCK = "snapshots:kick"
+PENDING_RETRY_AFTER = 30  # Retry-After (s) of the 503 snapshot_pending answered before a dataset's first build
 KICK_SECONDS = 30.0  # at most one automatic first build started per this many seconds, all workers and hosts
 
 
@@ -60,11 +62,11 @@ def read(name: str) -> Snapshot:
     found = get_store().get(name)
     if found is not None:
         return found
-    settings = current_app.config["SETTINGS"]
-    job_id = kick("request") if settings.snapshot_auto_refresh else _open_job_id()
+    settings = get_settings()
+    job_id = kick("request") if settings.snapshots.auto_refresh else _open_job_id()
     message = None if job_id is not None else (
         f"{name} has no snapshot yet; it is stored by the next build (POST /api/dashboard/snapshots/refresh).")
-    raise SnapshotPending(name, settings.snapshot_retry_after, message, details={"dataset": name, "jobId": job_id})
+    raise SnapshotPending(name, PENDING_RETRY_AFTER, message, details={"dataset": name, "jobId": job_id})
 
 
 def _open_job_id() -> int | None:
@@ -137,7 +139,7 @@ def refresh_after_sync(*, groups: list[str], sources: list[str] | None = None,
     """Called by sync jobs that changed Magento: refresh the groups they changed (SNAPSHOT_AUTO_REFRESH).
 
     Never raises: a sync's outcome must not depend on the dashboard (the schedule catches up)."""
-    if not current_app.config["SETTINGS"].snapshot_auto_refresh:
+    if not get_settings().snapshots.auto_refresh:
         return None
     try:
         job_id, _created = request_refresh(groups=groups, sources=sources, refetch=refetch,
@@ -150,7 +152,7 @@ def refresh_after_sync(*, groups: list[str], sources: list[str] | None = None,
 
 def ensure_initial(app: Flask) -> int | None:
     """At start (each serving worker): build the snapshots if any dataset has none yet; one worker wins."""
-    if not app.config["SETTINGS"].snapshot_auto_refresh:
+    if not get_settings(app).snapshots.auto_refresh:
         return None
     with app.app_context():
         try:

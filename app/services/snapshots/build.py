@@ -12,8 +12,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import current_app
-
 from app.adapters.appdb import get_app_engine
 from app.services.jobs import JobContext, JobOutcome
 from app.services.jobs import store as job_store
@@ -21,6 +19,7 @@ from app.services.jobs.store import utcnow
 from app.services.magento import analytics, charts
 from app.services.snapshots import datasets as ds
 from app.services.snapshots.storage import get_state_store, get_store, put_dataset
+from config.current import get_settings
 
 log = logging.getLogger(__name__)
 LOCK = "snapshots"
@@ -29,7 +28,7 @@ LOCK = "snapshots"
 def run_snapshot_job(ctx: JobContext) -> JobOutcome:
     """Job handler; see the module docstring."""
     appdb = get_app_engine()
-    lease = current_app.config["SETTINGS"].sync_lease_seconds
+    lease = get_settings().sync.lease_seconds
     while not job_store.acquire_lock(appdb, LOCK, ctx.job_id, ctx.owner, lease):
         ctx.mark("lock", status="waiting-lock")  # another build runs: this one merges after it
         ctx.sleep(1.0)
@@ -40,7 +39,7 @@ def run_snapshot_job(ctx: JobContext) -> JobOutcome:
 
 
 def _build(ctx: JobContext) -> JobOutcome:
-    settings = current_app.config["SETTINGS"]
+    settings = get_settings()
     params = ctx.params
     stored = get_state_store().get(ds.STATE_NAME)
     state = stored.data if stored is not None and ds.usable(stored.data) else None
@@ -54,14 +53,15 @@ def _build(ctx: JobContext) -> JobOutcome:
     if "catalog" in groups:
         _catalog(ctx, state, full or "catalog" in refetch, report)
     if "sales" in groups:
-        _sales(ctx, state, full or "sales" in refetch, settings.magento_sales_months, report)
+        _sales(ctx, state, full or "sales" in refetch, settings.snapshots.sales_months, report)
     if "inventory" in groups:
         _inventory(ctx, state, None if full or "inventory" in refetch else params.get("sources"), report)
     if full:
         state["fullAt"] = ds.iso(started)
     ctx.checkpoint()  # a stopped job stores nothing: the next one starts from the previous working set
     now = utcnow()
-    built = ds.compute(state, now, months=settings.magento_sales_months, low_stock_qty=settings.magento_low_stock_qty)
+    built = ds.compute(state, now, months=settings.snapshots.sales_months,
+                       low_stock_qty=settings.snapshots.low_stock_qty)
     store = get_store()
     for name, data in built.items():
         put_dataset(store, name, data, ds.as_of(state, name), ctx.job_id)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 
+from app.adapters import redis as redis_adapter
 from app.adapters.snapshot_store import Snapshot, SnapshotStore, SqlSnapshotStore, make_store
 from app.services.jobs.store import utcnow
 from app.services.snapshots.datasets import parse_iso
@@ -20,7 +21,7 @@ EXTENSION_KEY = "snapshots"
 
 
 def init_stores(app: Flask, settings: Settings, engine: Engine, redis_client: Redis | None) -> None:
-    probe = settings.cache_probe_interval  # the cache's Redis retry pace, for the same Redis
+    probe = redis_adapter.PROBE_INTERVAL  # the cache's Redis retry pace, for the same Redis
     app.extensions[EXTENSION_KEY] = {"store": make_store(engine, redis_client, probe),
                                      "state": SqlSnapshotStore(engine)}
 

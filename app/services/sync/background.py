@@ -43,7 +43,7 @@ class SyncEngine:
     def __init__(self, app: Flask, settings: Settings, queue: JobQueue, engine: Engine) -> None:
         self.app, self.settings, self.queue, self.engine = app, settings, queue, engine
         self.schedules: list[Schedule] = schedules_from_settings(settings)
-        self.tz = ZoneInfo(settings.sync_timezone)
+        self.tz = ZoneInfo(settings.sync.timezone)
         self.scheduler: Scheduler | None = None
         self.pid: int | None = None  # the process whose threads run (a fork starts its own)
 
@@ -56,7 +56,7 @@ class SyncEngine:
                 return
             runner = self.queue.runner()
             runner.start()
-            if self.settings.sync_scheduler_enabled and self.schedules:
+            if self.settings.sync.scheduler_enabled and self.schedules:
                 self.scheduler = self.make_scheduler(owner=runner.owner, on_fire=runner.wake)
                 self.scheduler.start()
             self.pid = os.getpid()
@@ -66,8 +66,8 @@ class SyncEngine:
     def make_scheduler(self, *, owner: str, on_fire: Callable[[], None] | None = None,
                        clock: Callable[[], datetime] | None = None) -> Scheduler:
         settings = self.settings
-        return Scheduler(self.engine, self.schedules, tz=self.tz, grace=settings.sync_schedule_grace,
-                         tick=settings.sync_scheduler_tick, owner=owner, max_attempts=settings.sync_max_attempts,
+        return Scheduler(self.engine, self.schedules, tz=self.tz, grace=settings.sync.schedule_grace,
+                         tick=settings.sync.scheduler_tick, owner=owner, max_attempts=settings.sync.max_attempts,
                          on_fire=on_fire, **({"clock": clock} if clock else {}))
 
     def schedule_table(self) -> list[dict[str, Any]]:
@@ -90,8 +90,8 @@ class SyncEngine:
         nxt = min(entry["nextRun"] for entry in table)
         scheduler = self.scheduler
         details = {"schedules": table, "inProcess": bool(scheduler and scheduler.alive)}
-        late = overdue(table, utcnow(), self.settings.sync_schedule_grace,
-                       slack=3 * self.settings.sync_scheduler_tick + 5)
+        late = overdue(table, utcnow(), self.settings.sync.schedule_grace,
+                       slack=3 * self.settings.sync.scheduler_tick + 5)
         if scheduler is not None and not scheduler.alive and self.pid == os.getpid():
             return CheckResult("warn", len(table), "schedules", "the scheduler thread of this worker stopped",
                                details)
@@ -119,7 +119,7 @@ def init_app(app: Flask, settings: Settings, queue: JobQueue, engine: Engine, re
     sync = app.extensions[EXTENSION_KEY] = SyncEngine(app, settings, queue, engine)
     health.register("scheduler", lambda: get_sync().check(), critical=False, component_type="component")
     register_section(app, "sync", lambda data: sync_section(data, get_sync().metrics_schedule_table()))
-    if settings.sync_runner_enabled:
+    if settings.sync.runner_enabled:
         # Lazily, in the process that serves: the first request of a worker (after fork) starts them...
         app.before_request(lambda: get_sync().start_background())
         if _serving_worker():  # ...and a Gunicorn worker starts them at once, requests or not

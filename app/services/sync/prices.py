@@ -14,8 +14,6 @@ import time
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app
-
 from app.adapters.magento import get_magento_client
 from app.errors import AppError, UpstreamHTTPError
 from app.services import snapshots
@@ -26,21 +24,23 @@ from app.services.mdm.repository import business_today, get_mdm
 from app.services.sync import metrics
 from app.services.sync.planning import BatchSizer, LimitExceeded, Rejected, chunks, classify_refusal, push_isolating
 from app.services.sync.upstream import Patience, patiently
+from config.current import get_settings
+from config.sections import SyncSettings
 
 if TYPE_CHECKING:
     from app.adapters.magento import MagentoClient
-    from config import Settings
 
 log = logging.getLogger(__name__)
 OPEN, COMPLETE = 4, 1
 PART = "prices"
+BULK_CHUNK = 1000  # products per async bulk request
 MAX_FAILED_ITEMS = 1000  # failed items kept in the job record; the counts cover the rest
 
 
 def run_price_job(ctx: JobContext) -> JobOutcome:
     """Job kind `prices`; its params are built by app/services/jobs/kinds.py price_sync."""
-    settings = current_app.config["SETTINGS"]
-    patience = Patience.from_settings(settings)
+    settings = get_settings()
+    patience = Patience.from_settings(settings.sync)
     rows = ctx.params.get("items")
     if rows is None:
         mdm = get_mdm()
@@ -62,9 +62,9 @@ def run_price_job(ctx: JobContext) -> JobOutcome:
     bulk_ids: list[str] = []
     leftover = valid
     if valid and ctx.params.get("method") != "base-prices":
-        leftover = _bulk(ctx, client, valid, outcomes, bulk_ids, settings)
+        leftover = _bulk(ctx, client, valid, outcomes, bulk_ids, settings.sync)
     if leftover:
-        _base_prices(ctx, client, leftover, outcomes, settings, patience)
+        _base_prices(ctx, client, leftover, outcomes, settings.sync, patience)
     results = list(outcomes.values())
     successful = sum(1 for r in results if r["status"] == "success")
     failed = len(results) - successful
@@ -102,11 +102,11 @@ def _result(sku: str, price: Any, status: str, method: str | None, error: str | 
 
 
 def _bulk(ctx: JobContext, client: MagentoClient, items: list[dict[str, Any]], outcomes: dict[str, dict[str, Any]],
-          bulk_ids: list[str], settings: Settings) -> list[dict[str, Any]]:
+          bulk_ids: list[str], sync: SyncSettings) -> list[dict[str, Any]]:
     """Publish async bulks and poll them; returns the items the bulk did not confirm (for the fallback)."""
     tracked: list[tuple[str, dict[int, dict[str, Any]]]] = []
     leftover: list[dict[str, Any]] = []
-    for part in chunks(items, settings.price_bulk_chunk):
+    for part in chunks(items, BULK_CHUNK):
         ctx.checkpoint()
         started = time.perf_counter()
         try:  # not retried: a replay would publish a second bulk; the fallback covers a failure
@@ -128,8 +128,8 @@ def _bulk(ctx: JobContext, client: MagentoClient, items: list[dict[str, Any]], o
             else:
                 by_id[int(request_item.get("id", index))] = item
         tracked.append((accepted.bulk_uuid, by_id))
-    deadline = time.monotonic() + settings.price_bulk_timeout
-    patience = Patience(retries=1, wait_interval=settings.price_bulk_poll, wait_max=settings.price_bulk_timeout)
+    deadline = time.monotonic() + sync.price_bulk_timeout
+    patience = Patience(retries=1, wait_interval=sync.price_bulk_poll, wait_max=sync.price_bulk_timeout)
     while tracked:
         still_open = []
         for bulk_uuid, by_id in tracked:
@@ -155,18 +155,18 @@ def _bulk(ctx: JobContext, client: MagentoClient, items: list[dict[str, Any]], o
         if not tracked:
             break
         if time.monotonic() >= deadline:
-            ctx.error(message=f"async bulk operations still open after {settings.price_bulk_timeout:.0f} s; "
+            ctx.error(message=f"async bulk operations still open after {sync.price_bulk_timeout:.0f} s; "
                               "base-prices fallback", method="bulk")
             leftover.extend(item for _u, by_id in tracked for item in by_id.values())
             break
-        ctx.sleep(settings.price_bulk_poll)
+        ctx.sleep(sync.price_bulk_poll)
     return leftover
 
 
-def _base_prices(ctx: JobContext, client: MagentoClient, items: list[dict[str, Any]],
-                 outcomes: dict[str, dict[str, Any]], settings: Settings, patience: Patience) -> None:
+def _base_prices(ctx: JobContext, client: MagentoClient, items: list[dict[str, Any]], outcomes: dict[str, dict[str, Any]],
+                 sync: SyncSettings, patience: Patience) -> None:
     """POST V1/products/base-prices in chunks; every item gets success or Magento's failure message."""
-    store_id = settings.price_store_id
+    store_id = sync.price_store_id
     failures: dict[str, str] = {}
 
     def send(part: list[dict[str, Any]]) -> None:
@@ -184,7 +184,7 @@ def _base_prices(ctx: JobContext, client: MagentoClient, items: list[dict[str, A
             ctx.count(pushed=len(payload), calls=1)
         failures.update(_map_failures(part, answer or []))
 
-    pushed = push_isolating(items, send, key=lambda i: i["sku"], sizer=BatchSizer(settings.sync_batch_size))
+    pushed = push_isolating(items, send, key=lambda i: i["sku"], sizer=BatchSizer(sync.batch_size))
     for item in pushed.accepted:
         error = failures.get(item["sku"])
         outcomes[item["sku"]] = _result(item["sku"], item["price"], "failed" if error else "success",

@@ -10,8 +10,6 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app
-
 from app.adapters.appdb import get_app_engine
 from app.adapters.magento import get_magento_client
 from app.services.jobs import JobContext, JobOutcome
@@ -20,6 +18,7 @@ from app.services.mdm.repository import get_mdm
 from app.services.mdm.stock import acknowledge, changed_rows
 from app.services.sync.planning import source_item
 from app.services.sync.upstream import Patience, patiently
+from config.current import get_settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -32,8 +31,8 @@ LOOKUP_CHUNK = 100  # SKUs per searchCriteria "in" filter (page size stays under
 
 def run_acknowledge_job(ctx: JobContext) -> JobOutcome:
     """Job kind `stocks.acknowledge`; its params are built by app/services/jobs/kinds.py stock_acknowledge."""
-    settings = current_app.config["SETTINGS"]
-    patience = Patience.from_settings(settings)
+    settings = get_settings()
+    patience = Patience.from_settings(settings.sync)
     mdm_repo, client = get_mdm(), get_magento_client()
     mdm = mdm_repo.engine
     wanted = {str(c) for c in ctx.params.get("sources") or []}
@@ -44,7 +43,7 @@ def run_acknowledge_job(ctx: JobContext) -> JobOutcome:
         # The same per-source lock as the push: a push in flight for this source could otherwise land an
         # older quantity after this job acknowledged the row at the newer one (a lost update).
         lock = f"stock-source:{store.code_source}"
-        while not job_store.acquire_lock(appdb, lock, ctx.job_id, ctx.owner, settings.sync_lease_seconds):
+        while not job_store.acquire_lock(appdb, lock, ctx.job_id, ctx.owner, settings.sync.lease_seconds):
             ctx.mark(store.code_source, status="waiting-lock")
             ctx.sleep(1.0)
         try:

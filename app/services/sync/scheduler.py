@@ -27,6 +27,7 @@ from app.adapters.appdb_tables import jobs, schedule_runs
 from app.services.jobs import kinds
 from app.services.jobs.kinds import JobRequest
 from app.services.jobs.store import ACTIVE, QUEUED, insert_job_statement, utcnow
+from config.settings import Settings
 
 if TYPE_CHECKING:
     from config import Settings
@@ -42,9 +43,6 @@ SCHEDULE_KINDS: dict[str, JobRequest] = {
     "snapshots-full": kinds.snapshot_build(full=True),
     "prune": kinds.job_prune(),  # job history retention (app/services/jobs/retention.py)
 }
-SCHEDULE_SETTINGS = {"prices": "SYNC_SCHEDULE_PRICES", "stocks": "SYNC_SCHEDULE_STOCKS", "full": "SYNC_SCHEDULE_FULL",
-                     "snapshots": "SNAPSHOT_SCHEDULE", "snapshots-full": "SNAPSHOT_SCHEDULE_FULL",
-                     "prune": "SYNC_SCHEDULE_PRUNE"}
 # Schedules that skip an occurrence only while a job of the *same schedule* is open, not any job of the kind:
 # the daily full snapshot rebuild must not be skipped because an incremental refresh happens to be running.
 PER_SCHEDULE_BUSY = frozenset({"snapshots-full"})
@@ -58,12 +56,22 @@ class Schedule:
     params: dict[str, Any]
 
 
+def _crons(settings: Settings) -> dict[str, tuple[str, str]]:
+    """Schedule name -> (its variable, its cron expression)."""
+    sync, snapshots = settings.sync, settings.snapshots
+    return {"prices": ("SYNC_SCHEDULE_PRICES", sync.schedule_prices),
+            "stocks": ("SYNC_SCHEDULE_STOCKS", sync.schedule_stocks),
+            "full": ("SYNC_SCHEDULE_FULL", sync.schedule_full),
+            "snapshots": ("SNAPSHOT_SCHEDULE", snapshots.schedule),
+            "snapshots-full": ("SNAPSHOT_SCHEDULE_FULL", snapshots.schedule_full),
+            "prune": ("SYNC_SCHEDULE_PRUNE", sync.schedule_prune)}
+
+
 def schedules_from_settings(settings: Settings) -> list[Schedule]:
     """The configured schedules (an empty expression turns one off). Raises ValueError for a bad expression."""
     out = []
-    for name, env in SCHEDULE_SETTINGS.items():
-        cron = getattr(settings, env.lower())
-        if name == "prune" and not settings.job_retention_days:
+    for name, (env, cron) in _crons(settings).items():
+        if name == "prune" and not settings.sync.job_retention_days:
             continue  # retention 0 keeps every job: nothing to prune
         if not cron.strip():
             continue

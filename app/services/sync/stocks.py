@@ -37,6 +37,7 @@ from app.services.mdm.stock import ChangedRow, acknowledge, changed_rows, merge_
 from app.services.sync import metrics
 from app.services.sync.planning import BatchSizer, chunks, classify_refusal, push_isolating, source_item
 from app.services.sync.upstream import Patience, patiently
+from config.current import get_settings
 
 if TYPE_CHECKING:
     from app.adapters.magento import MagentoClient
@@ -84,11 +85,11 @@ class StockRun:
 
 def run_stock_job(ctx: JobContext) -> JobOutcome:
     """Job kind `stocks`; its params are built by app/services/jobs/kinds.py stock_sync."""
-    settings = current_app.config["SETTINGS"]
+    settings = get_settings()
     params = ctx.params
     mdm_repo = get_mdm()
     stores = _select_stores(mdm_repo.sources, params.get("sources"))
-    patience = Patience.from_settings(settings)
+    patience = Patience.from_settings(settings.sync)
     mdm = mdm_repo.engine
     result: dict[str, Any] = {"sources": {}}
     if params.get("merge"):
@@ -99,13 +100,13 @@ def run_stock_job(ctx: JobContext) -> JobOutcome:
         mdm_repo.invalidate_cache()
     client = get_magento_client()
     base = client.config.base_url
-    sizer = BatchSizer(min(settings.sync_batch_size, _learned_limits.get(base, settings.sync_batch_size)))
-    parallel = max(1, min(settings.sync_parallel_sources, len(stores) or 1))
-    inflight = max(1, settings.sync_source_inflight)
+    sizer = BatchSizer(min(settings.sync.batch_size, _learned_limits.get(base, settings.sync.batch_size)))
+    parallel = max(1, min(settings.sync.parallel_sources, len(stores) or 1))
+    inflight = max(1, settings.sync.source_inflight)
     with ThreadPoolExecutor(parallel * inflight, thread_name_prefix=f"job{ctx.job_id}-push") as pool, \
             ThreadPoolExecutor(parallel, thread_name_prefix=f"job{ctx.job_id}-source") as sources:
         run = StockRun(ctx, mdm, get_app_engine(), client, sizer, patience, inflight,
-                       settings.sync_lease_seconds, bool(params.get("full")), pool,
+                       settings.sync.lease_seconds, bool(params.get("full")), pool,
                        current_app._get_current_object(), parallel * inflight)  # type: ignore[attr-defined]  # proxy typed as Flask
         app = run.app
 

@@ -17,9 +17,10 @@ from app.adapters.magento.retry import RETRYABLE_STATUSES
 from app.errors import DependencyUnavailable, UpstreamHTTPError, UpstreamTimeout, UpstreamUnavailable
 from app.services.jobs.context import JobContext
 from app.services.resilience import OPEN, breaker_snapshot
+from config.sections import SyncSettings
 
 if TYPE_CHECKING:
-    from config import Settings
+    pass
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -37,9 +38,8 @@ class Patience:
     wait_max: float = 3600.0
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Patience:
-        return cls(retries=settings.sync_batch_retries, wait_interval=settings.sync_wait_interval,
-                   wait_max=settings.sync_wait_max)
+    def from_settings(cls, sync: SyncSettings) -> Patience:
+        return cls(retries=sync.batch_retries, wait_interval=sync.wait_interval, wait_max=sync.wait_max)
 
 
 def breaker_retry_after(upstream: str) -> float | None:

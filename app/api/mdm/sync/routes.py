@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
-
 from app.api.blueprint import ApiBlueprint
 from app.api.envelope import ok
 from app.api.jobs import job_reply, requested_by
@@ -27,6 +25,7 @@ from app.security import Role, require_role
 from app.services.jobs import get_jobs
 from app.services.mdm.repository import get_mdm
 from app.services.sync.submit import submit_price_sync, submit_stock_acknowledge, submit_stock_sync
+from config.current import get_settings
 
 blp = ApiBlueprint("sync", __name__, url_prefix="/api", description="Sync jobs: prices and stocks to Magento")
 
@@ -43,7 +42,7 @@ def sync_prices(args: dict[str, Any], rows: list[dict[str, Any]] | None):
     if items is not None and len(items) > 100_000:
         raise InvalidInput("At most 100000 prices per request.")
     job_id = submit_price_sync(items, requested_by=requested_by())
-    wait = args["wait"] if args.get("wait") is not None else current_app.config["SETTINGS"].sync_request_wait
+    wait = args["wait"] if args.get("wait") is not None else get_settings().sync.request_wait
     body, status = job_reply(job_id, wait)
     if status == 202:  # still running: the fields the frontend reads, saying so (the outcome is in the job)
         body = {"method": "job", "successful": 0, "failed": 0, "bulkId": None, "results": [], **body,
