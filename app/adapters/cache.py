@@ -27,6 +27,7 @@ from app.telemetry import counter, gauge
 
 if TYPE_CHECKING:
     from config import Settings
+    from config.sections import CacheSettings
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = "techno-etl:"
@@ -141,7 +142,7 @@ class BoundedMemoryCache(SimpleCache):
 class CacheService:
     """Redis-backed cache with automatic, self-healing in-memory fallback."""
 
-    def __init__(self, settings: Settings, primary: Cache | None, fallback: Cache) -> None:
+    def __init__(self, settings: CacheSettings, primary: Cache | None, fallback: Cache) -> None:
         self.settings = settings
         self._primary = primary
         self._fallback = fallback
@@ -207,7 +208,7 @@ class CacheService:
         return f"{namespace}:{key}"
 
     def _ttl(self, namespace: str, ttl: int | None) -> int:
-        ttl = self.settings.cache.ttl(namespace) if ttl is None else ttl
+        ttl = self.settings.ttl(namespace) if ttl is None else ttl
         if self._on_fallback and self._primary is not None:
             # A failover: per-worker copies diverge from Redis and from each other, keep them short-lived.
             # (Without REDIS_URL the memory cache is the only one, and its TTLs are the configured ones.)
