@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
-from sqlalchemy import Engine
 
 from app.errors import AppError, SchemaMissing
 from app.services.jobs import store

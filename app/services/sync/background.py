@@ -26,9 +26,6 @@ if TYPE_CHECKING:
     from app.services.health import CheckResult, HealthRegistry
     from config import Settings
 
-if TYPE_CHECKING:
-    from app.services.health import CheckResult
-
 log = logging.getLogger(__name__)
 EXTENSION_KEY = "sync"
 _start_lock = threading.Lock()
