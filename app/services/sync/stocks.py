@@ -17,11 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Engine, func, select, true
+from sqlalchemy import Engine
 
-from app.adapters import sql
 from app.adapters.magento import get_magento_client
-from app.adapters.mdm.tables import stock_changes as sc
 from app.errors import AppError, UpstreamHTTPError
 from app.services import snapshots
 from app.services.jobs import JobContext, JobOutcome
@@ -30,12 +28,24 @@ from app.services.jobs.context import JobStopped
 from app.services.magento.proxy import invalidate as invalidate_magento_reads
 from app.services.mdm.setup import get_mdm_engine, get_sources, invalidate_mdm_cache
 from app.services.mdm.sources import StoreSource
-from app.services.mdm.stock import ChangedRow, acknowledge, changed_rows, merge_stock_changes
+from app.services.mdm.stock import (
+    MAX_CHANGED_PAGE,
+    ChangedRow,
+    acknowledge,
+    changed_rows,
+    count_rows,
+    merge_stock_changes,
+    source_rows,
+)
 from app.services.sync import metrics
 from app.services.sync.planning import BatchSizer, chunks, classify_refusal, push_isolating, source_item
 from app.services.sync.upstream import Patience, patiently
 
 log = logging.getLogger(__name__)
+# The metric children, resolved once: a label lookup per batch is work for nothing.
+_BATCH_SECONDS = metrics.BATCH_SECONDS.labels("stocks")
+_PUSHED, _ACCEPTED, _REJECTED = (metrics.ITEMS.labels("stocks", result) for result in ("pushed", "accepted",
+                                                                                       "rejected"))
 _learned_limits: dict[str, int] = {}  # shop base URL -> input limit seen (per process): start small next time
 
 
@@ -156,22 +166,24 @@ def _push_locked(run: StockRun, store: StoreSource, lock: str) -> dict[str, Any]
         ctx.mark(store.code_source, status="waiting-lock")  # another run pushes this source: keep order
         ctx.sleep(1.0)
     try:
-        total = patiently(ctx, lambda: _count(run.mdm, code, run.full), run.patience, upstream="mdm")
+        total = patiently(ctx, lambda: count_rows(run.mdm, code, every=run.full), run.patience, upstream="mdm")
         ctx.set_total(store.code_source, total)
         ctx.mark(store.code_source, status="running")
         tally = {"accepted": 0, "rejected": 0, "acknowledged": 0, "stale": 0}
         after: str | None = None
         while True:
             ctx.checkpoint()
-            share = run.share()
-            limit = min(5000, run.sizer.size * share)
-            page = patiently(ctx, lambda after=after, limit=limit: _rows(run.mdm, code, after, limit, run.full),
-                             run.patience, upstream="mdm")
+            size = run.sizer.size
+            limit = min(MAX_CHANGED_PAGE, size * run.share())
+            page, unchanged = patiently(ctx, lambda after=after, limit=limit: _rows(run.mdm, code, after, limit,
+                                                                                   run.full),
+                                        run.patience, upstream="mdm")
             if not page:
                 break
-            after = page[-1][0].code_mdm
-            batches = chunks(page, max(1, -(-len(page) // share)))
-            for part in [f.result() for f in [run.submit(_push_batch, run, store, b) for b in batches]]:
+            after = page[-1].code_mdm
+            # Full batches (only the last one of a source is short): as few Magento calls as the rows need.
+            futures = [run.submit(_push_batch, run, store, batch, unchanged) for batch in chunks(page, size)]
+            for part in [f.result() for f in futures]:
                 for key in tally:
                     tally[key] += part[key]
         ctx.mark(store.code_source, status="done")
@@ -180,36 +192,44 @@ def _push_locked(run: StockRun, store: StoreSource, lock: str) -> dict[str, Any]
         job_store.release_lock(run.appdb, lock, ctx.job_id, ctx.owner)
 
 
-def _push_batch(run: StockRun, store: StoreSource, rows: list[tuple[ChangedRow, bool]]) -> dict[str, int]:
-    ctx = run.ctx
-    items = [(row, changed, source_item(row.code_mdm, store.magentoSource, row.qte_stock))
-             for row, changed in rows]
+def _push_batch(run: StockRun, store: StoreSource, rows: list[ChangedRow],
+                unchanged: frozenset[str]) -> dict[str, int]:
+    """Push one batch (bad items isolated) and acknowledge what Magento took, in one statement. Each source
+    item is built once; the batch's counts and metrics are recorded once, whatever its size."""
+    ctx, magento_source = run.ctx, store.magentoSource
+    pairs = [(row, source_item(row.code_mdm, magento_source, row.qte_stock)) for row in rows]
 
-    def send(part: list[tuple[ChangedRow, bool, dict[str, Any]]]) -> None:
-        payload = [item for _row, _changed, item in part]
+    def send(part: list[tuple[ChangedRow, dict[str, Any]]]) -> None:
+        payload = [item for _row, item in part]
         started = time.perf_counter()
         try:
             patiently(ctx, lambda: _post(run.client, payload), run.patience)
         finally:
-            metrics.BATCH_SECONDS.labels("stocks").observe(time.perf_counter() - started)
+            _BATCH_SECONDS.observe(time.perf_counter() - started)
             ctx.count(pushed=len(payload), calls=1)
-            metrics.ITEMS.labels("stocks", "pushed").inc(len(payload))
+            _PUSHED.inc(len(payload))
 
-    pushed = push_isolating(items, send, key=lambda entry: entry[2]["sku"], sizer=run.sizer)
-    accepted = [row for row, changed, _item in pushed.accepted if changed]
+    pushed = push_isolating(pairs, send, key=_sku, sizer=run.sizer)
+    accepted = [row for row, _item in pushed.accepted]
+    if unchanged:  # a full re-push: rows that were not changed have nothing to acknowledge
+        accepted = [row for row in accepted if row.code_mdm not in unchanged]
     ack = patiently(ctx, lambda: acknowledge(run.mdm, accepted), run.patience, upstream="mdm") \
         if accepted else None
-    for (row, _changed, item), message in pushed.rejected:
-        ctx.error(sku=row.code_mdm, sourceCode=store.code_source, magentoSource=store.magentoSource,
+    for (row, item), message in pushed.rejected:
+        ctx.error(sku=row.code_mdm, sourceCode=store.code_source, magentoSource=magento_source,
                   quantity=item["quantity"], message=message)
     acked = ack.acknowledged if ack else 0
     stale = ack.stale if ack else 0
     ctx.count(accepted=len(pushed.accepted), rejected=len(pushed.rejected), acknowledged=acked, stale=stale)
-    metrics.ITEMS.labels("stocks", "accepted").inc(len(pushed.accepted))
-    metrics.ITEMS.labels("stocks", "rejected").inc(len(pushed.rejected))
+    _ACCEPTED.inc(len(pushed.accepted))
+    _REJECTED.inc(len(pushed.rejected))
     ctx.advance(store.code_source, len(rows))
     return {"accepted": len(pushed.accepted), "rejected": len(pushed.rejected), "acknowledged": acked,
             "stale": stale}
+
+
+def _sku(pair: tuple[ChangedRow, dict[str, Any]]) -> str:
+    return pair[1]["sku"]
 
 
 def _post(client: Any, payload: list[dict[str, Any]]) -> None:
@@ -222,24 +242,13 @@ def _post(client: Any, payload: list[dict[str, Any]]) -> None:
         raise
 
 
-def _count(mdm: Engine, code: int, full: bool) -> int:
-    stmt = select(func.count()).select_from(sc).where(sc.c.Code_Source == code)
+def _rows(mdm: Engine, code: int, after: str | None, limit: int,
+          full: bool) -> tuple[list[ChangedRow], frozenset[str]]:
+    """A keyset page of changed rows, or of every row for a full re-push, with the SKUs that are not changed."""
     if not full:
-        stmt = stmt.where(sc.c.changed == true())
-    with sql.connect(mdm) as conn:
-        return int(conn.execute(stmt).scalar_one())
-
-
-def _rows(mdm: Engine, code: int, after: str | None, limit: int, full: bool) -> list[tuple[ChangedRow, bool]]:
-    """Changed rows (keyset page), or every row of the source for a full re-push (with its changed flag)."""
-    if not full:
-        return [(row, True) for row in changed_rows(mdm, code, after=after, limit=limit)]
-    stmt = (select(sc.c.Code_MDM, sc.c.Code_Source, sc.c.Source, sc.c.QteStock, sc.c.DateDernierMaJ, sc.c.changed)
-            .where(sc.c.Code_Source == code).order_by(sc.c.Code_MDM).limit(limit))
-    if after is not None:
-        stmt = stmt.where(sc.c.Code_MDM > after)
-    with sql.connect(mdm) as conn:
-        return [(ChangedRow(r[0], int(r[1]), r[2], r[3], r[4]), bool(r[5])) for r in conn.execute(stmt)]
+        return changed_rows(mdm, code, after=after, limit=limit), frozenset()
+    page = source_rows(mdm, code, after=after, limit=limit)
+    return [row for row, _changed in page], frozenset(row.code_mdm for row, changed in page if not changed)
 
 
 def _outcome(ctx: JobContext, result: dict[str, Any]) -> JobOutcome:
