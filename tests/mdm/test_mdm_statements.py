@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 from sqlalchemy.dialects import mssql
@@ -43,7 +44,7 @@ def test_ddl_compiles_for_mssql(table):
 def test_acknowledge_is_one_update_joining_a_values_table_on_mssql():
     compiled = STATEMENTS["stock.acknowledge_500"].compile(dialect=mssql.dialect())
     sql = str(compiled)
-    assert sql.startswith("UPDATE [EComm].[StockChanges] SET changed=:changed, [syncedDate]=:synced FROM ")
+    assert sql.startswith("UPDATE [EComm].[StockChanges] SET changed=0, [syncedDate]=:synced FROM ")
     assert "(VALUES (:mdm0, :src0, :qty0, :ver0), (:mdm1, " in sql and ") AS acked (mdm, src, qty, ver)" in sql
     # The version check: key, still changed, same quantity and same DateDernierMaJ (NULL-safe).
     for condition in ("[Code_MDM] = acked.mdm", "[Code_Source] = acked.src", ".changed = 1",
@@ -52,5 +53,16 @@ def test_acknowledge_is_one_update_joining_a_values_table_on_mssql():
                       "AND acked.ver IS NULL"):
         assert condition in sql
     # SQL Server accepts at most 2,100 parameters in one statement.
-    assert len(re.findall(r":\w+", sql)) == 4 * stock.ACK_CHUNK + 2 <= 2100
+    assert len(re.findall(r":\w+", sql)) == 4 * stock.ACK_CHUNK + 1 <= 2100
     assert stock.ack_shape(stock.ACK_CHUNK) == stock.ACK_CHUNK
+
+
+def test_acknowledge_driver_sql_for_pyodbc_binds_every_row_in_placeholder_order():
+    dialect = mssql.pyodbc.dialect(paramstyle="qmark")
+    statement = stock._driver_acknowledge(dialect, (), 100)  # the real dbo/EComm names: no schema map
+    assert statement.sql.startswith("UPDATE [EComm].[StockChanges] SET changed=0, [syncedDate]=? FROM ")
+    assert statement.sql.count("?") == len(statement.positions) == 4 * 100 + 1
+    assert statement.positions[:5] == ("synced", "mdm0", "src0", "qty0", "ver0")
+    rows = [stock.ChangedRow(f"P{i}", 3, "Store 3", i - 1 or None, None) for i in range(100)]
+    params = statement.parameters(rows, datetime(2025, 1, 15, 12))
+    assert params[1:5] == ("P0", 3, -1, None) and params[-4:] == ("P99", 3, 98, None)

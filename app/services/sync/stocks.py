@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +38,7 @@ from app.services.mdm.stock import (
     source_rows,
 )
 from app.services.sync import metrics
-from app.services.sync.planning import BatchSizer, chunks, classify_refusal, push_isolating, source_item
+from app.services.sync.planning import BatchSizer, chunks, classify_refusal, push_isolating, source_items
 from app.services.sync.upstream import Patience, patiently
 
 log = logging.getLogger(__name__)
@@ -182,8 +182,7 @@ def _push_locked(run: StockRun, store: StoreSource, lock: str) -> dict[str, Any]
                 break
             after = page[-1].code_mdm
             # Full batches (only the last one of a source is short): as few Magento calls as the rows need.
-            futures = [run.submit(_push_batch, run, store, batch, unchanged) for batch in chunks(page, size)]
-            for part in [f.result() for f in futures]:
+            for part in _push_page(run, store, chunks(page, size), unchanged):
                 for key in tally:
                     tally[key] += part[key]
         ctx.mark(store.code_source, status="done")
@@ -192,12 +191,24 @@ def _push_locked(run: StockRun, store: StoreSource, lock: str) -> dict[str, Any]
         job_store.release_lock(run.appdb, lock, ctx.job_id, ctx.owner)
 
 
+def _push_page(run: StockRun, store: StoreSource, batches: list[list[ChangedRow]],
+               unchanged: frozenset[str]) -> list[dict[str, int]]:
+    """Push a page's batches at once: the first on this thread, the others on the pool. Every batch has
+    finished when this returns or raises (the source lock must not be released under a batch in flight)."""
+    futures = [run.submit(_push_batch, run, store, batch, unchanged) for batch in batches[1:]]
+    try:
+        parts = [_push_batch(run, store, batches[0], unchanged)]
+    finally:
+        wait(futures)
+    return parts + [future.result() for future in futures]
+
+
 def _push_batch(run: StockRun, store: StoreSource, rows: list[ChangedRow],
                 unchanged: frozenset[str]) -> dict[str, int]:
     """Push one batch (bad items isolated) and acknowledge what Magento took, in one statement. Each source
     item is built once; the batch's counts and metrics are recorded once, whatever its size."""
     ctx, magento_source = run.ctx, store.magentoSource
-    pairs = [(row, source_item(row.code_mdm, magento_source, row.qte_stock)) for row in rows]
+    pairs = list(zip(rows, source_items(rows, magento_source), strict=True))
 
     def send(part: list[tuple[ChangedRow, dict[str, Any]]]) -> None:
         payload = [item for _row, item in part]
