@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -89,6 +89,10 @@ class ChangedRow(NamedTuple):
     source: str | None
     qte_stock: int | None
     version: datetime | None
+
+
+# A row of the 5-column select as a ChangedRow: half the cost of ChangedRow._make (no length check).
+_changed_row = partial(tuple.__new__, ChangedRow)
 
 
 @dataclass(frozen=True)
@@ -182,14 +186,14 @@ def changed_rows(engine: Engine, source_code: int, *, after: str | None = None,
 
     Raises ValueError for a limit outside 1..5000, DependencyUnavailable when the database is down.
     """
-    return [ChangedRow._make(r) for r in _page(engine, source_code, after, limit, every=False)]
+    return list(map(_changed_row, _page(engine, source_code, after, limit, every=False)))
 
 
 def source_rows(engine: Engine, source_code: int, *, after: str | None = None,
                 limit: int = 300) -> list[tuple[ChangedRow, bool]]:
     """Every row of `source_code` (a full re-push), paged like `changed_rows`, each with its changed flag:
     only changed rows may be acknowledged. Raises like `changed_rows`."""
-    return [(ChangedRow._make(r[:5]), bool(r[5])) for r in _page(engine, source_code, after, limit, every=True)]
+    return [(_changed_row(r[:5]), bool(r[5])) for r in _page(engine, source_code, after, limit, every=True)]
 
 
 def count_rows(engine: Engine, source_code: int, *, every: bool = False) -> int:
@@ -205,7 +209,8 @@ def _page(engine: Engine, source_code: int, after: str | None, limit: int, every
         return conn.execute(build_changed_rows(source_code, after, limit, every=every)).all()
 
 
-ACK_COLUMNS = (("mdm", String(32)), ("src", Integer()), ("qty", Integer()), ("ver", Timestamp))
+ACK_COLUMNS: tuple[tuple[str, Any], ...] = (("mdm", String(32)), ("src", Integer()), ("qty", Integer()),
+                                            ("ver", Timestamp))
 ACK_KEYS = tuple(tuple(f"{name}{i}" for name, _type in ACK_COLUMNS) for i in range(ACK_CHUNK))
 
 
@@ -224,8 +229,9 @@ def _acked_rows(dialect: str, count: int) -> Any:
     derived table, so its VALUES columns (column1..4) are renamed by a SELECT; MariaDB names a VALUES
     table's columns after its first row, so it gets a UNION ALL of SELECTs (it compares the DATETIME(6)
     column with the bound string as a datetime)."""
-    binds = [tuple(bindparam(key, type_=type_) for key, (_name, type_) in zip(keys, ACK_COLUMNS, strict=True))
-             for keys in ACK_KEYS[:count]]
+    binds: list[tuple[Any, ...]] = [
+        tuple(bindparam(key, type_=type_) for key, (_name, type_) in zip(keys, ACK_COLUMNS, strict=True))
+        for keys in ACK_KEYS[:count]]
     columns = [column(name, type_) for name, type_ in ACK_COLUMNS]
     if dialect == "sqlite":
         rows = ", ".join(f"(:{m}, :{s}, :{q}, :{v})" for m, s, q, v in ACK_KEYS[:count])

@@ -240,7 +240,7 @@ def _push_batch(run: StockRun, store: StoreSource, rows: list[ChangedRow],
 
 
 def _sku(pair: tuple[ChangedRow, dict[str, Any]]) -> str:
-    return pair[1]["sku"]
+    return str(pair[1]["sku"])
 
 
 def _post(client: Any, payload: list[dict[str, Any]]) -> None:
