@@ -26,7 +26,9 @@ row that was sent, so a row that changed again while it was being pushed stays c
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache, partial
@@ -64,6 +66,9 @@ from app.adapters.mdm.tables import Timestamp, approvisionnement, stock_changes
 from app.services.mdm.metrics import observed
 
 sc, ap = stock_changes, approvisionnement
+# SQLite takes one writer at a time, and a writer that finds the lock taken polls it with sleeps of up to
+# 100 ms (its busy handler): the push's parallel batches queue here instead, woken as soon as it is free.
+_SQLITE_WRITER = threading.Lock()
 # Rows per acknowledge statement: 4 binds each stays under SQL Server's 2,100 parameters per statement.
 ACK_CHUNK = 500
 ACK_BUCKET = 100  # statement shapes: row counts rounded up to a multiple (see ack_shape)
@@ -269,7 +274,8 @@ def acknowledge(engine: Engine, rows: Iterable[ChangedRow], *, synced_at: dateti
         return AckResult(acknowledged=0, stale=0)
     stamp = synced_at or datetime.now()
     done = 0
-    with sql.begin(engine) as conn, observed("mdm.acknowledge"):
+    writer = _SQLITE_WRITER if engine.dialect.name == "sqlite" else nullcontext()
+    with writer, sql.begin(engine) as conn, observed("mdm.acknowledge"):
         schema_map = conn.get_execution_options().get("schema_translate_map") or {}
         for start in range(0, len(sent), ACK_CHUNK):
             part = sent[start:start + ACK_CHUNK]
