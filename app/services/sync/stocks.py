@@ -1,18 +1,20 @@
 """The stock pipeline job: MERGE -> push changed rows to Magento MSI -> acknowledge exactly what Magento took.
 
 Per source (at most SYNC_PARALLEL_SOURCES at once, each holding the job lock ``stock-source:<code>`` so two
-runs never push one source out of order): keyset pages of changed rows, each page cut into batches of the
-current size and pushed SYNC_SOURCE_INFLIGHT at a time (rows of one page are distinct SKUs, so their order
-does not matter), bad items isolated (planning.py), then `acknowledge` of the accepted rows *with the
-quantity and version that were read*: a row whose stock moved meanwhile, or that Magento refused, stays
-changed for the next run. Transient failures and outages are handled by `patiently` (upstream.py).
+runs never push one source out of order): batches of the current size, each the next keyset page of changed
+rows, SYNC_SOURCE_INFLIGHT (or a finished source's freed share) in flight at a time, the next one read as
+soon as one lands (the rows are distinct SKUs, so their order does not matter); bad items isolated
+(planning.py), then `acknowledge` of the accepted rows in one statement *with the quantity and version that
+were read*: a row whose stock moved meanwhile, or that Magento refused, stays changed for the next run.
+Transient failures and outages are handled by `patiently` (upstream.py).
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, wait
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +40,7 @@ from app.services.mdm.stock import (
     source_rows,
 )
 from app.services.sync import metrics
-from app.services.sync.planning import BatchSizer, chunks, classify_refusal, push_isolating, source_items
+from app.services.sync.planning import BatchSizer, classify_refusal, push_isolating, source_items
 from app.services.sync.upstream import Patience, patiently
 
 log = logging.getLogger(__name__)
@@ -170,37 +172,43 @@ def _push_locked(run: StockRun, store: StoreSource, lock: str) -> dict[str, Any]
         ctx.set_total(store.code_source, total)
         ctx.mark(store.code_source, status="running")
         tally = {"accepted": 0, "rejected": 0, "acknowledged": 0, "stale": 0}
-        after: str | None = None
-        while True:
-            ctx.checkpoint()
-            size = run.sizer.size
-            limit = min(MAX_CHANGED_PAGE, size * run.share())
-            page, unchanged = patiently(ctx, lambda after=after, limit=limit: _rows(run.mdm, code, after, limit,
-                                                                                   run.full),
-                                        run.patience, upstream="mdm")
-            if not page:
-                break
-            after = page[-1].code_mdm
-            # Full batches (only the last one of a source is short): as few Magento calls as the rows need.
-            for part in _push_page(run, store, chunks(page, size), unchanged):
-                for key in tally:
-                    tally[key] += part[key]
+        for part in _push_rows(run, store, code):
+            for key in tally:
+                tally[key] += part[key]
         ctx.mark(store.code_source, status="done")
         return {"status": "done", "total": total, **tally}
     finally:
         job_store.release_lock(run.appdb, lock, ctx.job_id, ctx.owner)
 
 
-def _push_page(run: StockRun, store: StoreSource, batches: list[list[ChangedRow]],
-               unchanged: frozenset[str]) -> list[dict[str, int]]:
-    """Push a page's batches at once: the first on this thread, the others on the pool. Every batch has
-    finished when this returns or raises (the source lock must not be released under a batch in flight)."""
-    futures = [run.submit(_push_batch, run, store, batch, unchanged) for batch in batches[1:]]
+def _push_rows(run: StockRun, store: StoreSource, code: int) -> Iterator[dict[str, int]]:
+    """Keep the source's share of batches in flight: each batch is the next keyset page of changed rows (so
+    full, only the last one short), read as soon as a batch lands -- no page waits for its slowest call.
+    Every batch has finished when this ends or raises: the source lock must not be released under one."""
+    ctx = run.ctx
+    after: str | None = None
+    exhausted = False
+    inflight: set[Future[dict[str, int]]] = set()
     try:
-        parts = [_push_batch(run, store, batches[0], unchanged)]
+        while True:
+            ctx.checkpoint()
+            while not exhausted and len(inflight) < run.share():
+                limit = min(MAX_CHANGED_PAGE, run.sizer.size)
+                rows, unchanged = patiently(ctx, lambda after=after, limit=limit: _rows(run.mdm, code, after, limit,
+                                                                                       run.full),
+                                            run.patience, upstream="mdm")
+                if not rows:
+                    exhausted = True
+                    break
+                after = rows[-1].code_mdm
+                inflight.add(run.submit(_push_batch, run, store, rows, unchanged))
+            if not inflight:
+                return
+            done, inflight = wait(inflight, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
     finally:
-        wait(futures)
-    return parts + [future.result() for future in futures]
+        wait(inflight)
 
 
 def _push_batch(run: StockRun, store: StoreSource, rows: list[ChangedRow],
