@@ -1,5 +1,6 @@
-"""BookIndex: sorted views of a read-only record book, so a search over the large shop's 50,000 orders
-costs milliseconds instead of filtering and sorting every record per call.
+"""Sorted views for the large shop's searches: BookIndex over a read-only record book (50,000 orders) and
+key_sorted_search over the source items, so a search costs milliseconds instead of filtering and sorting
+every record per call.
 
 Magento answers `GET /V1/orders?...sortOrders=created_at DESC&pageSize=150` from MySQL indexes, and many
 PHP-FPM workers answer such calls side by side. The sandbox filtered and sorted all 50,000 records on
@@ -11,10 +12,13 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Iterable
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import search
 from .search import Filter, SearchCriteria
+
+if TYPE_CHECKING:  # state.py imports this module (through sales_book)
+    from .state import KeyedRows
 
 # condition -> (ids[lo:hi] bounds) on keys sorted ascending, for the comparisons `search.matches` makes.
 _RANGES: dict[str, Callable[[list[tuple], tuple], tuple[int, int]]] = {
@@ -103,3 +107,28 @@ class BookIndex:
             start = (max(crit.current_page or 1, 1) - 1) * size
             rows = islice(rows, start, start + size)
         return {"items": list(rows), "search_criteria": crit.echo(), "total_count": total}
+
+
+def key_sorted_search(rows: KeyedRows, crit: SearchCriteria, key_fields: frozenset[str]) -> dict | None:
+    """search.apply(list(rows.values()), crit) for an unfiltered search sorted on fields that are part of
+    the row's key (a source item's sku and source_code), from an order cached on `rows` until a key is
+    added or removed; None for any other search (the caller scans).
+
+    The snapshot job reads 240,000 source items in 800 pages sorted on (sku, source_code): sorting them
+    all again per page cost ~0.5 s of CPU under the state lock, and a real Magento reads them by index.
+    """
+    if any(crit.filter_groups) or not crit.sort_orders or any(f not in key_fields for f, _ in crit.sort_orders):
+        return None
+    signature = tuple((f, d != "ASC") for f, d in crit.sort_orders)
+    cached = rows.orders.get(signature)
+    if cached is None or cached[0] != rows.keys_version:
+        keyed = list(rows.items())
+        for field, descending in reversed(signature):
+            keyed.sort(key=lambda kv: search.cmp_key(kv[1].get(field)), reverse=descending)
+        cached = rows.orders[signature] = (rows.keys_version, [key for key, _ in keyed])
+    order = cached[1]
+    size = crit.page_size or 0
+    if size > 0:
+        start = (max(crit.current_page or 1, 1) - 1) * size
+        order = order[start:start + size]
+    return {"items": [rows[key] for key in order], "search_criteria": crit.echo(), "total_count": len(cached[1])}
