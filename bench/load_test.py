@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.load_diag import Usage, cpu_report, server_percentiles  # noqa: E402
 from config import load_settings  # noqa: E402
 from magento_sandbox.options import LARGE_PRODUCTS, PROFILES, parse_latency  # noqa: E402
 from tests.support.sandbox import ADMIN  # noqa: E402
@@ -110,10 +111,13 @@ def main() -> int:
                    "-t", f"{args.seconds}s", "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING",
                    "--stop-timeout", "35"]
             locust_env = {**os.environ, "TECHNO_ETL_NO_RESEND": "1" if args.no_resend else ""}
+            before, scraped = Usage.now(server.proc.pid if server.proc else None), prometheus(server)
             subprocess.run(cmd, check=False, timeout=args.seconds + 180, env=locust_env)
+            after = Usage.now(server.proc.pid if server.proc else None)
             report(prefix.with_name("locust_stats.csv"), args)
             failures(prefix.with_name("locust_failures.csv"))
-            server_side(server)
+            server_side(server, scraped)
+            print(cpu_report(before, after))
             print(f"gunicorn workers: {args.workers}, threads: {server.env['GUNICORN_THREADS']}")
             if args.cold_restart:
                 cold_restarts(server)
@@ -170,14 +174,25 @@ def cold_restarts(server: GunicornServer) -> None:
                 print(f"  {call.status} {call.path}: {call.error[:120]}")
 
 
-def server_side(server: GunicornServer) -> None:
-    """What the service says about the run: load shed by bulkheads/breakers, cache hit rate, status mix."""
+def prometheus(server: GunicornServer) -> str:
+    """The merged Prometheus text of every worker ("" when it does not answer)."""
     import httpx
 
-    headers = server.headers("viewer")
-    try:  # a server still busy with chart crawls may answer late or not at all
-        text = httpx.get(server.base_url + "/api/metrics/prometheus", headers=headers, timeout=60).text
-        metrics = httpx.get(server.base_url + "/api/metrics", headers=headers, timeout=60).json()
+    try:  # a server still busy may answer late or not at all
+        return httpx.get(server.base_url + "/api/metrics/prometheus", headers=server.headers("viewer"), timeout=60).text
+    except httpx.HTTPError as exc:
+        print(f"server: metrics unavailable ({exc!r})")
+        return ""
+
+
+def server_side(server: GunicornServer, before: str) -> None:
+    """What the service says about the run: load shed by bulkheads/breakers, cache and single-flight use,
+    status mix, and each route's server-side time over the run."""
+    import httpx
+
+    text = prometheus(server)
+    try:
+        metrics = httpx.get(server.base_url + "/api/metrics", headers=server.headers("viewer"), timeout=60).json()
     except httpx.HTTPError as exc:
         print(f"server: metrics unavailable after the run ({exc!r})")
         return
@@ -185,6 +200,11 @@ def server_side(server: GunicornServer) -> None:
     print("server: status mix", metrics["requests"]["byStatus"], "| cache hit rate", metrics["cache"]["hitRate"],
           "| backend", metrics["cache"]["backend"])
     print("server: refused at once (bulkhead / breaker):", "; ".join(shed) or "none")
+    reads = [line.split("{", 1)[1] for line in text.splitlines()
+             if line.startswith("techno_etl_magento_proxy_requests_total") and 'method="GET"' in line]
+    print("server: proxied GETs by cache result (since the start):", "; ".join(reads) or "none")
+    print("server-side time per route over the run (Prometheus buckets, all workers):")
+    print("\n".join(server_percentiles(text, before)) or "  (no request histogram exported)")
 
 
 def report(stats_csv: Path, args: argparse.Namespace) -> None:
