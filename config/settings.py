@@ -131,7 +131,7 @@ SETTINGS: list[Setting] = [
     S("HEALTH_CACHE_SECONDS", _positive_float, 3.0, "How long detailed health results are reused."),
     # Gunicorn / processes
     S("WEB_CONCURRENCY", _positive_int, 0, "Gunicorn workers; 0 = from the cgroup-aware core count."),
-    S("GUNICORN_THREADS", _positive_int, 16,
+    S("GUNICORN_THREADS", _positive_int, 32,
       "Threads per gthread worker: the work is I/O-bound proxying (docs/resilience.md has the measurement)."),
     S("GUNICORN_TIMEOUT", _positive_int, 60, "Seconds before a silent worker is killed."),
     S("GUNICORN_GRACEFUL_TIMEOUT", _positive_int, 30, "Seconds a worker gets to finish on stop/reload."),
