@@ -1,12 +1,10 @@
 """Extension objects. Stateless ones are module-level and bound by `create_app`; the API spec, the
-rate limiter and the request metrics keep per-app state (a spec, a storage, a registry), so
-`create_app` builds one of each per app (tests build many apps in one process)."""
+rate limiter (app/ratelimit.py) and the request metrics keep per-app state (a spec, a storage, a
+registry), so `create_app` builds one of each per app (tests build many apps in one process)."""
 from __future__ import annotations
 
 from flask_compress import Compress
 from flask_cors import CORS
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_smorest import Api as _SmorestApi
 from flask_talisman import Talisman
 
@@ -33,6 +31,3 @@ cors = CORS()
 compress = Compress()
 talisman = Talisman()
 
-
-def make_limiter() -> Limiter:
-    return Limiter(key_func=get_remote_address)

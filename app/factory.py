@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app import (
     lifecycle,
     middleware,
+    ratelimit,
     security,
     telemetry,  # noqa: F401  (first: sets PROMETHEUS_MULTIPROC_DIR before prometheus_client loads)
 )
@@ -23,7 +24,7 @@ from app.api.bounds import BoundedIntegerConverter
 from app.api.json_body import BoundedJSONProvider
 from app.body_limit import BoundedRequest
 from app.errors import register_error_handlers
-from app.extensions import Api, compress, cors, make_limiter, talisman
+from app.extensions import Api, compress, cors, talisman
 from app.logging import configure_logging
 from app.services import cache as cache_service
 from app.services import health as health_service
@@ -83,7 +84,7 @@ def register_extensions(app: Flask, settings: Settings) -> None:
         frame_options="DENY",
         session_cookie_secure=settings.is_production,
     )
-    _init_rate_limiter(app, settings)
+    ratelimit.init_app(app, settings)
     security.init_app(app)
     cors.init_app(app, resources={r"/api/*": {"origins": settings.cors_origins}}, supports_credentials=False,
                   always_send=False,
@@ -109,28 +110,6 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     magento_service.init_app(app)
 
 
-def _init_rate_limiter(app: Flask, settings: Settings) -> None:
-    from app.adapters import ratelimit_storage  # noqa: F401  (registers the techno-etl+redis scheme)
-
-    storage = f"techno-etl+{settings.redis_url}" if settings.redis_url else "memory://"
-    app.config.update(
-        RATELIMIT_ENABLED=settings.rate_limit_enabled,
-        RATELIMIT_DEFAULT=settings.rate_limit,
-        RATELIMIT_STORAGE_URI=storage,
-        RATELIMIT_STORAGE_OPTIONS={"socket_timeout": settings.redis_timeout,
-                                   "socket_connect_timeout": settings.redis_timeout} if settings.redis_url else {},
-        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
-        RATELIMIT_SWALLOW_ERRORS=True,
-        RATELIMIT_HEADERS_ENABLED=True,
-        RATELIMIT_HEADER_LIMIT="RateLimit-Limit",
-        RATELIMIT_HEADER_REMAINING="RateLimit-Remaining",
-        RATELIMIT_HEADER_RESET="RateLimit-Reset",
-        RATELIMIT_KEY_PREFIX="techno-etl-rl",
-    )
-    limiter = make_limiter()
-    limiter.init_app(app)
-
-
 def register_blueprints(app: Flask) -> None:
     from app.api.core import blp as core_blp
     from app.api.dashboard import blp as dashboard_blp
@@ -147,11 +126,10 @@ def register_blueprints(app: Flask) -> None:
     from app.metrics import blp as metrics_blp
     from app.ops import blp as ops_blp
 
-    for limiter in app.extensions.get("limiter", ()):
-        # Probes and metrics are never rate-limited (middleware.OPS_PATH_PREFIXES); exempting the
-        # blueprints also skips the limiter's per-request work for them.
-        limiter.exempt(health_blp)
-        limiter.exempt(metrics_blp)
+    limiter: ratelimit.RateLimiter = app.extensions["limiter"]
+    # Probes and metrics are never rate-limited (middleware.OPS_PATH_PREFIXES).
+    limiter.exempt_blueprint(health_blp.name)
+    limiter.exempt_blueprint(metrics_blp.name)
     api: Api = app.extensions["api"]
     blueprints = [health_blp, metrics_blp, core_blp, docs_blp, ops_blp, images_blp, magento_images_blp,
                   mdm_blp, sync_blp, voting_task_blp, voting_blp, login_blp, magento_blp, dashboard_blp]
