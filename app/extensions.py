@@ -6,10 +6,10 @@ from __future__ import annotations
 from flask_compress import Compress
 from flask_cors import CORS
 from flask_smorest import Api as _SmorestApi
-from flask_talisman import Talisman
 
 from app.api.openapi import ContractPlugin
 from app.api.schemas import ErrorSchema
+from app.security_headers import CachedTalisman
 
 
 class Api(_SmorestApi):
@@ -29,5 +29,5 @@ class Api(_SmorestApi):
 
 cors = CORS()
 compress = Compress()
-talisman = Talisman()
+talisman = CachedTalisman()
 

@@ -3,9 +3,9 @@ count and the request-line and header-size limits (JSON 414/431 below Gunicorn's
 from __future__ import annotations
 
 import logging
+import random
 import re
 import time
-import uuid
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import RequestHeaderFieldsTooLarge, RequestURITooLarge
@@ -34,7 +34,9 @@ def _start_request() -> None:
     g.start = time.perf_counter()
     incoming = request.headers.get("X-Request-ID") or request.headers.get("X-Correlation-ID") or ""
     # A caller-supplied id is echoed only when it is safe to put in logs and headers.
-    g.request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+    # A new id is 128 random bits like uuid4().hex, from the process's PRNG (reseeded after a fork): ids
+    # need to be unique, not unguessable, and os.urandom costs a system call per request.
+    g.request_id = incoming if _SAFE_ID.match(incoming) else f"{random.getrandbits(128):032x}"
     _check_sizes()
 
 
