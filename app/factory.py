@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app import (
     lifecycle,
     middleware,
+    ratelimit,
     security,
     telemetry,  # noqa: F401  (first: sets PROMETHEUS_MULTIPROC_DIR before prometheus_client loads)
 )
@@ -25,7 +26,7 @@ from app.api.json_body import BoundedJSONProvider
 from app.api.openapi import Api
 from app.body_limit import BoundedRequest
 from app.error_handlers import register_error_handlers
-from app.extensions import compress, cors, make_limiter, talisman
+from app.extensions import compress, cors, talisman
 from app.logging import configure_logging
 from app.services import health as health_service
 from app.services import jobs as jobs_service
@@ -136,34 +137,12 @@ def register_services(app: Flask, settings: Settings) -> None:
     magento_service.init_app(app, settings, health)
 
 
-def _init_rate_limiter(app: Flask, settings: Settings) -> None:
-    from app.adapters import ratelimit_storage  # noqa: F401  (registers the techno-etl+redis scheme)
-
-    cache = settings.cache
-    storage = f"techno-etl+{cache.redis_url}" if cache.redis_url else "memory://"
-    app.config.update(
-        RATELIMIT_ENABLED=settings.http.rate_limit_enabled,
-        RATELIMIT_DEFAULT=settings.http.rate_limit,
-        RATELIMIT_STORAGE_URI=storage,
-        RATELIMIT_STORAGE_OPTIONS=redis_adapter.socket_options(settings.cache.redis_timeout) if settings.cache.redis_url else {},
-        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
-        RATELIMIT_SWALLOW_ERRORS=True,
-        RATELIMIT_HEADERS_ENABLED=True,
-        RATELIMIT_HEADER_LIMIT="RateLimit-Limit",
-        RATELIMIT_HEADER_REMAINING="RateLimit-Remaining",
-        RATELIMIT_HEADER_RESET="RateLimit-Reset",
-        RATELIMIT_KEY_PREFIX="techno-etl-rl",
-    )
-    limiter = make_limiter()
-    limiter.init_app(app)
-
-
 # Flask runs before_request hooks in the order they were registered, so this list is the order of the
 # request's path; each entry says why it stands where it does.
-REQUEST_HOOKS: tuple[tuple[Callable[[Flask, Settings], None], str], ...] = (
+REQUEST_HOOKS: tuple[tuple[Callable[[Flask, Settings], object], str], ...] = (
     (_init_middleware, "first: every later hook and log line has the request id"),
     (_init_talisman, "before auth: a plain-HTTP request is redirected, not refused"),
-    (_init_rate_limiter, "before auth: a flood is refused before any token is checked"),
+    (ratelimit.init_app, "before auth: a flood is refused before any token is checked"),
     (_init_security, "auth: every hook after it knows the caller"),
     (_init_cors_and_compress, "response-side only: their place among the request hooks does not matter"),
     (_init_metrics_and_api, "after the hooks: the exporter times the route, the Api registers the blueprints"),
@@ -186,11 +165,10 @@ def register_blueprints(app: Flask) -> None:
     from app.metrics import blp as metrics_blp
     from app.ops import blp as ops_blp
 
-    for limiter in app.extensions.get("limiter", ()):
-        # Probes and metrics are never rate-limited (middleware.OPS_PATH_PREFIXES); exempting the
-        # blueprints also skips the limiter's per-request work for them.
-        limiter.exempt(health_blp)
-        limiter.exempt(metrics_blp)
+    limiter: ratelimit.RateLimiter = app.extensions["limiter"]
+    # Probes and metrics are never rate-limited (middleware.OPS_PATH_PREFIXES).
+    limiter.exempt_blueprint(health_blp.name)
+    limiter.exempt_blueprint(metrics_blp.name)
     api: Api = app.extensions["api"]
     blueprints = [health_blp, metrics_blp, core_blp, docs_blp, ops_blp, images_blp, magento_images_blp,
                   mdm_blp, sync_blp, voting_task_blp, voting_blp, login_blp, magento_blp, dashboard_blp]

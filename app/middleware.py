@@ -1,13 +1,11 @@
 """Per-request plumbing: request ids, the JSON access log (with the caller's identity), the per-worker request
-count, the request-line and header-size limits (JSON 414/431 below Gunicorn's own HTML ones), and RateLimit-Reset
-in seconds."""
+count and the request-line and header-size limits (JSON 414/431 below Gunicorn's own HTML ones)."""
 from __future__ import annotations
 
 import logging
-import math
+import random
 import re
 import time
-import uuid
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import RequestHeaderFieldsTooLarge, RequestURITooLarge
@@ -21,7 +19,6 @@ OPS_PATH_PREFIXES = ("/api/health", "/api/metrics")
 # Gunicorn's defaults; gunicorn.conf.py sets its own limits above these so the app answers in JSON first.
 REQUEST_LINE_LIMIT = 4094
 HEADER_FIELD_LIMIT = 8190
-_EPOCH_2001 = 1_000_000_000  # a RateLimit-Reset above this is a timestamp, not a number of seconds
 
 
 def _check_sizes() -> None:
@@ -37,22 +34,21 @@ def _start_request() -> None:
     g.start = time.perf_counter()
     incoming = request.headers.get("X-Request-ID") or request.headers.get("X-Correlation-ID") or ""
     # A caller-supplied id is echoed only when it is safe to put in logs and headers.
-    g.request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+    # A new id is 128 random bits like uuid4().hex, from the process's PRNG (reseeded after a fork): ids
+    # need to be unique, not unguessable, and os.urandom costs a system call per request.
+    g.request_id = incoming if _SAFE_ID.match(incoming) else f"{random.getrandbits(128):032x}"
     _check_sizes()
 
 
 def _finish_request(response: Response) -> Response:
     response.headers["X-Request-ID"] = getattr(g, "request_id", "")
-    # Flask-Limiter sets Retry-After on every response (its window's reset). Keep it on its own 429s;
-    # an error of ours that set one (an open breaker's seconds to half-open) gets ours back; drop it elsewhere.
+    # An error of ours that set Retry-After (the limiter's 429, an open breaker's seconds to half-open)
+    # keeps it even if a hook rewrote it; no other answer carries one.
     own = g.get("retry_after")
     if own is not None:
         response.headers["Retry-After"] = own
     elif response.status_code != 429:
         response.headers.pop("Retry-After", None)
-    reset = response.headers.get("RateLimit-Reset", "")
-    if reset.isdigit() and int(reset) > _EPOCH_2001:  # Flask-Limiter writes the window's end as a timestamp
-        response.headers["RateLimit-Reset"] = str(max(0, math.ceil(int(reset) - time.time())))
     WORKER_REQUESTS.inc()
     duration_ms = round((time.perf_counter() - g.get("start", time.perf_counter())) * 1000, 2)
     level = logging.DEBUG if request.path.startswith(OPS_PATH_PREFIXES) and response.status_code < 400 else logging.INFO

@@ -34,15 +34,32 @@ def tree_uss(pid: int | None = None) -> int:
     return total
 
 
-def tree_rss(proc: psutil.Process, children: list[psutil.Process]) -> int:
-    """Cheap upper bound of a tree's memory (RSS from /proc/<pid>/statm); used before the USS check."""
-    total = 0
-    for p in [proc, *children]:
+def tree_rss(proc: psutil.Process, children: list[psutil.Process], own_rss: int | None = None) -> int:
+    """Cheap upper bound of a tree's memory (RSS from /proc/<pid>/statm); used before the USS check.
+    `own_rss`: the process's own RSS when the caller already has it (`statm_rss`)."""
+    total = own_rss or 0
+    for p in ([] if own_rss is not None else [proc]) + children:
         try:
             total += p.memory_info().rss
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
     return total
+
+
+def open_statm() -> int | None:
+    """A descriptor on this process's /proc/self/statm for `statm_rss` (None where /proc is missing)."""
+    try:
+        return os.open(f"/proc/{os.getpid()}/statm", os.O_RDONLY)
+    except OSError:
+        return None
+
+
+def statm_rss(fd: int) -> int:
+    """This process's RSS in bytes: one pread on a kept-open statm, no psutil objects (checked per request)."""
+    return int(os.pread(fd, 128, 0).split()[1]) * _PAGE_SIZE
+
+
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 def cgroup_cpu_count() -> int:

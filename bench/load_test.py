@@ -1,13 +1,15 @@
 """Run a locust model (bench/locustfile.py) against the full stack and print the figures for docs/load-test.md.
 
     .venv/bin/python bench/load_test.py [--model session|mix] [--users 10] [--seconds 120] [--workers 2]
-        [--profile demo|large] [--latency-ms 200] [--threads N] [--locust-python PATH]
+        [--profile demo|large] [--latency-ms 200] [--threads N] [--locust-python PATH] [--state-dir DIR]
 
 Starts the Magento sandbox (SANDBOX_PROFILE / SANDBOX_LATENCY_MS given by --profile / --latency-ms), seeds
 an MDM database (sqlite; 20,000 products -- the large shop's SKUs -- with --profile large), and runs
 Gunicorn (production settings, Redis cache on redis://127.0.0.1:6379/13, the job runner on) with the
 repository's gunicorn.conf.py; then runs locust headless and prints throughput, p50/p95/p99 and error rate
-per request name (call kind) and the failures by kind. Needs Redis on 127.0.0.1:6379 and locust
+per request name (call kind) and the failures by kind. With --state-dir the MDM and app databases live in
+DIR and are reused by the next run with the same profile: the snapshots built by the first run (5-6 min on
+the large shop) are read back, so an iteration takes --seconds plus ~1 min. Needs Redis on 127.0.0.1:6379 and locust
 (`pip install -r bench/requirements.txt`, or a separate virtualenv given with --locust-python).
 """
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import csv
 import logging
+import os
 import subprocess
 import sys
 import tempfile
@@ -22,6 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.load_diag import Usage, cpu_report, server_percentiles  # noqa: E402
 from config import load_settings  # noqa: E402
 from magento_sandbox.options import LARGE_PRODUCTS, PROFILES, parse_latency  # noqa: E402
 from tests.support.sandbox import ADMIN  # noqa: E402
@@ -55,6 +59,11 @@ def main() -> int:
     parser.add_argument("--profile", choices=PROFILES, default="demo", help="sandbox shop size")
     parser.add_argument("--latency-ms", default="0", help="sandbox answer time per call: N or LOW-HIGH")
     parser.add_argument("--locust-python", default=sys.executable, help="a Python with locust installed")
+    parser.add_argument("--state-dir", type=Path, default=None,
+                        help="keep the MDM and app databases (snapshots, jobs) here and reuse them next run")
+    parser.add_argument("--no-resend", action="store_true",
+                        help="count a GET reset on a kept-alive connection as a failure instead of resending it "
+                             "once as browsers do (bench/locustfile.py SessionUser._get)")
     parser.add_argument("--cold-restart", action="store_true",
                         help="after the run, restart Gunicorn (snapshots persisted) and time the first dashboard")
     args = parser.parse_args()
@@ -68,11 +77,17 @@ def main() -> int:
     # db 13 belongs to the load test: a chart cached by an earlier run (another profile) must not answer.
     redis.Redis.from_url(REDIS_URL).flushdb()
     tmp = Path(tempfile.mkdtemp(prefix="techno-etl-load-"))
-    mdm_url = f"sqlite:///{tmp / 'mdm.sqlite3'}"
     large = args.profile == "large"
-    started = time.perf_counter()
-    seed_mdm(mdm_url, args.products or (LARGE_PRODUCTS if large else 2000))
-    print(f"MDM seeded in {time.perf_counter() - started:.1f} s")
+    products = args.products or (LARGE_PRODUCTS if large else 2000)
+    state = state_dir(args.state_dir, args.profile, products) if args.state_dir else tmp
+    mdm_path = state / "mdm.sqlite3"
+    mdm_url = f"sqlite:///{mdm_path}"
+    if mdm_path.exists():
+        print(f"MDM and app databases reused from {state}")
+    else:
+        started = time.perf_counter()
+        seed_mdm(mdm_url, products)
+        print(f"MDM seeded in {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
     sandbox = start_sandbox_thread("127.0.0.1", 0, options=SandboxOptions(
         profile=args.profile, products=None if large else 500, latency_ms=parse_latency(args.latency_ms), seed=7,
@@ -83,7 +98,8 @@ def main() -> int:
            "MAGENTO_USERNAME": ADMIN["username"], "MAGENTO_PASSWORD": ADMIN["password"], "MAGENTO_VERIFY_TLS": "false",
            # One load generator = one client address: the per-client limit (1000 / 15 min) would turn the
            # run into a 429 test. The limiter still runs (its Redis round trip is part of the cost).
-           "RATE_LIMIT": "100000000 per minute", "SYNC_SCHEDULER_ENABLED": "false", "API_DOCS_ENABLED": "false"}
+           "RATE_LIMIT": "100000000 per minute", "SYNC_SCHEDULER_ENABLED": "false", "API_DOCS_ENABLED": "false",
+           "APP_DATABASE_URL": f"sqlite:///{state / 'app.sqlite3'}"}
     try:
         threads = args.threads or load_settings("development", {}).server.threads
         with GunicornServer(workers=args.workers, threads=threads, env=env) as server:
@@ -94,16 +110,27 @@ def main() -> int:
                    "--headless", "--host", server.base_url, "-u", str(args.users), "-r", str(args.spawn_rate),
                    "-t", f"{args.seconds}s", "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING",
                    "--stop-timeout", "35"]
-            subprocess.run(cmd, check=False, timeout=args.seconds + 180)
+            locust_env = {**os.environ, "TECHNO_ETL_NO_RESEND": "1" if args.no_resend else ""}
+            before, scraped = Usage.now(server.proc.pid if server.proc else None), prometheus(server)
+            subprocess.run(cmd, check=False, timeout=args.seconds + 180, env=locust_env)
+            after = Usage.now(server.proc.pid if server.proc else None)
             report(prefix.with_name("locust_stats.csv"), args)
             failures(prefix.with_name("locust_failures.csv"))
-            server_side(server)
+            server_side(server, scraped)
+            print(cpu_report(before, after))
             print(f"gunicorn workers: {args.workers}, threads: {server.env['GUNICORN_THREADS']}")
             if args.cold_restart:
                 cold_restarts(server)
     finally:
         sandbox.stop()
     return 0
+
+
+def state_dir(base: Path, profile: str, products: int) -> Path:
+    """`base/<profile>-<products>`: a state built for one shop is never read back for another."""
+    path = base / f"{profile}-{products}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def wait_for_snapshots(server: GunicornServer, timeout: float = 1800.0) -> None:
@@ -147,14 +174,25 @@ def cold_restarts(server: GunicornServer) -> None:
                 print(f"  {call.status} {call.path}: {call.error[:120]}")
 
 
-def server_side(server: GunicornServer) -> None:
-    """What the service says about the run: load shed by bulkheads/breakers, cache hit rate, status mix."""
+def prometheus(server: GunicornServer) -> str:
+    """The merged Prometheus text of every worker ("" when it does not answer)."""
     import httpx
 
-    headers = server.headers("viewer")
-    try:  # a server still busy with chart crawls may answer late or not at all
-        text = httpx.get(server.base_url + "/api/metrics/prometheus", headers=headers, timeout=60).text
-        metrics = httpx.get(server.base_url + "/api/metrics", headers=headers, timeout=60).json()
+    try:  # a server still busy may answer late or not at all
+        return httpx.get(server.base_url + "/api/metrics/prometheus", headers=server.headers("viewer"), timeout=60).text
+    except httpx.HTTPError as exc:
+        print(f"server: metrics unavailable ({exc!r})")
+        return ""
+
+
+def server_side(server: GunicornServer, before: str) -> None:
+    """What the service says about the run: load shed by bulkheads/breakers, cache and single-flight use,
+    status mix, and each route's server-side time over the run."""
+    import httpx
+
+    text = prometheus(server)
+    try:
+        metrics = httpx.get(server.base_url + "/api/metrics", headers=server.headers("viewer"), timeout=60).json()
     except httpx.HTTPError as exc:
         print(f"server: metrics unavailable after the run ({exc!r})")
         return
@@ -162,6 +200,11 @@ def server_side(server: GunicornServer) -> None:
     print("server: status mix", metrics["requests"]["byStatus"], "| cache hit rate", metrics["cache"]["hitRate"],
           "| backend", metrics["cache"]["backend"])
     print("server: refused at once (bulkhead / breaker):", "; ".join(shed) or "none")
+    reads = [line.split("{", 1)[1] for line in text.splitlines()
+             if line.startswith("techno_etl_magento_proxy_requests_total") and 'method="GET"' in line]
+    print("server: proxied GETs by cache result (since the start):", "; ".join(reads) or "none")
+    print("server-side time per route over the run (Prometheus buckets, all workers):")
+    print("\n".join(server_percentiles(text, before)) or "  (no request histogram exported)")
 
 
 def report(stats_csv: Path, args: argparse.Namespace) -> None:

@@ -79,7 +79,7 @@ class ServerSettings(Section):
     port: int = knob("PORT", int, 5000, "Port Gunicorn and `manage.py serve` bind to.")
     web_concurrency: int = knob("WEB_CONCURRENCY", _positive_int, 0,
         "Gunicorn workers; 0 = from the cgroup-aware core count.")
-    threads: int = knob("GUNICORN_THREADS", _positive_int, 16,
+    threads: int = knob("GUNICORN_THREADS", _positive_int, 32,
         "Threads per gthread worker: the work is I/O-bound proxying (docs/resilience.md has the measurement).")
     timeout: int = knob("GUNICORN_TIMEOUT", _positive_int, 60, "Seconds before a silent worker is killed.")
     graceful_timeout: int = knob("GUNICORN_GRACEFUL_TIMEOUT", _positive_int, 30,

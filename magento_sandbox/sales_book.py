@@ -9,6 +9,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .book_index import BookIndex
+from .search import SearchCriteria
+
 INVOICED_STATES = frozenset({"complete", "processing", "closed"})
 
 
@@ -118,9 +121,19 @@ class RecordBook(Mapping[int, dict]):
         self._records: dict[int, OrderRecord] = {}
         self._render = render
         self._fields = fields
+        self._index: BookIndex | None = None
 
     def add(self, key: int, record: OrderRecord) -> None:
         self._records[key] = record
+        self._index = None
+
+    def search(self, crit: SearchCriteria) -> dict:
+        """searchCriteria over the book from its sorted index: {items (ids of the page), search_criteria,
+        total_count}, the same answer as search.apply over every record."""
+        index = self._index
+        if index is None:
+            index = self._index = BookIndex(self._records, self.field)
+        return index.search(crit)
 
     def __getitem__(self, key: int) -> dict:
         return self._render(self._records[key])

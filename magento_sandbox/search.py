@@ -149,7 +149,7 @@ def _str_keys(value: str) -> tuple[tuple, tuple]:
     return ((1, float(value), "") if is_numeric(value) else text), text
 
 
-def _cmp_key(value: Any) -> tuple:
+def cmp_key(value: Any) -> tuple:
     """MySQL-ish comparison key: numbers numerically, strings case-insensitively."""
     if value is None:
         return (0, 0, "")
@@ -162,24 +162,31 @@ def _cmp_key(value: Any) -> tuple:
     return (2, 0, str(_normalize_scalar(value)).casefold())
 
 
-def _text_key(value: Any) -> tuple:
+def text_key(value: Any) -> tuple:
+    """The key MySQL-ish comparison falls back to when a number meets a text (both compared as text)."""
     return _str_keys(value)[1] if isinstance(value, str) else (2, 0, str(_normalize_scalar(value)).casefold())
 
 
 def _compare(left: Any, right: Any) -> int | None:
     if left is None or right is None:
         return None
-    a, b = _cmp_key(left), _cmp_key(right)
+    a, b = cmp_key(left), cmp_key(right)
     if a[0] != b[0]:
-        a, b = _text_key(left), _text_key(right)
+        a, b = text_key(left), text_key(right)
     return (a > b) - (a < b)
+
+
+@functools.lru_cache(maxsize=256)
+def _like_regex(pattern: str) -> re.Pattern[str]:
+    """SQL LIKE as a compiled regex; cached because a grid filter tests one pattern against every product."""
+    regex = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
+    return re.compile(regex, re.IGNORECASE | re.DOTALL)
 
 
 def _like(pattern: str, value: Any) -> bool:
     if value is None:
         return False
-    regex = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, str(value), re.IGNORECASE | re.DOTALL) is not None
+    return _like_regex(pattern).fullmatch(str(value)) is not None
 
 
 def _as_values(value: Any) -> list:
@@ -226,7 +233,7 @@ def apply(items: list[dict], crit: SearchCriteria,
     rows = [it for it in items if all(any(matches(f, get(it, f.field)) for f in group) for group in groups)] \
         if groups else list(items)
     for field_name, direction in reversed(crit.sort_orders):
-        rows.sort(key=lambda it: _cmp_key(get(it, field_name)), reverse=(direction != "ASC"))
+        rows.sort(key=lambda it: cmp_key(get(it, field_name)), reverse=(direction != "ASC"))
     total = len(rows)
     size = crit.page_size or 0
     if size > 0:

@@ -21,6 +21,47 @@ def sku_key(sku: str) -> str:
     return str(sku).casefold()
 
 
+class KeyedRows(dict):
+    """A dict that counts additions and removals of keys (not value changes), so an order of its keys can
+    be cached until the set of keys changes (book_index.key_sorted_search)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.keys_version = 0
+        self.orders: dict[tuple, tuple[int, list]] = {}  # sort signature -> (keys_version, keys in order)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if key not in self:
+            self.keys_version += 1
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(key)
+        self.keys_version += 1
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        if key in self:
+            self.keys_version += 1
+        return super().pop(key, *default)
+
+    def popitem(self) -> tuple[Any, Any]:
+        self.keys_version += 1
+        return super().popitem()
+
+    def clear(self) -> None:
+        self.keys_version += 1
+        super().clear()
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if key not in self:
+            self.keys_version += 1
+        return super().setdefault(key, default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self.keys_version += 1
+        super().update(*args, **kwargs)
+
+
 @dataclass
 class SandboxState:
     """All mutable shop data. Callers hold `lock` while reading or writing several members."""
@@ -29,7 +70,7 @@ class SandboxState:
     products: dict[str, dict] = field(default_factory=dict)  # sku_key -> product
     next_product_id: int = 1
     next_media_id: int = 1
-    source_items: dict[tuple[str, str], dict] = field(default_factory=dict)  # (sku_key, source)
+    source_items: KeyedRows = field(default_factory=KeyedRows)  # (sku_key, source) -> item
     sources: dict[str, dict] = field(default_factory=dict)
     stocks: dict[int, dict] = field(default_factory=dict)
     categories: dict[int, dict] = field(default_factory=dict)

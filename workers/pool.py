@@ -137,8 +137,7 @@ class ImagePool:
                 self._pool = None
             if self._pool is None:
                 if self.start_method == "forkserver":
-                    # Import Pillow and the operations once in the server; children fork warm.
-                    self._ctx.set_forkserver_preload(["workers.tasks"])
+                    start_forkserver()  # on first use: a worker that never resizes an image never pays for it
                 self._owner_pid = os.getpid()
                 self._running = self._ctx.Array("q", self.size)  # inherited by the children (initargs)
                 self._pool = self._ctx.Pool(
@@ -419,22 +418,21 @@ def get_image_pool() -> ImagePool:
 
 
 def start_forkserver() -> None:
-    """Start this process's forkserver now, immune to SIGTERM and SIGINT (call from the main thread).
+    """Start this process's forkserver if it is not running, immune to SIGTERM and SIGINT.
 
-    SIGTERM to the whole process group (systemd, docker stop, Ctrl-C) would otherwise kill the
-    forkserver at once, and the pool's maintenance thread would crash replacing a process while the
-    worker finishes its requests. The server still exits when its worker does (it watches a pipe),
-    and its children restore the default handlers (workers.tasks.init_child).
+    The pool starts it on a worker's first image, from a request thread: the server makes itself
+    immune as it starts (workers/forkserver_setup.py, first in its preload list); until then the
+    signals are blocked in the starting thread's mask, which the server inherits. Its children
+    restore the default handlers (workers.tasks.init_child).
     """
     if in_master():
         return
-    multiprocessing.get_context("forkserver").set_forkserver_preload(["workers.tasks"])
-    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:  # an ignored disposition survives fork and exec; a handler would not
+    multiprocessing.get_context("forkserver").set_forkserver_preload(["workers.forkserver_setup", "workers.tasks"])
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, (signal.SIGTERM, signal.SIGINT))
+    try:
         multiprocessing.forkserver.ensure_running()
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def peek_image_pool() -> ImagePool | None:

@@ -55,6 +55,8 @@ def init_child(owner_pid: int, memory_limit_bytes: int | None = None,
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The forkserver may start with these blocked (workers.pool.start_forkserver): children take stop signals.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGTERM, signal.SIGINT))
     os.setpgid(0, 0)
     # Image work is batch work: on a busy host the worker's own threads (probes, grids) come first.
     os.nice(CHILD_NICENESS)

@@ -1,8 +1,8 @@
 """Rate-limit storage on Redis that keeps the shared counters off the request's critical path.
 
-Flask-Limiter asks its storage, per request, to increment the client's window counter and then to
-read the counter and its TTL for the RateLimit-* headers: three Redis round trips. This storage keeps
-a per-process view of each counter and writes increments behind to Redis at most every SYNC_INTERVAL
+The rate limiter (app/ratelimit.py) asks its storage, per request, to increment the client's window
+counter and then to read the counter and its TTL for the RateLimit-* headers: three Redis round trips.
+This storage keeps a per-process view of each counter and writes increments behind to Redis at most every SYNC_INTERVAL
 seconds per key (one INCRBY of everything counted meanwhile), reading the shared total back in the
 same round trip. Each worker therefore sees every other worker's hits with at most SYNC_INTERVAL of
 delay, so a client can exceed its limit by at most what it sends in that interval: an approximation

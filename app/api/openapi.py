@@ -33,7 +33,7 @@ from app.middleware import OPS_PATH_PREFIXES
 F = TypeVar("F", bound=Callable[..., Any])
 
 OPERATION_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-# Mirrors RATELIMIT_DEFAULTS_EXEMPT_WHEN in app/factory.py; tests/contract checks that they agree.
+# The blueprints app/factory.py exempts from the rate limiter; tests/contract checks that they agree.
 RATE_LIMIT_EXEMPT_PREFIXES = OPS_PATH_PREFIXES
 PASSTHROUGH_KEY = "x-passthrough-query"
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import search
+from ..book_index import key_sorted_search
 from ..errors import MagentoError, aggregate
 from ..inputs import (
     as_float,
@@ -21,6 +22,7 @@ STOCK_RESOURCE = "Magento_InventoryApi::stock"
 ITEM_TYPE = "Magento\\InventoryApi\\Api\\Data\\SourceItemInterface"
 _ITEM_FIELDS = {"sku", "source_code", "quantity", "status", "extension_attributes"}
 ALLOWED_STATUSES = (0, 1)
+SOURCE_ITEM_KEY = frozenset({"sku", "source_code"})  # a source item's key: a sort on them needs no re-sort
 CANNOT_BE_EMPTY = '"%field" can not be empty.'
 
 
@@ -95,8 +97,10 @@ def delete_source_items(ctx: Ctx) -> None:
 def list_source_items(ctx: Ctx) -> dict:
     crit = ctx.criteria()
     with ctx.state.lock:
-        # Page the stored rows, copy only the page: a crawl of 240,000 items must not copy them per page.
-        result = search.apply(list(ctx.state.source_items.values()), crit)
+        # Page the stored rows, copy only the page: a crawl of 240,000 items must not copy them per page,
+        # nor sort them again when it pages on the key (book_index.key_sorted_search).
+        result = key_sorted_search(ctx.state.source_items, crit, SOURCE_ITEM_KEY) \
+            or search.apply(list(ctx.state.source_items.values()), crit)
         result["items"] = [dict(row) for row in result["items"]]
     return result
 

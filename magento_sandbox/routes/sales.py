@@ -26,10 +26,10 @@ def _search(ctx: Ctx, rows: dict) -> dict:
 
 
 def _search_book(ctx: Ctx, book: RecordBook) -> dict:
-    """Filter and sort entity ids on their record fields; render only the page (books are read-only)."""
+    """Filter and sort entity ids on the book's index; render only the page (books are read-only)."""
     crit = ctx.criteria()
     with ctx.state.lock:
-        result = search.apply(sorted(book), crit, book.field)
+        result = book.search(crit)
         result["items"] = [book[k] for k in result["items"]]
     return result
 

@@ -67,3 +67,23 @@ def test_login_tokens_are_accepted_until_they_expire(make_app):
     assert expired.get("/api/test", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     assert client.get("/api/test", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+
+
+def test_a_login_token_is_checked_once_per_process_and_refused_once_expired(make_app, monkeypatch):
+    import time
+
+    from itsdangerous import URLSafeTimedSerializer
+
+    app = make_app(ACCESS_TOKEN_TTL=2)
+    token = issue_access_token("alice", Role.VIEWER, get_settings(app).auth.secret_key)
+    checks = []
+    real_loads = URLSafeTimedSerializer.loads
+    monkeypatch.setattr(URLSafeTimedSerializer, "loads",
+                        lambda self, *a, **k: checks.append(1) or real_loads(self, *a, **k))
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert [client.get("/api/test", headers=headers).status_code for _ in range(3)] == [200] * 3
+    assert len(checks) == 1  # the signature was checked once; the next calls hit the cache
+    time.sleep(3.1)
+    refused = client.get("/api/test", headers=headers)
+    assert refused.status_code == 401 and refused.get_json()["details"]["reason"] == "token_expired"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from app import lifecycle
+from app.services import health as health_service
 from app.services.health import CheckResult, get_health
 
 
@@ -62,7 +63,7 @@ def test_noncritical_failure_warns_and_slow_check_times_out(make_app, auth):
 
 def test_detailed_results_are_cached_briefly(make_app, auth, monkeypatch):
     calls = []
-    monkeypatch.setattr("app.services.health.HEALTH_CACHE_SECONDS", 30.0)  # a constant since the settings work
+    monkeypatch.setattr(health_service, "HEALTH_CACHE_SECONDS", 30.0)
     app = make_app()
     get_health(app).register("counted", lambda: (calls.append(1), CheckResult())[1])
     client = app.test_client()

@@ -5,13 +5,17 @@ import json
 import logging
 import os
 import time
+from pathlib import Path
 
-from app.logging import DailyFileHandler, json_formatter, prune_old_logs, redact
+import httpx
+
+from app.logging import DailyFileHandler, LogWriter, flush_logs, json_formatter, prune_old_logs, redact
 
 
 def test_access_line_is_json_with_request_id_and_fields(make_app, auth, tmp_path):
     app = make_app(LOG_FILES=True, LOG_DIR=str(tmp_path), LOG_LEVEL="INFO")
     app.test_client().get("/api/test", headers={**auth("viewer"), "X-Request-ID": "req-42"})
+    flush_logs()  # written by the log writer thread
     lines = [json.loads(line) for f in tmp_path.glob("techno-etl-*.log") for line in f.read_text().splitlines()]
     access = [entry for entry in lines if entry.get("path") == "/api/test"]
     assert access, lines
@@ -26,6 +30,7 @@ def test_access_line_is_json_with_request_id_and_fields(make_app, auth, tmp_path
 def test_secret_looking_fields_are_redacted(make_app, tmp_path):
     make_app(LOG_FILES=True, LOG_DIR=str(tmp_path), LOG_LEVEL="INFO")
     logging.getLogger("x").warning("login", extra={"password": "hunter2", "apiToken": "abc", "user": "bob"})
+    flush_logs()
     text = "".join(f.read_text() for f in tmp_path.glob("techno-etl-*.log"))
     assert "hunter2" not in text and "abc" not in text and '"user": "bob"' in text
     assert redact({"Authorization": "Bearer x", "nested": {"secret_key": 1}, "ok": 2}) == {
@@ -59,3 +64,48 @@ def test_retention_prunes_only_old_files(tmp_path):
     os.utime(old, (past, past))
     assert prune_old_logs(str(tmp_path), 14) == 1
     assert not old.exists() and new.exists()
+
+
+def test_a_forked_child_gets_its_own_log_writer(make_app, tmp_path):
+    make_app(LOG_FILES=True, LOG_DIR=str(tmp_path), LOG_LEVEL="INFO")
+    pid = os.fork()
+    if pid == 0:  # the child: its record must reach the file without any flush
+        logging.getLogger("child").warning("from the child")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if "from the child" in "".join(f.read_text() for f in tmp_path.glob("techno-etl-*.log")):
+                os._exit(0)
+            time.sleep(0.02)
+        os._exit(1)
+    assert os.waitpid(pid, 0)[1] == 0
+    logging.getLogger().handlers = [h for h in logging.getLogger().handlers if not getattr(h, "_techno_etl", False)]
+
+
+def test_a_graceful_stop_writes_every_queued_access_line(tmp_path):
+    from tests.support.servers import TOKENS, GunicornServer
+
+    with GunicornServer(workers=2, env={"LOG_FILES": "true", "LOG_STDERR": "false", "LOG_LEVEL": "INFO"}) as server:
+        with httpx.Client(headers={"Authorization": f"Bearer {TOKENS['viewer']}"}) as client:
+            statuses = [client.get(server.base_url + "/api/test").status_code for _ in range(300)]
+        server.stop()  # SIGTERM: the workers stop gracefully
+        log_dir = Path(server.env["LOG_DIR"])
+        lines = [json.loads(line) for f in log_dir.glob("techno-etl-*.log") for line in f.read_text().splitlines()]
+    assert statuses == [200] * 300
+    assert len([e for e in lines if e.get("path") == "/api/test"]) == 300
+
+
+def test_stopping_the_log_writer_writes_everything_queued_first(tmp_path):
+    class SlowFile(DailyFileHandler):
+        def emit_many(self, records):
+            time.sleep(0.05)  # a slow disk: the queue fills up behind the writer
+            super().emit_many(records)
+
+    handler = SlowFile(str(tmp_path), "slow")
+    handler.setFormatter(json_formatter())
+    writer = LogWriter([handler])
+    for n in range(50):
+        writer.enqueue.handle(logging.makeLogRecord({"msg": "line %d", "args": (n,), "levelno": logging.INFO}))
+    writer.stop()
+    lines = next(tmp_path.glob("slow-*.log")).read_text().splitlines()
+    assert [json.loads(line)["message"] for line in lines] == [f"line {n}" for n in range(50)]
+    assert writer.thread is None

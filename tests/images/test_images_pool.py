@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing.forkserver
 import os
 import pickle
 import signal
@@ -18,6 +19,7 @@ from app.errors import InvalidInput
 from app.services.images.batch import process_paths
 from app.services.images.health import image_pool_check
 from tests.images.imagegen import encode, textured
+from tests.support.servers import wait_until
 from workers import pool as pool_module
 from workers import tasks
 from workers.pool import (
@@ -272,3 +274,23 @@ def test_process_paths_writes_variants_and_reports_bad_files(pool, tmp_path, sma
     assert sorted(Path(p).name for p in results[0].outputs) == ["chair_150x150.jpg", "chair_300x300.jpg"]
     assert results[1].error == "unsupported_media_type" and results[2].error == "io_error"
     assert seen == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_the_forkserver_ignores_sigterm_and_its_children_do_not():
+    started = threading.Thread(target=pool_module.start_forkserver)  # as the pool does: from a request thread
+    started.start()
+    started.join()
+    server_pid = multiprocessing.forkserver._forkserver._forkserver_pid
+
+    def ignores_sigterm() -> bool:
+        status = Path(f"/proc/{server_pid}/status").read_text()
+        ignored = int(next(line for line in status.splitlines() if line.startswith("SigIgn")).split()[1], 16)
+        return bool(ignored & (1 << (signal.SIGTERM - 1)))
+
+    # Set as the server imports its preload list (workers/forkserver_setup.py), just after it starts.
+    assert wait_until(ignores_sigterm, timeout=20), "a group SIGTERM would kill the forkserver"
+    child = multiprocessing.get_context("forkserver").Process(target=time.sleep, args=(30,))
+    child.start()  # no pool initializer: what a new pool process is until init_child has run
+    child.terminate()
+    child.join(5)
+    assert child.exitcode == -signal.SIGTERM

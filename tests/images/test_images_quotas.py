@@ -10,6 +10,7 @@ import pytest
 
 from app.imaging import variants
 from app.services.images.batch import process_paths
+from app.services.images.service import get_images
 from tests.images.imagegen import encode, textured
 from workers.pool import ImagePool, get_image_pool
 
@@ -28,8 +29,8 @@ def b64(data: bytes) -> str:
 
 def with_limits(app, **limits: int):
     """`app` with some of limits.py's image bounds lowered (constants, not settings)."""
-    images = app.extensions["images"]
-    images["limits"] = replace(images["limits"], **limits)
+    service = get_images(app)
+    app.extensions["images"] = replace(service, limits=replace(service.limits, **limits))
     return app
 
 

@@ -7,11 +7,14 @@ import pytest
 from mdm_rows import approvisionnement, insert, movement, stock_changes, stock_state
 from sqlalchemy import update
 
+from app.services.mdm import stock
 from app.services.mdm.stock import (
     ChangedRow,
     acknowledge,
     changed_rows,
+    count_rows,
     merge_stock_changes,
+    source_rows,
 )
 
 T0 = datetime(2025, 6, 1, 8, 0, 0)
@@ -126,3 +129,57 @@ def test_acknowledge_many_rows_in_chunks(db):
     assert len(rows) == 1203
     assert acknowledge(db, rows).acknowledged == 1203
     assert changed_rows(db, 3) == []
+
+
+def _stock_row(code: str, source: int, qty: int | None, version: datetime | None, changed: bool = True) -> dict:
+    return {"Code_MDM": code, "Code_Source": source, "Source": f"Store {source}", "QteStock": qty,
+            "DateDernierMaJ": version, "changed": changed}
+
+
+def test_one_batch_statement_with_stale_rows_nulls_and_padding_counts_exactly(db):
+    # 137 rows: one statement padded to the 200-row shape; NULL quantities and versions; three rows move
+    # between the read and the acknowledgement (quantity, version only, and back to a NULL version).
+    rows = [_stock_row(f"B{i:03d}", 4, None if i % 10 == 0 else i, None if i % 25 == 0 else NOW1)
+            for i in range(137)]
+    insert(db, stock_changes, rows)
+    sent = changed_rows(db, 4, limit=5000)
+    assert len(sent) == 137 and stock.ack_shape(137) == 200
+    with db.begin() as conn:
+        for code, values in (("B005", {"QteStock": 55}), ("B010", {"DateDernierMaJ": NOW2}),
+                             ("B011", {"DateDernierMaJ": None})):
+            conn.execute(update(stock_changes).where(stock_changes.c.Code_MDM == code).values(**values))
+    result = acknowledge(db, sent, synced_at=NOW2)
+    assert (result.acknowledged, result.stale) == (134, 3)
+    state = stock_state(db)
+    assert sorted(key[0] for key, value in state.items() if value[1]) == ["B005", "B010", "B011"]
+    assert state[("B000", 4)][1:] == (False, None, NOW2)  # NULL quantity and NULL version: acknowledged
+    assert state[("B136", 4)][1] is False  # the last row, the one the padding repeats: acknowledged once
+    assert acknowledge(db, sent) == stock.AckResult(acknowledged=0, stale=137)
+
+
+def test_acknowledge_matches_the_source_too_and_counts_a_duplicate_once(db):
+    insert(db, stock_changes, [_stock_row("SAME", 1, 3, NOW1), _stock_row("SAME", 2, 3, NOW1),
+                               _stock_row("OTHER", 1, 4, NOW1)])
+    [_other, in_store_1] = changed_rows(db, 1)
+    assert in_store_1.code_mdm == "SAME"
+    assert acknowledge(db, [in_store_1, in_store_1]) == stock.AckResult(acknowledged=1, stale=1)
+    state = stock_state(db)
+    assert state[("SAME", 1)][1] is False and state[("SAME", 2)][1] is True and state[("OTHER", 1)][1] is True
+
+
+def test_acknowledge_of_nothing_touches_nothing(db):
+    insert(db, stock_changes, [_stock_row("A", 1, 3, NOW1)])
+    assert acknowledge(db, []) == stock.AckResult(acknowledged=0, stale=0)
+    assert acknowledge(db, iter(changed_rows(db, 1))) == stock.AckResult(acknowledged=1, stale=0)
+
+
+def test_source_rows_page_every_row_with_its_flag_and_count_rows(db):
+    insert(db, stock_changes, [_stock_row(f"R{i}", 6, i, NOW1, changed=i % 2 == 0) for i in range(5)])
+    assert count_rows(db, 6) == 3 and count_rows(db, 6, every=True) == 5 and count_rows(db, 7) == 0
+    first = source_rows(db, 6, limit=3)
+    assert [(row.code_mdm, changed) for row, changed in first] == [("R0", True), ("R1", False), ("R2", True)]
+    rest = source_rows(db, 6, after="R2", limit=3)
+    assert [(row.code_mdm, changed) for row, changed in rest] == [("R3", False), ("R4", True)]
+    assert first[0][0] == ChangedRow("R0", 6, "Store 6", 0, NOW1)
+    with pytest.raises(ValueError):
+        source_rows(db, 6, limit=5001)

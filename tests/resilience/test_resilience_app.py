@@ -41,8 +41,8 @@ def test_an_unreachable_mdm_database_opens_its_breaker_and_answers_503_at_once(g
     breakers = client.get("/api/metrics", headers=auth("viewer")).json["breakers"]
     assert breakers["mdm_database"]["state"] == "open" and breakers["mdm_database"]["openedCount"] == 1
     assert breakers["mdm_database"]["transitions"]["open"] >= 1
-    # GUNICORN_THREADS 16 by default: half of them for Magento calls
-    assert breakers["magento"]["state"] == "closed" and breakers["magento"]["bulkhead"]["perWorker"] == 8
+    # GUNICORN_THREADS 32 by default: half of them for Magento calls
+    assert breakers["magento"]["state"] == "closed" and breakers["magento"]["bulkhead"]["perWorker"] == 16
     prom = client.get("/api/metrics/prometheus", headers=auth("viewer")).text
     assert 'techno_etl_breaker_state{upstream="mdm_database"} 2.0' in prom
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import Flask, jsonify
 from flask.blueprints import BlueprintSetupState
-from flask_limiter.util import get_remote_address
 
 from app.api.auth.schemas import LoginResultSchema, LoginSchema
 from app.api.blueprint import ApiBlueprint
@@ -26,12 +25,11 @@ login_blp = ApiBlueprint("login", __name__, url_prefix="/api", description="Log 
 
 
 def _limit_logins(state: BlueprintSetupState) -> None:
-    # The limiter is per app (app/extensions.py), so the limit is attached when the blueprint is
+    # The limiter is per app (app/ratelimit.py), so the limit is attached when the blueprint is
     # registered: LOGIN_RATE_LIMIT per client address, on every route of this blueprint only.
     app: Flask = state.app
-    for limiter in app.extensions.get("limiter", ()):
-        limiter.limit(get_settings(app).auth.login_rate_limit, key_func=get_remote_address,
-                      error_message="Too many login attempts")(login_blp)
+    app.extensions["limiter"].limit_blueprint(login_blp.name, get_settings(app).auth.login_rate_limit,
+                                              "Too many login attempts")
 
 
 login_blp.record_once(_limit_logins)

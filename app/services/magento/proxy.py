@@ -16,9 +16,10 @@ from typing import Any
 from urllib.parse import unquote
 
 from app.adapters.cache import get_cache
-from app.adapters.magento import NO_BODY, get_magento_client
+from app.adapters.magento import NO_BODY, MagentoClient, MagentoResponse, get_magento_client
 from app.adapters.magento.paths import apply_prefix_rule
-from app.errors import NotFound
+from app.errors import NotFound, UpstreamTimeout
+from app.services.magento.single_flight import SingleFlight
 from app.telemetry import counter
 from config.current import get_settings
 
@@ -54,7 +55,7 @@ class ProxyResult:
     status: int
     body: Any
     headers: dict[str, str]
-    cache: str  # "hit" | "miss" | "bypass"
+    cache: str  # "hit" | "miss" | "shared" (another request's identical read answered) | "bypass"
     # Magento's JSON body as received (validated by the client), when there is one: answered as is, since
     # encoding the decoded body again cost ~0.7 ms per 20-product page (issue 14, proxy overhead).
     raw: bytes = b""
@@ -70,6 +71,19 @@ class ProxyResult:
             self.fill()
         except Exception:  # noqa: BLE001 - after the response: nothing to answer with, keep the worker going
             log.exception("magento proxy: deferred cache fill failed")
+
+
+# Identical uncached GETs in flight in this worker make one Magento call (single_flight.py).
+_reads: SingleFlight[MagentoResponse] = SingleFlight()
+
+
+def _follower_wait(client: MagentoClient) -> float:
+    """How long a request waits for an identical one's Magento call: that call's own budget (it ends by
+    then, slot wait and retries included) and a second for its answer to reach us."""
+    budget = client.config.retry.max_time
+    if client.config.request_budget is not None:
+        budget = min(budget, client.config.request_budget)
+    return budget + 1.0
 
 
 def normalise(path: str) -> str:
@@ -138,7 +152,12 @@ def forward(method: str, path: str, raw_query: bytes = b"", json_body: Any = NO_
             if isinstance(body, bytes):  # the bytes Magento sent; older entries hold the decoded body
                 return ProxyResult(status, None, dict(headers), "hit", raw=body)
             return ProxyResult(status, body, dict(headers), "hit")
-        response = client.proxy(method, route, raw_query)
+        response, shared = _reads.run(
+            (namespace, key, generation), partial(client.proxy, method, route, raw_query),
+            _follower_wait(client), partial(UpstreamTimeout, "magento"))
+        if shared:  # another request's call answered: it fills the cache
+            PROXY_CALLS.labels(resource, method, "shared").inc()
+            return ProxyResult(response.status, response.body, dict(response.headers), "shared", raw=response.raw)
         fill = None
         if 200 <= response.status < 300:
             stored = response.raw if response.raw else response.body

@@ -17,6 +17,8 @@ Sync-engine API (the stock push to Magento):
         acknowledge(engine, accepted_rows)                              # AckResult(acknowledged, stale)
         page = changed_rows(engine, source_code=3, after=page[-1].code_mdm, limit=300)
 
+`source_rows` pages every row of a source with its changed flag (a full re-push), `count_rows` counts them.
+
 `ChangedRow.version` is DateDernierMaJ, rewritten by every MERGE that changes the row. `acknowledge` sets
 changed=0 and syncedDate only where the row still has changed=1 and the same QteStock and version as the
 row that was sent, so a row that changed again while it was being pushed stays changed for the next run
@@ -24,27 +26,38 @@ row that was sent, so a row that changed again while it was being pushed stays c
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import lru_cache, partial
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Boolean,
     Engine,
+    Integer,
+    String,
+    Update,
     and_,
     bindparam,
     case,
+    column,
     exists,
+    false,
     func,
     insert,
     literal,
     not_,
     or_,
     select,
+    text,
     true,
     update,
+    values,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 
 from app.adapters import sql
@@ -53,7 +66,12 @@ from app.adapters.sql import AnySelect
 from app.services.mdm.metrics import observed
 
 sc, ap = stock_changes, approvisionnement
+# SQLite takes one writer at a time, and a writer that finds the lock taken polls it with sleeps of up to
+# 100 ms (its busy handler): the push's parallel batches queue here instead, woken as soon as it is free.
+_SQLITE_WRITER = threading.Lock()
+# Rows per acknowledge statement: 4 binds each stays under SQL Server's 2,100 parameters per statement.
 ACK_CHUNK = 500
+ACK_BUCKET = 100  # statement shapes: row counts rounded up to a multiple (see ack_shape)
 MAX_CHANGED_PAGE = 5_000
 
 
@@ -67,15 +85,19 @@ class MergeResult:
         return {"inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged}
 
 
-@dataclass(frozen=True)
-class ChangedRow:
-    """A StockChanges row to push; (qte_stock, version) is what `acknowledge` checks before clearing it."""
+class ChangedRow(NamedTuple):
+    """A StockChanges row to push; (qte_stock, version) is what `acknowledge` checks before clearing it.
+    A tuple, not a dataclass: the sync engine builds one per row, and a tuple costs a third of the time."""
 
     code_mdm: str
     code_source: int
     source: str | None
     qte_stock: int | None
     version: datetime | None
+
+
+# A row of the 5-column select as a ChangedRow: half the cost of ChangedRow._make (no length check).
+_changed_row = partial(tuple.__new__, ChangedRow)
 
 
 @dataclass(frozen=True)
@@ -146,13 +168,21 @@ def merge_stock_changes(engine: Engine, source_code: int | None = None, *,
     raise AssertionError("unreachable")
 
 
-def build_changed_rows(source_code: int, after: str | None, limit: int) -> AnySelect:
-    stmt = (select(sc.c.Code_MDM, sc.c.Code_Source, sc.c.Source, sc.c.QteStock, sc.c.DateDernierMaJ)
-            .where(sc.c.changed == true(), sc.c.Code_Source == source_code)
-            .order_by(sc.c.Code_MDM).limit(limit))
+def build_changed_rows(source_code: int, after: str | None, limit: int, *, every: bool = False) -> AnySelect:
+    """Keyset page of a source's changed rows; `every`: all its rows, with the changed flag as a 6th column."""
+    stmt = (select(sc.c.Code_MDM, sc.c.Code_Source, sc.c.Source, sc.c.QteStock, sc.c.DateDernierMaJ,
+                   *((sc.c.changed,) if every else ()))
+            .where(sc.c.Code_Source == source_code).order_by(sc.c.Code_MDM).limit(limit))
+    if not every:
+        stmt = stmt.where(sc.c.changed == true())
     if after is not None:
         stmt = stmt.where(sc.c.Code_MDM > after)
     return stmt
+
+
+def build_count_rows(source_code: int, *, every: bool = False) -> AnySelect:
+    stmt = select(func.count()).select_from(sc).where(sc.c.Code_Source == source_code)
+    return stmt if every else stmt.where(sc.c.changed == true())
 
 
 def changed_rows(engine: Engine, source_code: int, *, after: str | None = None,
@@ -161,45 +191,136 @@ def changed_rows(engine: Engine, source_code: int, *, after: str | None = None,
 
     Raises ValueError for a limit outside 1..5000, DependencyUnavailable when the database is down.
     """
+    return list(map(_changed_row, _page(engine, source_code, after, limit, every=False)))
+
+
+def source_rows(engine: Engine, source_code: int, *, after: str | None = None,
+                limit: int = 300) -> list[tuple[ChangedRow, bool]]:
+    """Every row of `source_code` (a full re-push), paged like `changed_rows`, each with its changed flag:
+    only changed rows may be acknowledged. Raises like `changed_rows`."""
+    return [(_changed_row(r[:5]), bool(r[5])) for r in _page(engine, source_code, after, limit, every=True)]
+
+
+def count_rows(engine: Engine, source_code: int, *, every: bool = False) -> int:
+    """How many rows of `source_code` are changed (or exist, with `every`); DependencyUnavailable when down."""
+    with sql.connect(engine) as conn, observed("mdm.count_rows"):
+        return int(conn.execute(build_count_rows(source_code, every=every)).scalar_one())
+
+
+def _page(engine: Engine, source_code: int, after: str | None, limit: int, every: bool) -> Any:
     if not 1 <= limit <= MAX_CHANGED_PAGE:
         raise ValueError(f"limit must be between 1 and {MAX_CHANGED_PAGE}")
-    with sql.connect(engine) as conn, observed("mdm.changed_rows"):
-        result = conn.execute(build_changed_rows(source_code, after, limit))
-        return [ChangedRow(code_mdm=r[0], code_source=int(r[1]), source=r[2], qte_stock=r[3], version=r[4])
-                for r in result]
+    with sql.connect(engine) as conn, observed("mdm.source_rows" if every else "mdm.changed_rows"):
+        return conn.execute(build_changed_rows(source_code, after, limit, every=every)).all()
 
 
-def build_acknowledge(qty_is_null: bool, version_is_null: bool) -> Any:
-    """UPDATE for executemany; bind b_mdm, b_src, b_qty, b_version, b_synced."""
-    qty = sc.c.QteStock.is_(None) if qty_is_null else sc.c.QteStock == bindparam("b_qty")
-    version = sc.c.DateDernierMaJ.is_(None) if version_is_null else \
-        sc.c.DateDernierMaJ == bindparam("b_version", type_=Timestamp)
+ACK_COLUMNS: tuple[tuple[str, Any], ...] = (("mdm", String(32)), ("src", Integer()), ("qty", Integer()),
+                                            ("ver", Timestamp))
+ACK_KEYS = tuple(tuple(f"{name}{i}" for name, _type in ACK_COLUMNS) for i in range(ACK_CHUNK))
+
+
+def ack_shape(count: int) -> int:
+    """The row count a statement is built for: `count` rounded up to a multiple of ACK_BUCKET, so five shapes
+    serve every batch size. Building and compiling a shape costs 20-60 ms (a one-off per process and
+    dialect); padding a batch with up to 99 repeated rows costs far less than that."""
+    return min(ACK_CHUNK, -(-count // ACK_BUCKET) * ACK_BUCKET)
+
+
+def _acked_rows(dialect: str, count: int) -> Any:
+    """The sent rows as a derived table ``acked(mdm, src, qty, ver)`` bound as mdm0, src0, qty0, ver0, ...
+
+    PostgreSQL and SQL Server take ``(VALUES ...) AS acked (mdm, src, qty, ver)`` (typed binds: PostgreSQL
+    casts each one, so an all-NULL column still compares with a timestamp). SQLite has no column list on a
+    derived table, so its VALUES columns (column1..4) are renamed by a SELECT; MariaDB names a VALUES
+    table's columns after its first row, so it gets a UNION ALL of SELECTs (it compares the DATETIME(6)
+    column with the bound string as a datetime)."""
+    binds: list[tuple[Any, ...]] = [
+        tuple(bindparam(key, type_=type_) for key, (_name, type_) in zip(keys, ACK_COLUMNS, strict=True))
+        for keys in ACK_KEYS[:count]]
+    columns = [column(name, type_) for name, type_ in ACK_COLUMNS]
+    if dialect == "sqlite":
+        rows = ", ".join(f"(:{m}, :{s}, :{q}, :{v})" for m, s, q, v in ACK_KEYS[:count])
+        body = f"SELECT column1 AS mdm, column2 AS src, column3 AS qty, column4 AS ver FROM (VALUES {rows})"
+    elif dialect in ("mysql", "mariadb"):
+        first = "SELECT :{} AS mdm, :{} AS src, :{} AS qty, :{} AS ver".format(*ACK_KEYS[0])
+        body = " UNION ALL ".join([first, *("SELECT :{}, :{}, :{}, :{}".format(*keys)
+                                            for keys in ACK_KEYS[1:count])])
+    else:
+        return values(*columns, name="acked").data(binds)
+    return text(body).bindparams(*(b for row in binds for b in row)).columns(*columns).subquery("acked")
+
+
+@lru_cache(maxsize=4 * (ACK_CHUNK // ACK_BUCKET))
+def build_acknowledge(dialect: str, count: int) -> Update:
+    """One UPDATE that clears changed=1 on up to `count` sent rows whose quantity and version are still the
+    ones sent (NULL-safe); bind mdm<i>, src<i>, qty<i>, ver<i> for i < count, and `synced`."""
+    acked = _acked_rows(dialect, count)
     return (update(sc)
-            .where(sc.c.Code_MDM == bindparam("b_mdm"), sc.c.Code_Source == bindparam("b_src"),
-                   sc.c.changed == true(), qty, version)
-            .values(changed=False, syncedDate=bindparam("b_synced", type_=Timestamp)))
+            .where(sc.c.Code_MDM == acked.c.mdm, sc.c.Code_Source == acked.c.src, sc.c.changed == true(),
+                   _same(sc.c.QteStock, acked.c.qty), _same(sc.c.DateDernierMaJ, acked.c.ver))
+            .values(changed=false(), syncedDate=bindparam("synced", type_=Timestamp)))
+
+
+def _same(a: Any, b: Any) -> Any:
+    """NULL-safe "a equals b" (the negation of `_distinct`), spelled for every dialect."""
+    return or_(a == b, and_(a.is_(None), b.is_(None)))
 
 
 def acknowledge(engine: Engine, rows: Iterable[ChangedRow], *, synced_at: datetime | None = None) -> AckResult:
-    """Clear changed=1 on exactly the rows (and versions) that were pushed; see the module docstring.
-
-    Raises DependencyUnavailable when the database can't be reached.
-    """
+    """Clear changed=1 on exactly the rows (and versions) that were pushed, one statement per ACK_CHUNK
+    rows; see the module docstring. Raises DependencyUnavailable when the database can't be reached."""
+    sent = rows if isinstance(rows, list) else list(rows)
+    if not sent:
+        return AckResult(acknowledged=0, stale=0)
     stamp = synced_at or datetime.now()
-    groups: dict[tuple[bool, bool], list[dict[str, Any]]] = {}
-    sent = 0
-    for row in rows:
-        sent += 1
-        groups.setdefault((row.qte_stock is None, row.version is None), []).append(
-            {"b_mdm": row.code_mdm, "b_src": row.code_source, "b_qty": row.qte_stock,
-             "b_version": row.version, "b_synced": stamp})
     done = 0
-    with sql.begin(engine) as conn, observed("mdm.acknowledge"):
-        for (qty_null, version_null), params in groups.items():
-            stmt = build_acknowledge(qty_null, version_null)
-            for start in range(0, len(params), ACK_CHUNK):
-                done += _rowcount(conn.execute(stmt, params[start:start + ACK_CHUNK]))
-    return AckResult(acknowledged=done, stale=sent - done)
+    writer = _SQLITE_WRITER if engine.dialect.name == "sqlite" else nullcontext()
+    with writer, sql.begin(engine) as conn, observed("mdm.acknowledge"):
+        schema_map = conn.get_execution_options().get("schema_translate_map") or {}
+        for start in range(0, len(sent), ACK_CHUNK):
+            part = sent[start:start + ACK_CHUNK]
+            shape = ack_shape(len(part))
+            stmt = _driver_acknowledge(conn.dialect, tuple(schema_map.items()), shape)
+            # Padding repeats the last row: a target row joined twice is still updated (and counted) once.
+            done += _rowcount(conn.exec_driver_sql(stmt.sql, stmt.parameters(part + [part[-1]] * (shape - len(part)),
+                                                                              stamp)))
+    return AckResult(acknowledged=done, stale=len(sent) - done)
+
+
+@dataclass(frozen=True)
+class _DriverStatement:
+    """`build_acknowledge` compiled once for a dialect and schema map, executed as driver SQL.
+
+    Why: SQLAlchemy checks, looks up and processes every bound parameter of every execution, and hashes the
+    statement's cache key; for 4 binds per row that cost more CPU than the UPDATE itself (profile in
+    docs/benchmarks.md). Here the values go to the driver as they are, except through the bind processors
+    the dialect has for the four column types (SQLite's DATETIME text format), resolved once."""
+
+    sql: str
+    positions: tuple[str, ...] | None  # bind names in placeholder order; None: the driver takes a mapping
+    processors: tuple[Any, ...]  # per ACK_COLUMNS entry: the dialect's bind processor, or None
+
+    def parameters(self, rows: list[ChangedRow], synced_at: datetime) -> Any:
+        params: dict[str, Any] = {"synced": synced_at}
+        for (m, s, q, v), row in zip(ACK_KEYS, rows, strict=False):  # ACK_KEYS is ACK_CHUNK long
+            params[m], params[s], params[q], params[v] = row[0], row[1], row[3], row[4]
+        for index, process in enumerate(self.processors):
+            if process is not None:
+                for keys in ACK_KEYS[:len(rows)]:
+                    params[keys[index]] = process(params[keys[index]])
+                if index == 3:
+                    params["synced"] = process(synced_at)
+        return params if self.positions is None else tuple(params[name] for name in self.positions)
+
+
+@lru_cache(maxsize=64)
+def _driver_acknowledge(dialect: Dialect, schema_map: tuple[tuple[str | None, str | None], ...],
+                        count: int) -> _DriverStatement:
+    compiled = build_acknowledge(dialect.name, count).compile(
+        dialect=dialect, schema_translate_map=dict(schema_map) or None, render_schema_translate=bool(schema_map))
+    positions = tuple(compiled.positiontup or ()) if compiled.positional else None
+    processors = tuple(type_.dialect_impl(dialect).bind_processor(dialect) for _name, type_ in ACK_COLUMNS)
+    return _DriverStatement(compiled.string, positions, processors)
 
 
 def _rowcount(result: Any) -> int:
@@ -216,9 +337,11 @@ def example_statements() -> dict[str, Any]:
                       f"stock.merge_insert_{label}": ins})
     stmts["stock.changed_rows"] = build_changed_rows(3, "A", 300)
     stmts["stock.changed_rows_first"] = build_changed_rows(3, None, 300)
-    for qn in (False, True):
-        for vn in (False, True):
-            stmts[f"stock.acknowledge_{int(qn)}{int(vn)}"] = build_acknowledge(qn, vn)
+    stmts["stock.source_rows"] = build_changed_rows(3, "A", 300, every=True)
+    stmts["stock.count_changed"] = build_count_rows(3)
+    stmts["stock.count_all"] = build_count_rows(3, every=True)
+    for count in (ack_shape(1), ack_shape(ACK_CHUNK)):
+        stmts[f"stock.acknowledge_{count}"] = build_acknowledge("mssql", count)
     return stmts
 
 

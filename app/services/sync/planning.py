@@ -14,17 +14,38 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 T = TypeVar("T")
 MAX_ITEMS_TEMPLATE = 'Maximum items of type "%type" is %max'
 WHOLE_BATCH_TEMPLATES = ("Could not save Source Item",)  # says nothing about which item: probe one
 
 
+class StockRow(Protocol):
+    """What a source item is made of (mdm.stock.ChangedRow has it)."""
+
+    @property
+    def code_mdm(self) -> str: ...
+
+    @property
+    def qte_stock(self) -> int | None: ...
+
+
 def source_item(sku: str, magento_source: str, qte_stock: int | None) -> dict[str, Any]:
     """The MSI source item the original pushed: quantity max(0, qty) (NULL -> 0), in stock iff qty > 0."""
-    quantity = max(0, int(qte_stock or 0))
-    return {"sku": sku, "source_code": magento_source, "quantity": quantity, "status": 1 if quantity > 0 else 0}
+    return source_items([_Row(sku, qte_stock)], magento_source)[0]
+
+
+def source_items(rows: Iterable[StockRow], magento_source: str) -> list[dict[str, Any]]:
+    """`source_item` for each row, in one comprehension (the push builds 100,000s: no call per row)."""
+    return [{"sku": row.code_mdm, "source_code": magento_source,
+             "quantity": (quantity := max(0, int(row.qte_stock or 0))), "status": 1 if quantity > 0 else 0}
+            for row in rows]
+
+
+class _Row(NamedTuple):
+    code_mdm: str
+    qte_stock: int | None
 
 
 def chunks(items: Sequence[T], size: int) -> list[list[T]]:

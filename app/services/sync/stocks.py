@@ -1,30 +1,29 @@
 """The stock pipeline job: MERGE -> push changed rows to Magento MSI -> acknowledge exactly what Magento took.
 
 Per source (at most SYNC_PARALLEL_SOURCES at once, each holding the job lock ``stock-source:<code>`` so two
-runs never push one source out of order): keyset pages of changed rows, each page cut into batches of the
-current size and pushed SYNC_SOURCE_INFLIGHT at a time (rows of one page are distinct SKUs, so their order
-does not matter), bad items isolated (planning.py), then `acknowledge` of the accepted rows *with the
-quantity and version that were read*: a row whose stock moved meanwhile, or that Magento refused, stays
-changed for the next run. Transient failures and outages are handled by `patiently` (upstream.py).
+runs never push one source out of order): batches of the current size, each the next keyset page of changed
+rows, SYNC_SOURCE_INFLIGHT (or a finished source's freed share) in flight at a time, the next one read as
+soon as one lands (the rows are distinct SKUs, so their order does not matter); bad items isolated
+(planning.py), then `acknowledge` of the accepted rows in one statement *with the quantity and version that
+were read*: a row whose stock moved meanwhile, or that Magento refused, stays changed for the next run.
+Transient failures and outages are handled by `patiently` (upstream.py).
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import Flask, current_app
-from sqlalchemy import Engine, func, select, true
+from sqlalchemy import Engine
 
-from app.adapters import sql
 from app.adapters.appdb import get_app_engine
 from app.adapters.magento import get_magento_client
-from app.adapters.mdm.tables import stock_changes as sc
 from app.errors import AppError, UpstreamHTTPError
 from app.services import snapshots
 from app.services.jobs import JobContext, JobOutcome
@@ -33,9 +32,17 @@ from app.services.jobs.context import JobStopped
 from app.services.magento.proxy import invalidate as invalidate_magento_reads
 from app.services.mdm.repository import get_mdm
 from app.services.mdm.sources import StoreSource
-from app.services.mdm.stock import ChangedRow, acknowledge, changed_rows, merge_stock_changes
+from app.services.mdm.stock import (
+    MAX_CHANGED_PAGE,
+    ChangedRow,
+    acknowledge,
+    changed_rows,
+    count_rows,
+    merge_stock_changes,
+    source_rows,
+)
 from app.services.sync import metrics
-from app.services.sync.planning import BatchSizer, chunks, classify_refusal, push_isolating, source_item
+from app.services.sync.planning import BatchSizer, classify_refusal, push_isolating, source_items
 from app.services.sync.upstream import Patience, patiently
 from config.current import get_settings
 
@@ -44,6 +51,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# The metric children, resolved once: a label lookup per batch is work for nothing.
+_BATCH_SECONDS = metrics.BATCH_SECONDS.labels("stocks")
+_PUSHED, _ACCEPTED, _REJECTED = (metrics.ITEMS.labels("stocks", result) for result in ("pushed", "accepted",
+                                                                                       "rejected"))
 _learned_limits: dict[str, int] = {}  # shop base URL -> input limit seen (per process): start small next time
 
 
@@ -165,59 +176,86 @@ def _push_locked(run: StockRun, store: StoreSource, lock: str) -> dict[str, Any]
         ctx.mark(store.code_source, status="waiting-lock")  # another run pushes this source: keep order
         ctx.sleep(1.0)
     try:
-        total = patiently(ctx, lambda: _count(run.mdm, code, run.full), run.patience, upstream="mdm")
+        total = patiently(ctx, lambda: count_rows(run.mdm, code, every=run.full), run.patience, upstream="mdm")
         ctx.set_total(store.code_source, total)
         ctx.mark(store.code_source, status="running")
         tally = {"accepted": 0, "rejected": 0, "acknowledged": 0, "stale": 0}
-        after: str | None = None
-        while True:
-            ctx.checkpoint()
-            share = run.share()
-            limit = min(5000, run.sizer.size * share)
-            page = patiently(ctx, partial(_rows, run.mdm, code, after, limit, run.full), run.patience, upstream="mdm")
-            if not page:
-                break
-            after = page[-1][0].code_mdm
-            batches = chunks(page, max(1, -(-len(page) // share)))
-            for part in [f.result() for f in [run.submit(_push_batch, run, store, b) for b in batches]]:
-                for key in tally:
-                    tally[key] += part[key]
+        for part in _push_rows(run, store, code):
+            for key in tally:
+                tally[key] += part[key]
         ctx.mark(store.code_source, status="done")
         return {"status": "done", "total": total, **tally}
     finally:
         job_store.release_lock(run.appdb, lock, ctx.job_id, ctx.owner)
 
 
-def _push_batch(run: StockRun, store: StoreSource, rows: list[tuple[ChangedRow, bool]]) -> dict[str, int]:
+def _push_rows(run: StockRun, store: StoreSource, code: int) -> Iterator[dict[str, int]]:
+    """Keep the source's share of batches in flight: each batch is the next keyset page of changed rows (so
+    full, only the last one short), read as soon as a batch lands -- no page waits for its slowest call.
+    Every batch has finished when this ends or raises: the source lock must not be released under one."""
     ctx = run.ctx
-    items = [(row, changed, source_item(row.code_mdm, store.magentoSource, row.qte_stock))
-             for row, changed in rows]
+    after: str | None = None
+    exhausted = False
+    inflight: set[Future[dict[str, int]]] = set()
+    try:
+        while True:
+            ctx.checkpoint()
+            while not exhausted and len(inflight) < run.share():
+                limit = min(MAX_CHANGED_PAGE, run.sizer.size)
+                rows, unchanged = patiently(ctx, partial(_rows, run.mdm, code, after, limit, run.full), run.patience,
+                                            upstream="mdm")
+                if not rows:
+                    exhausted = True
+                    break
+                after = rows[-1].code_mdm
+                inflight.add(run.submit(_push_batch, run, store, rows, unchanged))
+            if not inflight:
+                return
+            done, inflight = wait(inflight, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+    finally:
+        wait(inflight)
 
-    def send(part: list[tuple[ChangedRow, bool, dict[str, Any]]]) -> None:
-        payload = [item for _row, _changed, item in part]
+
+def _push_batch(run: StockRun, store: StoreSource, rows: list[ChangedRow],
+                unchanged: frozenset[str]) -> dict[str, int]:
+    """Push one batch (bad items isolated) and acknowledge what Magento took, in one statement. Each source
+    item is built once; the batch's counts and metrics are recorded once, whatever its size."""
+    ctx, magento_source = run.ctx, store.magentoSource
+    pairs = list(zip(rows, source_items(rows, magento_source), strict=True))
+
+    def send(part: list[tuple[ChangedRow, dict[str, Any]]]) -> None:
+        payload = [item for _row, item in part]
         started = time.perf_counter()
         try:
             patiently(ctx, lambda: _post(run.client, payload), run.patience)
         finally:
-            metrics.BATCH_SECONDS.labels("stocks").observe(time.perf_counter() - started)
+            _BATCH_SECONDS.observe(time.perf_counter() - started)
             ctx.count(pushed=len(payload), calls=1)
-            metrics.ITEMS.labels("stocks", "pushed").inc(len(payload))
+            _PUSHED.inc(len(payload))
 
-    pushed = push_isolating(items, send, key=lambda entry: entry[2]["sku"], sizer=run.sizer)
-    accepted = [row for row, changed, _item in pushed.accepted if changed]
+    pushed = push_isolating(pairs, send, key=_sku, sizer=run.sizer)
+    accepted = [row for row, _item in pushed.accepted]
+    if unchanged:  # a full re-push: rows that were not changed have nothing to acknowledge
+        accepted = [row for row in accepted if row.code_mdm not in unchanged]
     ack = patiently(ctx, lambda: acknowledge(run.mdm, accepted), run.patience, upstream="mdm") \
         if accepted else None
-    for (row, _changed, item), message in pushed.rejected:
-        ctx.error(sku=row.code_mdm, sourceCode=store.code_source, magentoSource=store.magentoSource,
+    for (row, item), message in pushed.rejected:
+        ctx.error(sku=row.code_mdm, sourceCode=store.code_source, magentoSource=magento_source,
                   quantity=item["quantity"], message=message)
     acked = ack.acknowledged if ack else 0
     stale = ack.stale if ack else 0
     ctx.count(accepted=len(pushed.accepted), rejected=len(pushed.rejected), acknowledged=acked, stale=stale)
-    metrics.ITEMS.labels("stocks", "accepted").inc(len(pushed.accepted))
-    metrics.ITEMS.labels("stocks", "rejected").inc(len(pushed.rejected))
+    _ACCEPTED.inc(len(pushed.accepted))
+    _REJECTED.inc(len(pushed.rejected))
     ctx.advance(store.code_source, len(rows))
     return {"accepted": len(pushed.accepted), "rejected": len(pushed.rejected), "acknowledged": acked,
             "stale": stale}
+
+
+def _sku(pair: tuple[ChangedRow, dict[str, Any]]) -> str:
+    return str(pair[1]["sku"])
 
 
 def _post(client: MagentoClient, payload: list[dict[str, Any]]) -> None:
@@ -230,24 +268,13 @@ def _post(client: MagentoClient, payload: list[dict[str, Any]]) -> None:
         raise
 
 
-def _count(mdm: Engine, code: int, full: bool) -> int:
-    stmt = select(func.count()).select_from(sc).where(sc.c.Code_Source == code)
+def _rows(mdm: Engine, code: int, after: str | None, limit: int,
+          full: bool) -> tuple[list[ChangedRow], frozenset[str]]:
+    """A keyset page of changed rows, or of every row for a full re-push, with the SKUs that are not changed."""
     if not full:
-        stmt = stmt.where(sc.c.changed == true())
-    with sql.connect(mdm) as conn:
-        return int(conn.execute(stmt).scalar_one())
-
-
-def _rows(mdm: Engine, code: int, after: str | None, limit: int, full: bool) -> list[tuple[ChangedRow, bool]]:
-    """Changed rows (keyset page), or every row of the source for a full re-push (with its changed flag)."""
-    if not full:
-        return [(row, True) for row in changed_rows(mdm, code, after=after, limit=limit)]
-    stmt = (select(sc.c.Code_MDM, sc.c.Code_Source, sc.c.Source, sc.c.QteStock, sc.c.DateDernierMaJ, sc.c.changed)
-            .where(sc.c.Code_Source == code).order_by(sc.c.Code_MDM).limit(limit))
-    if after is not None:
-        stmt = stmt.where(sc.c.Code_MDM > after)
-    with sql.connect(mdm) as conn:
-        return [(ChangedRow(r[0], int(r[1]), r[2], r[3], r[4]), bool(r[5])) for r in conn.execute(stmt)]
+        return changed_rows(mdm, code, after=after, limit=limit), frozenset()
+    page = source_rows(mdm, code, after=after, limit=limit)
+    return [row for row, _changed in page], frozenset(row.code_mdm for row, changed in page if not changed)
 
 
 def _outcome(ctx: JobContext, result: dict[str, Any]) -> JobOutcome:

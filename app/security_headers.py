@@ -1,0 +1,50 @@
+"""Talisman with its response headers computed once per route instead of once per response."""
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+from flask_talisman import Talisman
+
+
+class CachedTalisman(Talisman):
+    """flask-talisman whose per-route options and fixed headers (CSP, frame options, nosniff, referrer
+    policy...) are computed at a route's first response and reused: they depend on the route's options only.
+    HSTS still depends on each request (sent on HTTPS only), and no CSP nonce is configured: a route whose
+    options ask for one gets Talisman's own per-request path."""
+
+    def init_app(self, app: flask.Flask, **kwargs: Any) -> None:
+        self._options_by_endpoint: dict[str | None, dict[str, Any]] = {}
+        self._headers_by_endpoint: dict[str | None, tuple[tuple[str, str], ...]] = {}
+        super().init_app(app, **kwargs)
+
+    def _get_local_options(self) -> dict[str, Any]:
+        endpoint = flask.request.endpoint
+        options = self._options_by_endpoint.get(endpoint)
+        if options is None:
+            options = self._options_by_endpoint[endpoint] = super()._get_local_options()
+        return options
+
+    def _make_nonce(self) -> None:
+        if self._get_local_options()["content_security_policy_nonce_in"]:
+            super()._make_nonce()
+
+    def _set_response_headers(self, response: flask.Response) -> flask.Response:
+        options = self._get_local_options()
+        if options["content_security_policy_nonce_in"]:
+            return super()._set_response_headers(response)
+        endpoint = flask.request.endpoint
+        fixed = self._headers_by_endpoint.get(endpoint)
+        if fixed is None:
+            headers: dict[str, str] = {}
+            self._set_feature_policy_headers(headers, options)
+            self._set_permissions_policy_headers(headers, options)
+            self._set_document_policy_headers(headers, options)
+            self._set_frame_options_headers(headers, options)
+            self._set_content_security_policy_headers(headers, options)
+            self._set_referrer_policy_headers(headers)
+            fixed = self._headers_by_endpoint[endpoint] = tuple(headers.items())
+        for name, value in fixed:
+            response.headers[name] = value
+        self._set_hsts_headers(response.headers)
+        return response
