@@ -1,19 +1,17 @@
 """The application factory: `create_app()` and the small register_* steps it is made of."""
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask
-from prometheus_client import CollectorRegistry
-from prometheus_flask_exporter import PrometheusMetrics
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import (
     lifecycle,
     middleware,
     ratelimit,
+    request_metrics,
     security,
     telemetry,  # noqa: F401  (first: sets PROMETHEUS_MULTIPROC_DIR before prometheus_client loads)
 )
@@ -113,11 +111,7 @@ def _init_cors_and_compress(app: Flask, settings: Settings) -> None:
 
 
 def _init_metrics_and_api(app: Flask, settings: Settings) -> None:
-    unmetered = [rf"^{re.escape(prefix)}(/|$)" for prefix in middleware.OPS_PATH_PREFIXES]
-    metrics = PrometheusMetrics(None, path=None, registry=CollectorRegistry(), group_by="url_rule",
-                                defaults_prefix="techno_etl", excluded_paths=unmetered)
-    metrics.init_app(app)
-    app.extensions["prometheus"] = metrics
+    app.extensions["prometheus"] = request_metrics.init_app(app, middleware.OPS_PATH_PREFIXES)
     app.extensions["api"] = Api(app)
 
 
