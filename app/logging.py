@@ -5,11 +5,11 @@ process appends whole lines with O_APPEND writes and nothing is ever renamed, so
 Gunicorn workers can share them safely (a shared RotatingFileHandler would lose records). Files older
 than LOG_RETENTION_DAYS are deleted when the service starts.
 
-Records for the files are formatted and written off the request thread: the logging call only adds the
-request's context and queues the record; one writer thread per process formats what was queued and appends
-it with one write per file, every 50 ms. The writer is restarted in a forked child and drained at exit, so a graceful
-stop loses nothing. stderr (development, containers) is written synchronously: a pipe's reader sees each
-line when the call returns.
+Records for the files are formatted, redacted and written off the request thread: the logging call only
+adds the request's id and caller and queues the record; one writer thread per process formats what was
+queued and appends it with one write per file, every 50 ms. The writer is restarted in a forked child and
+drained at exit, so a graceful stop loses nothing. stderr (development, containers) is written
+synchronously: a pipe's reader sees each line when the call returns.
 """
 from __future__ import annotations
 
@@ -48,21 +48,24 @@ def redact(value: Any, key: str = "") -> Any:
 
 
 class ContextFilter(logging.Filter):
-    """Adds service, environment, pid, the request id and caller identity to every record; redacts extras."""
+    """Adds service, environment, pid, the request id and caller identity to every record; redacts extras.
+
+    Queued records (the files) are only stamped on the caller's thread (`RequestStamp`): the service fields
+    and the redaction, a regex per attribute, run on the writer thread (`LogWriter.drain`)."""
 
     def __init__(self, environment: str) -> None:
         super().__init__()
         self.environment = environment
 
     def filter(self, record: logging.LogRecord) -> bool:
+        stamp_request(record)
+        self.finish(record)
+        return True
+
+    def finish(self, record: logging.LogRecord) -> None:
+        """The part that needs no request context: service fields and redaction."""
         record.service = SERVICE
         record.environment = self.environment
-        if not hasattr(record, "requestId"):
-            record.requestId = _current_request_id()
-        if not hasattr(record, "identity"):
-            identity = _current_identity()
-            if identity:  # every line of an authenticated request names its caller
-                record.identity = identity
         for key in list(record.__dict__):
             if key in _RESERVED or key == "requestId":
                 continue
@@ -71,7 +74,17 @@ class ContextFilter(logging.Filter):
                 record.__dict__[key] = "[REDACTED]"
             elif isinstance(value, (dict, list, tuple)):
                 record.__dict__[key] = redact(value)
-        return True
+
+
+def stamp_request(record: logging.LogRecord) -> bool:
+    """The part that must run on the caller's thread: the request id and identity of the current request."""
+    if not hasattr(record, "requestId"):
+        record.requestId = _current_request_id()
+    if not hasattr(record, "identity"):
+        identity = _current_identity()
+        if identity:  # every line of an authenticated request names its caller
+            record.identity = identity
+    return True
 
 
 def _current_request_id() -> str | None:
@@ -160,8 +173,9 @@ class LogWriter:
 
     INTERVAL = 0.05  # seconds: how late a line reaches the file, at most (plus the write itself)
 
-    def __init__(self, handlers: list[DailyFileHandler]) -> None:
+    def __init__(self, handlers: list[DailyFileHandler], context: ContextFilter) -> None:
         self.handlers = handlers
+        self.context = context
         self.pending: collections.deque[logging.LogRecord] = collections.deque()
         self.enqueue = QueuedHandler(self.pending)  # type: ignore[arg-type]
         self.thread: threading.Thread | None = None
@@ -193,7 +207,9 @@ class LogWriter:
             while self.pending:
                 records = []
                 while self.pending and len(records) < 512:
-                    records.append(self.pending.popleft())
+                    record = self.pending.popleft()
+                    self.context.finish(record)
+                    records.append(record)
                 for handler in self.handlers:
                     handler.emit_many(records)
 
@@ -282,11 +298,14 @@ def configure_logging(settings: Settings) -> None:
                  DailyFileHandler(settings.logging.dir, "errors", logging.WARNING)]
         for file_handler in files:
             file_handler.setFormatter(json_formatter())
-        _writer = LogWriter(files)
+        _writer = LogWriter(files, context)
+        _writer.enqueue.addFilter(stamp_request)
+    for handler in handlers:
+        handler.addFilter(context)
+    if _writer is not None:
         handlers.append(_writer.enqueue)
     for handler in handlers:
         handler._techno_etl = True  # type: ignore[attr-defined]
-        handler.addFilter(context)
         root.addHandler(handler)
     root.setLevel(settings.logging.level)
     for noisy in ("urllib3", "httpx", "httpcore", "werkzeug"):

@@ -9,7 +9,16 @@ from pathlib import Path
 
 import httpx
 
-from app.logging import DailyFileHandler, LogWriter, flush_logs, json_formatter, prune_old_logs, redact
+from app.logging import (
+    ContextFilter,
+    DailyFileHandler,
+    LogWriter,
+    flush_logs,
+    json_formatter,
+    prune_old_logs,
+    redact,
+    stamp_request,
+)
 
 
 def test_access_line_is_json_with_request_id_and_fields(make_app, auth, tmp_path):
@@ -102,10 +111,28 @@ def test_stopping_the_log_writer_writes_everything_queued_first(tmp_path):
 
     handler = SlowFile(str(tmp_path), "slow")
     handler.setFormatter(json_formatter())
-    writer = LogWriter([handler])
+    writer = LogWriter([handler], ContextFilter("testing"))
     for n in range(50):
         writer.enqueue.handle(logging.makeLogRecord({"msg": "line %d", "args": (n,), "levelno": logging.INFO}))
     writer.stop()
     lines = next(tmp_path.glob("slow-*.log")).read_text().splitlines()
     assert [json.loads(line)["message"] for line in lines] == [f"line {n}" for n in range(50)]
     assert writer.thread is None
+
+
+def test_queued_records_are_only_stamped_on_the_callers_thread_and_redacted_by_the_writer(tmp_path):
+    handler = DailyFileHandler(str(tmp_path), "split")
+    handler.setFormatter(json_formatter())
+    writer = LogWriter([handler], ContextFilter("testing"))
+    writer._stopping.set()  # no periodic drain: this test drains by hand
+    writer.thread.join(1)
+    writer.enqueue.addFilter(stamp_request)
+    record = logging.makeLogRecord({"msg": "login", "levelno": logging.INFO, "levelname": "INFO",
+                                    "password": "hunter2", "body": {"apiToken": "abc", "user": "bob"}})
+    writer.enqueue.handle(record)
+    # Queued as the caller left it: no regex over its attributes on the request thread.
+    assert record.password == "hunter2" and not hasattr(record, "service") and record.requestId is None
+    writer.drain()
+    entry = json.loads(next(tmp_path.glob("split-*.log")).read_text())
+    assert entry["password"] == "[REDACTED]" and entry["body"] == {"apiToken": "[REDACTED]", "user": "bob"}
+    assert entry["service"] == "techno-etl-backend" and entry["environment"] == "testing"
