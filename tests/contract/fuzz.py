@@ -133,7 +133,7 @@ def fuzz_operation(operation: Any, base_url: str, role: str, mode: GenerationMod
 
 def check_routes(spec: dict[str, Any], figure: Figure) -> None:
     """Every served route is documented and every documented operation is served."""
-    from config.settings import _tokens
+    from config.parsers import _tokens
     from tests.support.servers import api_tokens_env
     from tests.testing_api import create_app
 
