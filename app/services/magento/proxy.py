@@ -1,7 +1,7 @@
 """The authenticated Magento proxy: route normalisation, per-resource GET cache, invalidation by writes.
 
 GET answers are cached per resource namespace (`magento.products`, `magento.orders`, ...), keyed by the
-normalised route and the raw query string. A write through the proxy clears the namespace of its
+normalised route and the raw query string (times in it floored to the minute, see `_cache_key`). A write through the proxy clears the namespace of its
 resource (and of the resources whose answers it changes), plus the charts and dashboard built on them.
 Routes to Magento's token endpoints are refused: the admin token never reaches a client.
 """
