@@ -151,8 +151,9 @@ class SessionUser(HttpUser):
             group.spawn(one, *call)
         group.join(timeout=CLIENT_TIMEOUT_S + 5)
         self.environment.events.request.fire(
-            request_type="BURST", name="dashboard (22 calls)" + (" first" if first else ""), response_time=(time.perf_counter() - started) * 1000,
-            response_length=0, exception=failures[0] if failures else None, context={})
+            request_type="BURST", name="dashboard (22 calls)" + (" first" if first else ""),
+            response_time=(time.perf_counter() - started) * 1000, response_length=0,
+            exception=failures[0] if failures else None, context={})
         if not first:
             # The later dashboards once more, split by whether any call waited for Magento (a cache miss,
             # or sharing another request's call): tells a slow cached dashboard from one that met a miss.

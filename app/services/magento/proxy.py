@@ -1,8 +1,9 @@
 """The authenticated Magento proxy: route normalisation, per-resource GET cache, invalidation by writes.
 
 GET answers are cached per resource namespace (`magento.products`, `magento.orders`, ...), keyed by the
-normalised route and the raw query string (times in it floored to the minute, see `_cache_key`). A write through the proxy clears the namespace of its
-resource (and of the resources whose answers it changes), plus the charts and dashboard built on them.
+normalised route and the raw query string (times in it floored to the minute, see `_cache_key`). A write
+through the proxy clears the namespace of its resource (and of the resources whose answers it changes),
+plus the charts and dashboard built on them.
 Routes to Magento's token endpoints are refused: the admin token never reaches a client.
 """
 from __future__ import annotations
@@ -129,12 +130,12 @@ def _cache_key(route: str, raw_query: bytes) -> str:
     times in the query floored to the minute.
 
     The dashboard asks for `orders` with created_at between "30 days ago" and "now" as the browser's clock
-    gives them (to the millisecond), so its URL never repeats and every dashboard missed the cache and
+    gives them (ISO times with seconds), so its URL never repeats and every dashboard missed the cache and
     waited for Magento (issue 14: the slowest of the 22 calls). Floored, the dashboards of the same minute
     share one answer: it lacks at most the orders of that minute at the window's edges, far fresher than
     the `magento` tier's hours for every other list. The query still reaches Magento untouched."""
-    if b"T" in raw_query:  # cheap guard: most queries carry no time
-        raw_query = _SECONDS.sub(rb"\1:\2", raw_query)
+    if b":" in raw_query or b"%3A" in raw_query or b"%3a" in raw_query:  # no colon, no time: skip the regex
+        raw_query = _SECONDS.sub(rb"\1:\2", raw_query)  # ~8 us on the dashboard's 460-byte orders query
     return hashlib.sha256(route.encode("utf-8") + b"?" + raw_query).hexdigest()
 
 
