@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from app.adapters.cache import get_cache
+from app.services.magento import proxy
 from magento_sandbox import SandboxOptions, start_sandbox_thread
 from tests.magento_api.conftest import SANDBOX_SETTINGS
 from tests.support.sandbox import ADMIN
@@ -176,3 +177,44 @@ def test_magento_outage_through_the_proxy_is_a_503_envelope(magento_app, auth, f
     fault(status=503)
     resp = client.get("/api/magento/orders?searchCriteria[pageSize]=1", headers=auth("viewer"))
     assert resp.status_code == 503 and resp.get_json()["error"] == "upstream_unavailable"
+
+
+def _orders_window(end: str) -> str:
+    """The dashboard's orders query (DashboardController): both created_at bounds in filter group 0."""
+    group = "searchCriteria[filterGroups][0][filters]"
+    return (f"searchCriteria[pageSize]=5&searchCriteria[currentPage]=1&{group}[0][field]=created_at"
+            f"&{group}[0][value]=2026-10-31T{end}&{group}[0][conditionType]=gteq&{group}[1][field]=created_at"
+            f"&{group}[1][value]=2026-11-30T{end}&{group}[1][conditionType]=lteq")
+
+
+def test_dashboards_of_the_same_minute_share_the_orders_answer(make_app, recording_sandbox, auth):
+    url, recorder = recording_sandbox
+    client = make_app(MAGENTO_URL=url, **SANDBOX_SETTINGS).test_client()
+    with client.application.app_context():
+        get_cache().clear_namespace("magento.orders")
+    recorder.targets.clear()
+    first = client.get("/api/magento/orders", query_string=_orders_window("00:53:12.345Z"), headers=auth("viewer"))
+    # Percent-encoded colons, as axios sends them, and other seconds of the same minute: the same entry.
+    later = _orders_window("00%3A53%3A59.999Z")
+    second = client.get("/api/magento/orders", query_string=later, headers=auth("viewer"))
+    assert first.status_code == second.status_code == 200
+    assert (first.headers["X-Cache"], second.headers["X-Cache"]) == ("MISS", "HIT") and second.data == first.data
+    next_minute = client.get("/api/magento/orders", query_string=_orders_window("00:54:00.000Z"),
+                             headers=auth("viewer"))
+    assert next_minute.headers["X-Cache"] == "MISS"
+    # Magento still gets each query as sent, seconds included.
+    orders = [t for t in recorder.targets if "/V1/orders" in t]
+    assert orders == ["/rest/default/V1/orders?" + _orders_window("00:53:12.345Z"),
+                      "/rest/default/V1/orders?" + _orders_window("00:54:00.000Z")]
+
+
+def test_the_cache_key_floors_times_to_the_minute_and_nothing_else():
+    key = proxy._cache_key
+    assert key("V1/orders", b"v=2026-11-30T00:53:12Z") == key("V1/orders", b"v=2026-11-30T00%3a53%3a40.5Z")
+    assert key("V1/orders", b"v=2026-11-30T00:53:12Z") == key("V1/orders", b"v=2026-11-30T00:53Z")
+    assert key("V1/orders", b"v=2026-11-30T00:53:12Z") != key("V1/orders", b"v=2026-11-30T00:54:12Z")
+    assert key("V1/orders", b"v=2026-11-30T00:53:12Z") != key("V1/orders", b"v=2026-12-30T00:53:12Z")
+    assert key("V1/orders", b"v=2026-11-30T00:53:12Z") != key("V1/invoices", b"v=2026-11-30T00:53:12Z")
+    # Not a time with seconds: left as is (a SKU or a number that looks partly like one).
+    assert key("V1/products", b"sku=12:34:56") != key("V1/products", b"sku=12:34:57")
+    assert key("V1/products", b"page=2") != key("V1/products", b"page=3")
