@@ -208,6 +208,8 @@ class LogWriter:
                 records = []
                 while self.pending and len(records) < 512:
                     record = self.pending.popleft()
+                    if type(record) is tuple:  # an access line queued by `log_access`
+                        record = _access_record(*record)
                     self.context.finish(record)
                     records.append(record)
                 for handler in self.handlers:
@@ -224,6 +226,31 @@ class LogWriter:
 
 
 _writer: LogWriter | None = None
+_root = logging.getLogger()
+
+
+def log_access(logger: logging.Logger, level: int, message: str, extra: dict[str, Any], request_id: Any) -> None:
+    """Log one access line. When the writer's queue is the only place it goes (files only, no stderr, no
+    other handler or filter), the request thread queues a plain tuple and the writer builds the record;
+    otherwise the ordinary logging call. `message` is already merged; `request_id` is the request's."""
+    writer = _writer
+    if (writer is not None and not logger.handlers and not logger.filters and logger.propagate
+            and len(_root.handlers) == 1 and _root.handlers[0] is writer.enqueue
+            and writer.enqueue.level <= level and writer.enqueue.filters == [stamp_request]):
+        writer.pending.append((time.time(), logger.name, level, message, extra, request_id))
+        return
+    logger.log(level, "%s", message, extra=extra)
+
+
+def _access_record(created: float, name: str, level: int, message: str, extra: dict[str, Any],
+                   request_id: Any) -> logging.LogRecord:
+    """The record `logging` would have built for an access line, with the time it was logged."""
+    record = logging.LogRecord(name, level, __file__, 0, message, None, None)
+    record.created, record.msecs = created, (created - int(created)) * 1000
+    record.relativeCreated = (created - logging._startTime) * 1000  # type: ignore[attr-defined]
+    record.__dict__.update(extra)
+    record.requestId = request_id  # the identity, if any, is in `extra` (stamp_request would add no other)
+    return record
 
 
 def flush_logs() -> None:

@@ -10,6 +10,7 @@ import time
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import RequestHeaderFieldsTooLarge, RequestURITooLarge
 
+from app.logging import log_access
 from app.telemetry import WORKER_REQUESTS
 
 access_log = logging.getLogger("techno_etl.access")
@@ -64,8 +65,8 @@ def _finish_request(response: Response) -> Response:
             extra["authKind"] = principal.kind
         if g.get("auth_refused"):
             extra["authRefused"] = g.auth_refused
-        access_log.log(level, "%s %s %s%s", request.method, request.path, response.status_code,
-                       f" {identity}" if identity else "", extra=extra)
+        message = f"{request.method} {request.path} {response.status_code}{f' {identity}' if identity else ''}"
+        log_access(access_log, level, message, extra, getattr(g, "request_id", None))
     return response
 
 

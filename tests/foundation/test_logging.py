@@ -9,6 +9,8 @@ from pathlib import Path
 
 import httpx
 
+import app.logging as logging_module
+
 from app.logging import (
     ContextFilter,
     DailyFileHandler,
@@ -136,3 +138,33 @@ def test_queued_records_are_only_stamped_on_the_callers_thread_and_redacted_by_t
     entry = json.loads(next(tmp_path.glob("split-*.log")).read_text())
     assert entry["password"] == "[REDACTED]" and entry["body"] == {"apiToken": "[REDACTED]", "user": "bob"}
     assert entry["service"] == "techno-etl-backend" and entry["environment"] == "testing"
+
+
+def test_an_access_line_queued_as_a_tuple_is_the_same_line_as_one_logged_as_a_record(make_app, auth, tmp_path):
+    app = make_app(LOG_FILES=True, LOG_STDERR=False, LOG_DIR=str(tmp_path), LOG_LEVEL="INFO")
+    root = logging.getLogger()
+    others = [h for h in root.handlers if not getattr(h, "_techno_etl", False)]  # pytest's capture handlers
+    client = app.test_client()
+    try:
+        for handler in others:
+            root.removeHandler(handler)
+        writer = logging_module._writer
+        writer._stopping.set()  # no periodic drain: this test looks at the queue, then drains by hand
+        writer.thread.join(1)
+        client.get("/api/test", headers={**auth("viewer"), "X-Request-ID": "req-fast"})
+        assert any(type(item) is tuple for item in writer.pending)  # the request thread built no record
+        flush_logs()
+        root.addHandler(logging.NullHandler())  # another destination: the ordinary logging call
+        client.get("/api/test", headers={**auth("viewer"), "X-Request-ID": "req-slow"})
+        assert not any(type(item) is tuple for item in writer.pending)
+        flush_logs()
+    finally:
+        root.handlers = [h for h in root.handlers if getattr(h, "_techno_etl", False)] + others
+    lines = [json.loads(line) for f in tmp_path.glob("techno-etl-*.log") for line in f.read_text().splitlines()]
+    fast, slow = ([e for e in lines if e.get("requestId") == rid and e.get("path") == "/api/test"][-1]
+                  for rid in ("req-fast", "req-slow"))
+    assert list(fast) == list(slow)  # same fields, same order
+    for entry in (fast, slow):
+        entry.pop("timestamp"), entry.pop("durationMs"), entry.pop("requestId")
+    assert fast == slow and fast["identity"] and fast["message"].startswith("GET /api/test 200 ")
+    logging.getLogger().handlers = [h for h in logging.getLogger().handlers if not getattr(h, "_techno_etl", False)]
