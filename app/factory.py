@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import (
@@ -104,11 +104,27 @@ def _init_security(app: Flask, settings: Settings) -> None:
 BROTLI_QUALITY = 2
 
 
+def _cors_only_with_origin(app: Flask) -> None:
+    """Run flask-cors' after_request hook (just registered) only when the request names an Origin: without
+    one it adds nothing (always_send is off, one hook per request otherwise matches the path, builds two
+    header dicts and formats a debug line)."""
+    hooks = app.after_request_funcs.setdefault(None, [])
+    cors_after_request = hooks[-1]
+    if cors_after_request.__name__ != "cors_after_request":  # flask-cors changed how it hooks in
+        raise RuntimeError(f"expected flask-cors' after_request hook, found {cors_after_request!r}")
+
+    def cors_if_origin(response: Response) -> Response:
+        return cors_after_request(response) if request.headers.get("Origin") else response
+
+    hooks[-1] = cors_if_origin
+
+
 def _init_cors_and_compress(app: Flask, settings: Settings) -> None:
     cors.init_app(app, resources={r"/api/*": {"origins": settings.http.cors_origins}}, supports_credentials=False,
                   always_send=False,
                   expose_headers=["X-Request-ID", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
                                   "Age", "X-Data-As-Of", "Retry-After"])  # snapshot ages (docs/dashboards.md)
+    _cors_only_with_origin(app)
     # Brotli at quality 2: within ~7 % of quality 4's size on a proxied product page, at under half its CPU
     # (0.046 vs 0.105 ms for 20 KB; docs/benchmarks.md).
     app.config.update(COMPRESS_LEVEL=6, COMPRESS_BR_LEVEL=BROTLI_QUALITY, COMPRESS_MIN_SIZE=1024)

@@ -97,6 +97,25 @@ def test_cors_never_answers_other_origins(client, auth, headers):
     assert "Access-Control-Allow-Origin" not in pre.headers
 
 
+def test_cors_runs_only_for_requests_with_an_origin_and_keeps_its_answers(make_app, auth, monkeypatch):
+    app = make_app(CORS_ORIGINS=["https://a.example", "https://b.example"])
+    client = app.test_client()
+    calls = []
+    import flask_cors.core
+    real = flask_cors.core.set_cors_headers
+    monkeypatch.setattr(flask_cors.extension, "set_cors_headers",
+                        lambda resp, options: calls.append(1) or real(resp, options))
+    plain = client.get("/api/test", headers=auth("viewer"))
+    assert calls == [] and not any(name.startswith("Access-Control-") for name in plain.headers.keys())
+    assert "Origin" not in plain.headers.get("Vary", "")
+    cross = client.get("/api/test", headers={**auth("viewer"), "Origin": "https://b.example"})
+    assert calls == [1] and cross.headers["Access-Control-Allow-Origin"] == "https://b.example"
+    assert "X-Request-ID" in cross.headers["Access-Control-Expose-Headers"]
+    assert "Origin" in ",".join(cross.headers.getlist("Vary"))  # two origins configured: caches key on the Origin, as before
+    assert "Access-Control-Allow-Origin" not in client.get(
+        "/api/test", headers={**auth("viewer"), "Origin": ""}).headers
+
+
 def test_rate_limit_answers_429_envelope_with_headers(make_app, auth):
     client = make_app(RATE_LIMIT="3 per minute").test_client()
     statuses = [client.get("/api/test", headers=auth("viewer")).status_code for _ in range(3)]
