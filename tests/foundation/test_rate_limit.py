@@ -47,7 +47,7 @@ def test_a_failed_storage_is_tried_again_after_its_back_off(monkeypatch):
     assert limiter._current() is limiter.fallback and limiter._failures == 2  # still down: longer back-off
     limiter._retry_at = time.monotonic() - 1
     monkeypatch.setattr(limiter.storage, "check", lambda: True)
-    assert limiter._current() is limiter.limiter and limiter._failures == 0
+    assert limiter._current() is limiter.storage and limiter._failures == 0
 
 
 def test_disabled_limiter_counts_nothing_and_sends_no_headers(make_app, auth):
@@ -55,3 +55,23 @@ def test_disabled_limiter_counts_nothing_and_sends_no_headers(make_app, auth):
     answers = [client.get("/api/test", headers=auth("viewer")) for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert "RateLimit-Limit" not in answers[0].headers
+
+
+def test_one_hit_counts_like_limits_fixed_window_with_the_same_keys():
+    from limits.storage import MemoryStorage
+    from limits.strategies import FixedWindowRateLimiter
+
+    from app.ratelimit import KEY_PREFIX, _rule
+
+    rule = _rule("3 per minute; 2 per second")
+    ours, reference = MemoryStorage(), FixedWindowRateLimiter(MemoryStorage())
+    ids = (KEY_PREFIX, "10.0.0.7", "api.test")
+    for _ in range(5):
+        breached, shown, reset_at, remaining = RateLimiter._hit(ours, rule, "/".join(ids))
+        expected_shown = next((item for item in rule.items if not reference.hit(item, *ids)), None)
+        assert breached is (expected_shown is not None)
+        shown_ref = expected_shown or rule.items[0]
+        stats = reference.get_window_stats(shown_ref, *ids)
+        assert shown == shown_ref and remaining == stats.remaining and abs(reset_at - stats.reset_time) < 1
+    assert sorted(ours.storage) == sorted(item.key_for(*ids) for item in rule.items)  # the same storage keys
+    assert dict(ours.storage) == dict(reference.storage.storage)  # and the same counts
