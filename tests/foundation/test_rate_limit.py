@@ -12,8 +12,9 @@ from app.ratelimit import RateLimiter
 def test_counts_per_route_in_redis_under_flask_limiters_keys(make_app, auth, redis_url):
     client = make_app(RATE_LIMIT="3 per minute", REDIS_URL=redis_url).test_client()
     key = "LIMITS:LIMITER/techno-etl-rl/127.0.0.1/core.smoke_test/3/1/minute"
+    other_key = "LIMITS:LIMITER/techno-etl-rl/127.0.0.1/docs.openapi_json/3/1/minute"
     store = redis.Redis.from_url(redis_url)
-    store.delete(key)
+    store.delete(key, other_key)  # a rerun within the minute starts from empty windows
     try:
         answers = [client.get("/api/test", headers=auth("viewer")) for _ in range(4)]
         assert [a.status_code for a in answers] == [200, 200, 200, 429]
@@ -27,7 +28,7 @@ def test_counts_per_route_in_redis_under_flask_limiters_keys(make_app, auth, red
         other = client.get("/api/openapi.json", headers=auth("viewer"))
         assert other.headers.get("RateLimit-Remaining") == "2"  # each route counts on its own
     finally:
-        store.delete(key)
+        store.delete(key, other_key)
 
 
 def test_an_unreachable_redis_counts_in_memory_and_warns_once(make_app, auth, caplog):
