@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import collections
 import datetime as dt
+import json
 import logging
 import logging.handlers
 import os
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 SERVICE = "techno-etl-backend"
 _SECRET_KEYS = re.compile(r"password|token|secret|key|authorization|cookie", re.I)
+_DATEFMT = "%Y-%m-%dT%H:%M:%S%z"
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
@@ -132,6 +134,9 @@ class DailyFileHandler(logging.Handler):
     def _write(self, records: list[logging.LogRecord]) -> None:
         lines = []
         for record in records:
+            if type(record) is _Line:  # an access line, already formatted by the writer
+                lines.append(record.text)
+                continue
             try:
                 lines.append(self.format(record) + "\n")
             except Exception:  # logging must never break a request
@@ -165,6 +170,16 @@ class QueuedHandler(logging.handlers.QueueHandler):
         self.queue.append(record)  # a deque: no lock, no wake-up of the writer per record
 
 
+class _Line:
+    """An access line formatted by the writer: what DailyFileHandler appends as is (`msg`, `args` for
+    Handler.handleError)."""
+
+    __slots__ = ("levelno", "text", "msg", "args")
+
+    def __init__(self, levelno: int, text: str, msg: str) -> None:
+        self.levelno, self.text, self.msg, self.args = levelno, text, msg, None
+
+
 class LogWriter:
     """The writer thread of one process: every INTERVAL, formats what was queued and appends it to the files.
 
@@ -181,6 +196,7 @@ class LogWriter:
         self.thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._drain_lock = threading.Lock()
+        self._stamp_second, self._stamp = -1, ""
         self.start()
 
     def start(self) -> None:
@@ -209,11 +225,32 @@ class LogWriter:
                 while self.pending and len(records) < 512:
                     record = self.pending.popleft()
                     if type(record) is tuple:  # an access line queued by `log_access`
-                        record = _access_record(*record)
+                        records.append(self._access_line(record))
+                        continue
                     self.context.finish(record)
                     records.append(record)
                 for handler in self.handlers:
                     handler.emit_many(records)
+
+    def _access_line(self, item: tuple[Any, ...]) -> logging.LogRecord:
+        """The JSON line `json_formatter()` writes for the record `_access_record(*item)` (the same fields in
+        the same order), without building the record; that record when a value is not plain JSON."""
+        created, _name, level, message, extra, request_id = item
+        second = int(created)
+        if second != self._stamp_second:
+            self._stamp = time.strftime(_DATEFMT, time.localtime(created))
+            self._stamp_second = second
+        data = {"timestamp": self._stamp, "level": logging.getLevelName(level), "message": message,
+                "service": SERVICE, "environment": self.context.environment, "pid": os.getpid(),
+                "requestId": request_id}
+        for key, value in extra.items():
+            data[key] = "[REDACTED]" if _SECRET_KEYS.search(key) else redact(value)
+        try:
+            return _Line(level, json.dumps(data, ensure_ascii=False) + "\n", message)  # type: ignore[return-value]
+        except (TypeError, ValueError):
+            record = _access_record(*item)
+            self.context.finish(record)
+            return record
 
     def stop(self, timeout: float = 10.0) -> None:
         """Write what is queued, then end the thread (at exit, or when logging is configured again)."""
@@ -274,7 +311,7 @@ def json_formatter() -> logging.Formatter:
         "{asctime}{levelname}{message}{service}{environment}{process}{requestId}",
         style="{",
         rename_fields={"asctime": "timestamp", "levelname": "level", "process": "pid"},
-        datefmt="%Y-%m-%dT%H:%M:%S%z",
+        datefmt=_DATEFMT,
         json_ensure_ascii=False,
     )
 

@@ -160,11 +160,30 @@ def test_an_access_line_queued_as_a_tuple_is_the_same_line_as_one_logged_as_a_re
         flush_logs()
     finally:
         root.handlers = [h for h in root.handlers if getattr(h, "_techno_etl", False)] + others
-    lines = [json.loads(line) for f in tmp_path.glob("techno-etl-*.log") for line in f.read_text().splitlines()]
-    fast, slow = ([e for e in lines if e.get("requestId") == rid and e.get("path") == "/api/test"][-1]
-                  for rid in ("req-fast", "req-slow"))
+    raw = [line for f in tmp_path.glob("techno-etl-*.log") for line in f.read_text().splitlines()]
+    fast_raw, slow_raw = ([line for line in raw if f'"requestId": "{rid}"' in line and '"/api/test"' in line][-1]
+                          for rid in ("req-fast", "req-slow"))
+    fast, slow = json.loads(fast_raw), json.loads(slow_raw)
+    for line, entry in ((fast_raw, fast), (slow_raw, slow)):  # the same bytes for the same fields
+        assert line == json.dumps(entry, ensure_ascii=False)
     assert list(fast) == list(slow)  # same fields, same order
     for entry in (fast, slow):
         entry.pop("timestamp"), entry.pop("durationMs"), entry.pop("requestId")
     assert fast == slow and fast["identity"] and fast["message"].startswith("GET /api/test 200 ")
     logging.getLogger().handlers = [h for h in logging.getLogger().handlers if not getattr(h, "_techno_etl", False)]
+
+
+def test_queued_access_lines_are_redacted_and_fall_back_to_the_record_for_values_json_cannot_write(tmp_path):
+    handler = DailyFileHandler(str(tmp_path), "tuples")
+    handler.setFormatter(json_formatter())
+    writer = LogWriter([handler], ContextFilter("testing"))
+    writer._stopping.set()
+    writer.thread.join(1)
+    now = time.time()
+    writer.pending.append((now, "techno_etl.access", logging.INFO, "GET /a 200", {"apiToken": "abc", "n": 1}, "r1"))
+    writer.pending.append((now, "techno_etl.access", logging.INFO, "GET /b 200", {"odd": {1, 2}}, "r2"))
+    writer.drain()
+    first, second = (json.loads(line) for line in next(tmp_path.glob("tuples-*.log")).read_text().splitlines())
+    assert first["apiToken"] == "[REDACTED]" and first["n"] == 1 and first["requestId"] == "r1"
+    assert first["service"] == "techno-etl-backend" and first["environment"] == "testing"
+    assert second["message"] == "GET /b 200" and second["odd"] in ("{1, 2}", [1, 2])  # JsonFormatter's own default
