@@ -83,7 +83,7 @@ class RateLimiter:
         """`limits`' FixedWindowRateLimiter.hit per item, then get_window_stats of the item shown, with the
         count the increment returned instead of a second read of it: one key build and two storage calls."""
         shown_key = ""
-        for item, (before, after) in zip(rule.items, rule.keys):
+        for item, (before, after) in zip(rule.items, rule.keys, strict=True):
             key = f"{before}{identifiers}{after}"
             count = storage.incr(key, item.get_expiry(), amount=1)
             if not shown_key:

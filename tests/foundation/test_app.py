@@ -111,7 +111,8 @@ def test_cors_runs_only_for_requests_with_an_origin_and_keeps_its_answers(make_a
     cross = client.get("/api/test", headers={**auth("viewer"), "Origin": "https://b.example"})
     assert calls == [1] and cross.headers["Access-Control-Allow-Origin"] == "https://b.example"
     assert "X-Request-ID" in cross.headers["Access-Control-Expose-Headers"]
-    assert "Origin" in ",".join(cross.headers.getlist("Vary"))  # two origins configured: caches key on the Origin, as before
+    # Two origins configured: caches key on the Origin, as before.
+    assert "Origin" in ",".join(cross.headers.getlist("Vary"))
     assert "Access-Control-Allow-Origin" not in client.get(
         "/api/test", headers={**auth("viewer"), "Origin": ""}).headers
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import httpx
 
 import app.logging as logging_module
-
 from app.logging import (
     ContextFilter,
     DailyFileHandler,
