@@ -19,17 +19,6 @@ from app.cli.startup import app_or_exit
 console = Console()
 
 
-def _app() -> Any:
-    from app import create_app
-    from config import ConfigError
-
-    try:
-        return create_app()
-    except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
-
-
 def _run(app: Any, submit: Callable[..., int]) -> Any:
     """Enqueue the job with `submit` (a typed submit function) and run it here with a progress bar per
     source; returns the final record."""
@@ -80,7 +69,7 @@ def sync_prices() -> None:
     """Push MDM's prices (async bulk, base-prices fallback)."""
     from app.services.sync.submit import submit_price_sync
 
-    _exit(_run(_app(), submit_price_sync))
+    _exit(_run(app_or_exit(), submit_price_sync))
 
 
 @sync_group.command("stocks")
@@ -89,7 +78,7 @@ def sync_stocks(full: bool) -> None:
     """The stock pipeline: MERGE, push every source, acknowledge what Magento accepted."""
     from app.services.sync.submit import submit_stock_sync
 
-    _exit(_run(_app(), partial(submit_stock_sync, None, merge=True, full=full)))
+    _exit(_run(app_or_exit(), partial(submit_stock_sync, None, merge=True, full=full)))
 
 
 @sync_group.command("source")
@@ -98,7 +87,7 @@ def sync_source(code: str) -> None:
     """Push one source's changed rows (CODE = MDM code_source)."""
     from app.services.sync.submit import submit_stock_sync
 
-    _exit(_run(_app(), partial(submit_stock_sync, [code], merge=False)))
+    _exit(_run(app_or_exit(), partial(submit_stock_sync, [code], merge=False)))
 
 
 @sync_group.command("all")
@@ -106,7 +95,7 @@ def sync_all() -> None:
     """Stocks (with MERGE), then prices."""
     from app.services.sync.submit import submit_price_sync, submit_stock_sync
 
-    app = _app()
+    app = app_or_exit()
     first = _run(app, partial(submit_stock_sync, None, merge=True))
     second = _run(app, submit_price_sync)
     _exit(first if first.status == "failed" else second)
@@ -118,7 +107,7 @@ def sync_snapshots(full: bool) -> None:
     """Build the dashboard chart snapshots from Magento now (e.g. once at install, before the first start)."""
     from app.services.snapshots import submit_build
 
-    _exit(_run(_app(), partial(submit_build, full=full)))
+    _exit(_run(app_or_exit(), partial(submit_build, full=full)))
 
 
 def _exit(record: Any) -> None:
