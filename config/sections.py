@@ -110,7 +110,7 @@ class HttpSettings(Section):
     force_https: bool = knob("FORCE_HTTPS", _bool, False, "Redirect plain HTTP to HTTPS (never on probes or metrics).",
         per_env={"production": True})
     rate_limit: str = knob("RATE_LIMIT", str, "1000 per 15 minutes",
-        "Requests allowed per client (Flask-Limiter syntax).")
+        "Requests allowed per client (a rate string of the `limits` library, e.g. '100 per minute').")
     rate_limit_enabled: bool = knob("RATE_LIMIT_ENABLED", _bool, True, "Turn rate limiting off (not recommended).")
     api_docs_enabled: bool = knob("API_DOCS_ENABLED", _bool, True,
         "Serve the docs page at /api-docs.", per_env={"production": False})
@@ -152,7 +152,7 @@ class AuthSettings(Section):
     access_token_ttl: int = knob("ACCESS_TOKEN_TTL", _positive_int, 8 * 3600,
         "Lifetime (s) of login-issued access tokens.")
     login_rate_limit: str = knob("LOGIN_RATE_LIMIT", str, "10 per minute",
-        "Login attempts allowed per client address (Flask-Limiter syntax).")
+        "Login attempts allowed per client address (a rate string of the `limits` library, e.g. '100 per minute').")
     login_max_failures: int = knob("LOGIN_MAX_FAILURES", _positive_int, 3,
         "Failed logins per username (any case or spelling) before the backend stops asking Magento; reserved "
         "before each Magento call. At most 3 keeps Magento below its lockout of 6 even when a success races "
