@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 
 
 class HostSqlite:
@@ -26,8 +27,24 @@ class HostSqlite:
         if conn is None or self._local.pid != os.getpid():
             conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
                                    check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
+            _use_wal(conn, self.busy_timeout)
             conn.execute("PRAGMA synchronous=NORMAL")  # a lost record after a power cut is harmless here
             conn.executescript(self.schema)
             self._local.conn, self._local.pid = conn, os.getpid()
         return conn
+
+
+def _use_wal(conn: sqlite3.Connection, patience: float) -> None:
+    """Switch the file to WAL once. Asking for a journal mode takes a lock that SQLite does not wait for (no busy
+    handler), so a burst of threads opening their first connection at once could fail with "database is
+    locked": read the mode first (the file is WAL after the first switch) and retry a switch for `patience` s."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
