@@ -3,12 +3,12 @@
 registry), so `create_app` builds one of each per app (tests build many apps in one process)."""
 from __future__ import annotations
 
-from flask_compress import Compress
 from flask_cors import CORS
 
+from app.compression import SmallReplyCompress
 from app.security_headers import CachedTalisman
 
 cors = CORS()
-compress = Compress()
+compress = SmallReplyCompress()
 talisman = CachedTalisman()
 

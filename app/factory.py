@@ -20,9 +20,8 @@ from app.adapters import cache as cache_adapter
 from app.adapters import magento as magento_adapter
 from app.adapters import redis as redis_adapter
 from app.api.bounds import BoundedIntegerConverter
-from app.api.json_body import BoundedJSONProvider
 from app.api.openapi import Api
-from app.body_limit import BoundedRequest
+from app.application import Application
 from app.error_handlers import register_error_handlers
 from app.extensions import compress, cors, talisman
 from app.logging import configure_logging
@@ -40,7 +39,7 @@ from config.current import CONFIG_KEY
 def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app for APP_ENV (or `config_name`); `overrides` replaces settings (tests)."""
     settings = load_settings(config_name, overrides=overrides)
-    app = Flask(__name__, instance_path=str(ROOT_DIR / "instance"), static_folder=None)
+    app = Application(__name__, instance_path=str(ROOT_DIR / "instance"), static_folder=None)
     configure_app(app, settings)
     configure_logging(settings)
     register_extensions(app, settings)
@@ -66,8 +65,6 @@ def configure_app(app: Flask, settings: Settings) -> None:
             "security": [{"bearerAuth": []}],
         },
     )
-    app.request_class = BoundedRequest  # a chunked body over MAX_CONTENT_LENGTH is a 413 (app/body_limit.py)
-    app.json = BoundedJSONProvider(app)  # request.get_json() has the depth and number-length limits
     app.url_map.converters["int"] = BoundedIntegerConverter  # before any rule: every <int:...> is bounded
     if settings.http.proxy_fix_hops:
         hops = settings.http.proxy_fix_hops
@@ -114,7 +111,7 @@ def _cors_only_with_origin(app: Flask) -> None:
         raise RuntimeError(f"expected flask-cors' after_request hook, found {cors_after_request!r}")
 
     def cors_if_origin(response: Response) -> Response:
-        return cors_after_request(response) if request.headers.get("Origin") else response
+        return cors_after_request(response) if request.environ.get("HTTP_ORIGIN") else response
 
     hooks[-1] = cors_if_origin
 

@@ -36,6 +36,11 @@ SERVICE = "techno-etl-backend"
 _SECRET_KEYS = re.compile(r"password|token|secret|key|authorization|cookie", re.I)
 _DATEFMT = "%Y-%m-%dT%H:%M:%S%z"
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# The access line's own fields (app/middleware.py): no secret in their names, plain values, so the writer
+# copies them as they are (redaction would return them unchanged).
+_PLAIN_TYPES = (str, int, float, bool, type(None))
+_ACCESS_FIELDS = frozenset({"method", "path", "status", "durationMs", "client", "identity", "authKind",
+                            "authRefused"})
 
 
 def redact(value: Any, key: str = "") -> Any:
@@ -197,6 +202,7 @@ class LogWriter:
         self._stopping = threading.Event()
         self._drain_lock = threading.Lock()
         self._stamp_second, self._stamp = -1, ""
+        self._pid = os.getpid()
         self.start()
 
     def start(self) -> None:
@@ -210,6 +216,7 @@ class LogWriter:
         self.pending = collections.deque()
         self.enqueue.queue = self.pending  # type: ignore[assignment]
         self._drain_lock = threading.Lock()
+        self._pid = os.getpid()
         self.start()
 
     def _run(self) -> None:
@@ -241,10 +248,13 @@ class LogWriter:
             self._stamp = time.strftime(_DATEFMT, time.localtime(created))
             self._stamp_second = second
         data = {"timestamp": self._stamp, "level": logging.getLevelName(level), "message": message,
-                "service": SERVICE, "environment": self.context.environment, "pid": os.getpid(),
+                "service": SERVICE, "environment": self.context.environment, "pid": self._pid,
                 "requestId": request_id}
         for key, value in extra.items():
-            data[key] = "[REDACTED]" if _SECRET_KEYS.search(key) else redact(value)
+            if key in _ACCESS_FIELDS and type(value) in _PLAIN_TYPES:
+                data[key] = value
+            else:
+                data[key] = "[REDACTED]" if _SECRET_KEYS.search(key) else redact(value)
         try:
             return _Line(level, json.dumps(data, ensure_ascii=False) + "\n", message)  # type: ignore[return-value]
         except (TypeError, ValueError):

@@ -6,6 +6,7 @@ import logging
 import random
 import re
 import time
+from typing import Any
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import RequestHeaderFieldsTooLarge, RequestURITooLarge
@@ -22,51 +23,67 @@ REQUEST_LINE_LIMIT = 4094
 HEADER_FIELD_LIMIT = 8190
 
 
-def _check_sizes() -> None:
-    line = len(request.method) + len(request.environ.get("RAW_URI") or request.full_path) + 10  # " HTTP/1.1"
+def _check_sizes(environ: dict[str, Any]) -> None:
+    line = len(environ["REQUEST_METHOD"]) + len(environ.get("RAW_URI") or request.full_path) + 10  # " HTTP/1.1"
     if line > REQUEST_LINE_LIMIT:
         raise RequestURITooLarge(f"The request line is longer than {REQUEST_LINE_LIMIT} bytes.")
-    for name, value in request.headers.items():
-        if len(name) + len(value) + 2 > HEADER_FIELD_LIMIT:
+    for key, value in environ.items():
+        # An "HTTP_X_Y" key is 5 characters longer than its header's name "X-Y": only a field that might
+        # be over the limit gets the exact test.
+        if type(value) is str and len(key) + len(value) > HEADER_FIELD_LIMIT - 2 and key[:5] == "HTTP_" \
+                and len(key) - 5 + len(value) + 2 > HEADER_FIELD_LIMIT:
+            raise RequestHeaderFieldsTooLarge(f"A header field is longer than {HEADER_FIELD_LIMIT} bytes.")
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):  # the two headers WSGI files without the HTTP_ prefix
+        if len(key) + len(environ.get(key) or "") + 2 > HEADER_FIELD_LIMIT:
             raise RequestHeaderFieldsTooLarge(f"A header field is longer than {HEADER_FIELD_LIMIT} bytes.")
 
 
 def _start_request() -> None:
-    g.start = time.perf_counter()
-    incoming = request.headers.get("X-Request-ID") or request.headers.get("X-Correlation-ID") or ""
+    # The request and g proxies are resolved once per hook: each attribute read through a proxy is a
+    # context-variable lookup.
+    request_g = g._get_current_object()
+    environ = request.environ
+    request_g.start = time.perf_counter()
+    incoming = environ.get("HTTP_X_REQUEST_ID") or environ.get("HTTP_X_CORRELATION_ID") or ""
     # A caller-supplied id is echoed only when it is safe to put in logs and headers.
     # A new id is 128 random bits like uuid4().hex, from the process's PRNG (reseeded after a fork): ids
     # need to be unique, not unguessable, and os.urandom costs a system call per request.
-    g.request_id = incoming if _SAFE_ID.match(incoming) else f"{random.getrandbits(128):032x}"
-    _check_sizes()
+    request_g.request_id = incoming if incoming and _SAFE_ID.match(incoming) else f"{random.getrandbits(128):032x}"
+    _check_sizes(environ)
 
 
 def _finish_request(response: Response) -> Response:
-    response.headers["X-Request-ID"] = getattr(g, "request_id", "")
+    request_g, req = g._get_current_object(), request._get_current_object()
+    request_id = getattr(request_g, "request_id", "")
+    response.headers["X-Request-ID"] = request_id
     # An error of ours that set Retry-After (the limiter's 429, an open breaker's seconds to half-open)
     # keeps it even if a hook rewrote it; no other answer carries one.
-    own = g.get("retry_after")
+    own = getattr(request_g, "retry_after", None)
+    status = response.status_code
     if own is not None:
         response.headers["Retry-After"] = own
-    elif response.status_code != 429:
+    elif status != 429:
         response.headers.pop("Retry-After", None)
     WORKER_REQUESTS.inc()
-    duration_ms = round((time.perf_counter() - g.get("start", time.perf_counter())) * 1000, 2)
-    level = logging.DEBUG if request.path.startswith(OPS_PATH_PREFIXES) and response.status_code < 400 else logging.INFO
+    start = getattr(request_g, "start", None)
+    duration_ms = round((time.perf_counter() - start) * 1000, 2) if start is not None else 0.0
+    path, method = req.path, req.method
+    level = logging.DEBUG if status < 400 and path.startswith(OPS_PATH_PREFIXES) else logging.INFO
     if access_log.isEnabledFor(level):
-        extra = {"method": request.method, "path": request.path, "status": response.status_code,
-                 "durationMs": duration_ms, "client": request.remote_addr}
-        principal = g.get("principal")
+        extra = {"method": method, "path": path, "status": status, "durationMs": duration_ms,
+                 "client": req.remote_addr}
+        principal = getattr(request_g, "principal", None)
         # Who asked (app/security.py): the token's subject, e.g. an OIDC user's verified email.
-        identity = principal.subject if principal is not None else g.get("auth_identity")
+        identity = principal.subject if principal is not None else getattr(request_g, "auth_identity", None)
         if identity:
             extra["identity"] = identity
         if principal is not None:
             extra["authKind"] = principal.kind
-        if g.get("auth_refused"):
-            extra["authRefused"] = g.auth_refused
-        message = f"{request.method} {request.path} {response.status_code}{f' {identity}' if identity else ''}"
-        log_access(access_log, level, message, extra, getattr(g, "request_id", None))
+        refused = getattr(request_g, "auth_refused", None)
+        if refused:
+            extra["authRefused"] = refused
+        message = f"{method} {path} {status} {identity}" if identity else f"{method} {path} {status}"
+        log_access(access_log, level, message, extra, request_id or None)
     return response
 
 

@@ -59,13 +59,15 @@ class RateLimiter:
 
     def check(self) -> None:
         """before_request hook: count this request; RateLimited (429) when a window is full."""
-        endpoint = request.endpoint
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        endpoint = req.endpoint
         if not self.enabled or not endpoint:
             return  # unknown URLs fall through to the 404 handler uncounted
-        rule = self.blueprint_rules.get(request.blueprint or "", self.default)
+        rule = self.blueprint_rules.get(req.blueprint or "", self.default)
         if rule is None:
             return
-        identifiers = f"{KEY_PREFIX}/{request.remote_addr or '127.0.0.1'}/{endpoint}"
+        client = req.remote_addr or "127.0.0.1"
+        identifiers = f"{KEY_PREFIX}/{client}/{endpoint}"
         try:
             breached, shown, reset_at, remaining = self._hit(self._current(), rule, identifiers)
         except Exception as exc:  # storage unreachable: count in memory until it is back
@@ -73,8 +75,7 @@ class RateLimiter:
             breached, shown, reset_at, remaining = self._hit(self.fallback, rule, identifiers)
         g.rate_limit = (shown.amount, remaining, reset_at)
         if breached:
-            log.info("ratelimit %s (%s) exceeded at endpoint: %s", shown, request.remote_addr or "127.0.0.1",
-                     endpoint)
+            log.info("ratelimit %s (%s) exceeded at endpoint: %s", shown, client, endpoint)
             retry_after = str(max(0, int(reset_at - time.time())))
             raise RateLimited(f"Rate limit exceeded: {rule.message or shown}.", headers={"Retry-After": retry_after})
 

@@ -43,7 +43,10 @@ class Role(str, enum.Enum):
 
     @property
     def rank(self) -> int:
-        return {"viewer": 1, "operator": 2, "admin": 3}[self.value]
+        return _RANKS[self.value]
+
+
+_RANKS = {"viewer": 1, "operator": 2, "admin": 3}
 
 
 PUBLIC = "public"
@@ -210,23 +213,36 @@ def _bearer() -> str | None:
     return token.strip()
 
 
+# (view function, method) -> the role it needs: a view's declaration is fixed once it is registered.
+_needed_roles: dict[tuple[Callable[..., Any] | None, str], Role | str] = {}
+_NEEDED_ROLES_LIMIT = 4096  # views x methods; bounded against methods a client makes up
+
+
 def check_request_auth() -> None:
     """before_request hook: 401 without a valid token, 403 when the role is too low."""
-    if request.method == "OPTIONS" or request.url_rule is None:
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    method, rule = req.method, req.url_rule
+    if method == "OPTIONS" or rule is None:
         return  # CORS preflights carry no token; unknown URLs fall through to the 404 handler
-    view = current_app.view_functions.get(request.url_rule.endpoint)
-    needed = required_role_for(view, request.method)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    view = app.view_functions.get(rule.endpoint)
+    needed = _needed_roles.get((view, method))
+    if needed is None:
+        needed = required_role_for(view, method)
+        if len(_needed_roles) < _NEEDED_ROLES_LIMIT:
+            _needed_roles[(view, method)] = needed
     if needed == PUBLIC:
-        g.public_read = request.method in ("GET", "HEAD")
+        g.public_read = method in ("GET", "HEAD")
         return
     token = _bearer()
     if token is None:
         raise refuse("token_missing")
-    principal = authenticate(token, get_settings().auth, current_app.extensions.get("oidc"),
-                             current_app.extensions.get("login_tokens"))
+    extensions = app.extensions
+    principal = authenticate(token, get_settings(app).auth, extensions.get("oidc"), extensions.get("login_tokens"))
     g.principal = principal
-    if principal.role.rank < Role(needed).rank:
-        raise Forbidden(f"This action needs the {Role(needed).value} role; your token has {principal.role.value}.")
+    needed_role = Role(needed)
+    if principal.role.rank < needed_role.rank:
+        raise Forbidden(f"This action needs the {needed_role.value} role; your token has {principal.role.value}.")
 
 
 def no_store(response: Response) -> Response:

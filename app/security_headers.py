@@ -11,12 +11,40 @@ class CachedTalisman(Talisman):
     """flask-talisman whose per-route options and fixed headers (CSP, frame options, nosniff, referrer
     policy...) are computed at a route's first response and reused: they depend on the route's options only.
     HSTS still depends on each request (sent on HTTPS only), and no CSP nonce is configured: a route whose
-    options ask for one gets Talisman's own per-request path."""
+    options ask for one gets Talisman's own per-request path. The HTTPS redirect tests the route's option
+    first and reads the scheme from the WSGI environment."""
 
     def init_app(self, app: flask.Flask, **kwargs: Any) -> None:
         self._options_by_endpoint: dict[str | None, dict[str, Any]] = {}
         self._headers_by_endpoint: dict[str | None, tuple[tuple[str, str], ...]] = {}
         super().init_app(app, **kwargs)
+        self._hsts = self._hsts_value()
+        if self.session_cookie_secure and not app.debug:
+            app.config["SESSION_COOKIE_SECURE"] = True  # what Talisman's _force_https set on every request
+
+    def _hsts_value(self) -> str:
+        value = f"max-age={self.strict_transport_security_max_age}"
+        if self.strict_transport_security_include_subdomains:
+            value += "; includeSubDomains"
+        if self.strict_transport_security_preload:
+            value += "; preload"
+        return value
+
+    @staticmethod
+    def _is_https() -> bool:
+        environ = flask.request.environ
+        return environ["wsgi.url_scheme"] == "https" or environ.get("HTTP_X_FORWARDED_PROTO", "http") == "https"
+
+    def _force_https(self) -> flask.Response | None:
+        # Talisman's own test reads the scheme, a header and the debug flag before the route's option;
+        # most routes answer the option first (False in development, and for the metrics scrapes).
+        if not self._get_local_options()["force_https"] or self.app.debug or self._is_https():
+            return None
+        return super()._force_https()  # type: ignore[no-any-return]
+
+    def _set_hsts_headers(self, headers: Any) -> None:
+        if self.strict_transport_security and self._is_https():
+            headers["Strict-Transport-Security"] = self._hsts
 
     def _get_local_options(self) -> dict[str, Any]:
         endpoint = flask.request.endpoint
