@@ -15,7 +15,7 @@ class SmallReplyCompress(Compress):
             if length is not None and length < current_app.config["COMPRESS_MIN_SIZE"]:
                 vary = response.headers.get("Vary")
                 if not vary:
-                    response.headers["Vary"] = "Accept-Encoding"
+                    response.headers.add("Vary", "Accept-Encoding")  # absent: no search to replace it
                 elif "accept-encoding" not in vary.lower():
                     response.headers["Vary"] = f"{vary}, Accept-Encoding"
                 return response

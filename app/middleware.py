@@ -55,7 +55,7 @@ def _start_request() -> None:
 def _finish_request(response: Response) -> Response:
     request_g, req = g._get_current_object(), request._get_current_object()
     request_id = getattr(request_g, "request_id", "")
-    response.headers["X-Request-ID"] = request_id
+    response.headers.add("X-Request-ID", request_id)  # only this hook sets it: no search for an old one
     # An error of ours that set Retry-After (the limiter's 429, an open breaker's seconds to half-open)
     # keeps it even if a hook rewrote it; no other answer carries one.
     own = getattr(request_g, "retry_after", None)

@@ -128,9 +128,11 @@ def add_headers(response: Response) -> Response:
     counted = g.get("rate_limit")
     if counted is not None:
         amount, remaining, reset_at = counted
-        response.headers["RateLimit-Limit"] = str(amount)
-        response.headers["RateLimit-Remaining"] = str(remaining)
-        response.headers["RateLimit-Reset"] = str(max(0, math.ceil(reset_at - time.time())))
+        # Only this hook sets them: added without a search for an earlier value.
+        headers = response.headers
+        headers.add("RateLimit-Limit", str(amount))
+        headers.add("RateLimit-Remaining", str(remaining))
+        headers.add("RateLimit-Reset", str(max(0, math.ceil(reset_at - time.time()))))
     return response
 
 

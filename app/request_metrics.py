@@ -39,16 +39,17 @@ def init_app(app: Flask, unmetered_prefixes: tuple[str, ...]) -> PrometheusMetri
     children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def record(response: Response) -> Response:
-        if request.path.startswith(unmetered_prefixes):
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        if req.path.startswith(unmetered_prefixes):
             return response
-        start = g.get("start")
         status = response.status_code
-        key = (request.method, str(request.url_rule), status)
+        key = (req.method, str(req.url_rule), status)
         pair = children.get(key)
         if pair is None:
             pair = (REQUEST_DURATION.labels(key[0], key[1], str(status)), REQUEST_TOTAL.labels(key[0], str(status)))
             if len(children) < _CACHE_LIMIT:
                 children[key] = pair
+        start = getattr(g._get_current_object(), "start", None)  # type: ignore[attr-defined]
         if start is not None:
             pair[0].observe(max(perf_counter() - start, 0.0))
         pair[1].inc()

@@ -72,7 +72,14 @@ class CachedTalisman(Talisman):
             self._set_content_security_policy_headers(headers, options)
             self._set_referrer_policy_headers(headers)
             fixed = self._headers_by_endpoint[endpoint] = tuple(headers.items())
+        # One pass over the response's headers instead of one per fixed header (Headers.__setitem__
+        # searches the list to replace an earlier value): replaced if a view set it, else added.
+        headers = response.headers
+        present = {name.lower() for name in headers.keys()}
         for name, value in fixed:
-            response.headers[name] = value
+            if name.lower() in present:
+                headers[name] = value
+            else:
+                headers.add(name, value)
         self._set_hsts_headers(response.headers)
         return response
