@@ -39,6 +39,8 @@ _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 # The access line's own fields (app/middleware.py): no secret in their names, plain values, so the writer
 # copies them as they are (redaction would return them unchanged).
 _PLAIN_TYPES = (str, int, float, bool, type(None))
+# One encoder for every access line: json.dumps with options builds a new JSONEncoder per call.
+_encode_json = json.JSONEncoder(ensure_ascii=False).encode
 _ACCESS_FIELDS = frozenset({"method", "path", "status", "durationMs", "client", "identity", "authKind",
                             "authRefused"})
 
@@ -256,7 +258,7 @@ class LogWriter:
             else:
                 data[key] = "[REDACTED]" if _SECRET_KEYS.search(key) else redact(value)
         try:
-            return _Line(level, json.dumps(data, ensure_ascii=False) + "\n", message)  # type: ignore[return-value]
+            return _Line(level, _encode_json(data) + "\n", message)  # type: ignore[return-value]
         except (TypeError, ValueError):
             record = _access_record(*item)
             self.context.finish(record)

@@ -118,7 +118,7 @@ def init_app(app: Flask, settings: Settings, queue: JobQueue, engine: Engine, re
     register_section(app, "sync", lambda data: sync_section(data, get_sync().metrics_schedule_table()))
     if settings.sync.runner_enabled:
         # Lazily, in the process that serves: the first request of a worker (after fork) starts them...
-        app.before_request(lambda: get_sync().start_background())
+        app.before_request(sync.start_background)  # a pid comparison once started
         if _serving_worker():  # ...and a Gunicorn worker starts them at once, requests or not
             sync.start_background()
     return sync
