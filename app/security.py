@@ -36,7 +36,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
 
 
-class Role(str, enum.Enum):
+class Role(str, enum.Enum):  # noqa: UP042 - not StrEnum: str(Role.X) appears in messages and must not change
     VIEWER = "viewer"
     OPERATOR = "operator"
     ADMIN = "admin"

@@ -146,7 +146,7 @@ def min_psnr(inputs: list[bytes]) -> float:
         full = Image.open(io.BytesIO(data)).convert("RGB")
         sizes = [fit_size(full.size, (s, s), True) for s in SIZES]
         drafted, _ = decode(data, DEFAULT_LIMITS, draft_box=lambda _size, first=sizes[0]: first)
-        for fast, size in zip(dict(sorted(_cascade(drafted, sizes))).values(), sizes):
+        for fast, size in zip(dict(sorted(_cascade(drafted, sizes))).values(), sizes, strict=True):
             worst = min(worst, psnr(fast, full.resize(size, Image.Resampling.LANCZOS)))
     return worst
 

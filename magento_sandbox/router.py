@@ -33,7 +33,8 @@ class Router:
     def __init__(self) -> None:
         self._routes: list[Route] = []
 
-    def add(self, method: str, template: str, resource: str, *, anonymous: bool = False) -> Callable[[Handler], Handler]:
+    def add(self, method: str, template: str, resource: str, *,
+            anonymous: bool = False) -> Callable[[Handler], Handler]:
         """Decorator registering `handler` for METHOD template."""
         def deco(handler: Handler) -> Handler:
             self._routes.append(Route(method.upper(), template, handler, resource, anonymous))
@@ -50,7 +51,7 @@ class Router:
             if len(tpl) != len(segments):
                 continue
             params: dict[str, str] = {}
-            for t, s in zip(tpl, segments):
+            for t, s in zip(tpl, segments, strict=True):
                 if t.startswith(":"):
                     if s == "":
                         break

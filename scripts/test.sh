@@ -9,6 +9,13 @@ echo "== pytest"
 $PY -m pytest "$@"
 
 # ---------------------------------------------------------------------------------------------------
+# Lint (ruff): pycodestyle, pyflakes, isort, bugbear and pyupgrade rules over the whole tree (rules,
+# line length and exclusions in ruff.toml; the version is pinned in requirements-dev.txt). Every
+# exception is a `# noqa: <rule>` with its reason beside it.
+echo "== lint (ruff)"
+.venv/bin/ruff check .
+
+# ---------------------------------------------------------------------------------------------------
 # Strict types (issue 16): mypy --strict over app/services, app/adapters and workers; the files, the strict
 # flags and every per-module exception are in pyproject.toml [tool.mypy].
 echo "== types (mypy --strict)"

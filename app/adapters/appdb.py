@@ -29,8 +29,8 @@ MIGRATIONS = Path(__file__).resolve().parent.parent.parent / "migrations"
 
 def make_app_engine(settings: Settings) -> Engine:
     return create_engine_for(settings.database.app_database_url, connect_timeout=settings.database.connect_timeout,
-                             statement_timeout=settings.database.statement_timeout, pool_size=settings.database.pool_size,
-                             name="app_database")
+                             statement_timeout=settings.database.statement_timeout,
+                             pool_size=settings.database.pool_size, name="app_database")
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -36,6 +36,7 @@ def get_redis(app: Flask | None = None) -> redis.Redis | None:
 
 def init_app(app: Flask, settings: Settings) -> redis.Redis | None:
     """The shared client (None without REDIS_URL): the rate limiter, breakers and snapshots use it."""
-    client = redis_from_url(settings.cache.redis_url, settings.cache.redis_timeout) if settings.cache.redis_url else None
+    client = (redis_from_url(settings.cache.redis_url, settings.cache.redis_timeout)
+              if settings.cache.redis_url else None)
     app.extensions[EXTENSION_KEY] = client
     return client

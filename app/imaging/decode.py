@@ -95,8 +95,8 @@ def decode(data: bytes, limits: ImageLimits, *, draft_box: DraftBox | None = Non
     """Decode `data` into an oriented RGB/RGBA sRGB image.
 
     `draft_box(displayed_size)` returns the largest size the caller needs (or None for all pixels);
-    a JPEG then decodes at the smallest DCT scale still covering it, most of the fast path. Animated inputs keep their first frame (product
-    images are stills; the source info says the input was animated).
+    a JPEG then decodes at the smallest DCT scale still covering it, most of the fast path. Animated inputs keep
+    their first frame (product images are stills; the source info says the input was animated).
 
     Raises PayloadTooLarge (bytes, pixels, side, decompression bomb), UnsupportedMedia (format,
     pixel type), InvalidInput (empty, truncated or corrupt data).

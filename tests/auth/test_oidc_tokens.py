@@ -101,7 +101,8 @@ def test_the_leeway_absorbs_small_clock_skew(oidc_app, issuer):
     assert client.get("/api/test", headers=bearer(token)).status_code == 200
     expired = issuer.mint(iat=now - 3600, exp=now - 30)
     assert client.get("/api/test", headers=bearer(expired)).status_code == 200
-    refused(oidc_app(constants={"LEEWAY": 0.0}).test_client().get("/api/test", headers=bearer(expired)), "token_expired")
+    strict_client = oidc_app(constants={"LEEWAY": 0.0}).test_client()
+    refused(strict_client.get("/api/test", headers=bearer(expired)), "token_expired")
 
 
 def test_a_token_signed_by_another_key_with_the_published_kid_is_refused(oidc_app, issuer):

@@ -23,8 +23,9 @@ def test_up_forwards_the_signal_to_its_children_and_exits_with_their_status(sig)
     tmp = Path(tempfile.mkdtemp(prefix="techno-etl-up-"))
     port, sandbox_port = free_port(), free_port()
     env = {**os.environ, "APP_ENV": "testing", "HOST": "127.0.0.1", "PORT": str(port),
-           "WEB_CONCURRENCY": "1", "SANDBOX_PORT": str(sandbox_port), "RUN_DIR": str(tmp / "run"), "LOG_DIR": str(tmp / "logs"),
-           "APP_DATABASE_URL": f"sqlite:///{tmp / 'app.sqlite3'}", "MDM_DATABASE_URL": f"sqlite:///{tmp / 'mdm.sqlite3'}",
+           "WEB_CONCURRENCY": "1", "SANDBOX_PORT": str(sandbox_port), "RUN_DIR": str(tmp / "run"),
+           "LOG_DIR": str(tmp / "logs"), "APP_DATABASE_URL": f"sqlite:///{tmp / 'app.sqlite3'}",
+           "MDM_DATABASE_URL": f"sqlite:///{tmp / 'mdm.sqlite3'}",
            "API_TOKENS": api_tokens_env(), "PROMETHEUS_MULTIPROC_DIR": "", "MAGENTO_URL": ""}
     log = open(tmp / "up.log", "wb")
     # Its own session: only this test signals it (and the clean-up below can reach every leftover).

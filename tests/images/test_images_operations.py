@@ -176,7 +176,7 @@ def test_fast_path_matches_one_step_lanczos():
     drafted, _ = decode(data, DEFAULT_LIMITS, draft_box=lambda size: sizes[0])
     assert drafted.size == (1200, 900)  # DCT-scaled decode at 1/2
     full = Image.open(io.BytesIO(data)).convert("RGB")
-    for fast, size in zip(dict(sorted(_cascade(drafted, sizes))).values(), sizes):
+    for fast, size in zip(dict(sorted(_cascade(drafted, sizes))).values(), sizes, strict=True):
         assert psnr(fast, full.resize(size, Image.Resampling.LANCZOS)) >= 45.0
 
 

@@ -95,7 +95,8 @@ def test_non_json_error_page_from_a_proxy_becomes_an_envelope_error(client: Mage
 
 
 def test_429_with_retry_after_is_honoured_then_succeeds(client: MagentoClient, fake, fake_time, metrics) -> None:
-    fake.script("GET", PRODUCTS, httpx.Response(429, headers={"Retry-After": "3"}, json={"message": "Too Many Requests"}))
+    fake.script("GET", PRODUCTS,
+                httpx.Response(429, headers={"Retry-After": "3"}, json={"message": "Too Many Requests"}))
     assert client.request("GET", "products")["path"] == PRODUCTS
     assert fake_time.sleeps == [3.0]
     assert metrics.retries == [("GET", "V1/products", "429")]

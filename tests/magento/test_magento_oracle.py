@@ -58,7 +58,8 @@ def validate_request(request: httpx.Request) -> str:
     if route.startswith("/async/bulk/"):  # the oracle lists the sync route; bulk sends an array of its bodies
         route, is_bulk = route[len("/async/bulk"):], True
     operations, definitions = _oracle()
-    for method, pattern, _, schema in operations:
+    # schema and pattern are read after the loop (the matched operation, kept by `break`)
+    for method, pattern, _, schema in operations:  # noqa: B007
         if method == request.method and pattern.match(route):
             break
     else:

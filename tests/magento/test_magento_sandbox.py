@@ -20,8 +20,9 @@ sandbox_pkg = pytest.importorskip("magento_sandbox", reason="magento_sandbox is 
 if not hasattr(sandbox_pkg, "start_sandbox_thread"):
     pytest.skip("magento_sandbox does not expose start_sandbox_thread() yet", allow_module_level=True)
 
-from magento_sandbox.faults import FaultConfig
-from magento_sandbox.options import SandboxOptions
+# deliberately late: only importable once the importorskip/skip guard above has passed
+from magento_sandbox.faults import FaultConfig  # noqa: E402
+from magento_sandbox.options import SandboxOptions  # noqa: E402
 
 TOKEN_TTL_S = 0.5  # short, so a test can let the shop's token expire mid-session
 

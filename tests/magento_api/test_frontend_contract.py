@@ -35,7 +35,8 @@ KNOWN_GAPS: dict[int, str] = {}
 CALLS: dict[int, tuple[str, Any, set[int], list[tuple[str, Any]]]] = {
     1: ("page=0&pageSize=25&sourceCode=&succursale=&showChangedOnly=false&search=", None, {200},
         [("data", list), ("totalCount", int)] + [(f"data[].{f}", object) for f in (
-            "Code_MDM", "Code_JDE", "TypeProd", "Source", "Succursale", "QteStock", "Tarif", "DateDernierMaJ", "changed")]),
+            "Code_MDM", "Code_JDE", "TypeProd", "Source", "Succursale", "QteStock", "Tarif", "DateDernierMaJ",
+            "changed")]),
     2: ("", None, {200}, [("data", list), ("data[].sku", str), ("data[].price", NUM)]),
     3: ("", "PRICES", {200, 202}, [("method", str), ("successful", int), ("failed", int), ("results", list),
                                    ("message", str), ("bulkId", (str, OPT))]),
@@ -48,7 +49,8 @@ CALLS: dict[int, tuple[str, Any, set[int], list[tuple[str, Any]]]] = {
     9: ("", None, {200}, [("", list)]),
     10: (SC + "&fieldName=name", None, {200}, [("items", list), ("total_count", int), ("search_criteria", dict)] + [
         (f"items[].{f}", t) for f, t in (("sku", str), ("name", str), ("price", NUM), ("status", int),
-                                         ("type_id", str), ("created_at", str), ("id", int), ("custom_attributes", list))]),
+                                         ("type_id", str), ("created_at", str), ("id", int),
+                                         ("custom_attributes", list))]),
     11: ("fieldName=name", None, {200}, [("sku", str)]),
     12: ("", {"product": {"sku": "CONTRACT-1", "name": "Contract product", "attribute_set_id": 4, "price": 9.5,
                           "status": 1, "visibility": 4, "type_id": "simple", "weight": 1,
@@ -191,7 +193,8 @@ def test_every_live_frontend_call_gets_the_fields_it_reads(walk_app, auth, capsy
         except (NotFound, MethodNotAllowed):
             skipped.append(f"{number} {method} {entry['path']}: route not registered yet")
             continue
-        body = {"PRICES": prices, "SOURCE": sources[0] if sources else {}}.get(body, body) if isinstance(body, str) else body
+        if isinstance(body, str):
+            body = {"PRICES": prices, "SOURCE": sources[0] if sources else {}}.get(body, body)
         query = query.replace("{feature}", str(ids["featureId"] or 1))
         resp = client.open(path, method=method, query_string=query, json=body, headers=auth("admin"))
         label = f"#{number} {entry['area']} {method} {path}"

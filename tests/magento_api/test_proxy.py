@@ -94,7 +94,8 @@ def test_cached_get_is_invalidated_by_a_put_to_the_same_product(mclient, auth, s
 
 
 def test_a_write_clears_the_list_cache_of_its_resource_too(mclient, auth):
-    query = "searchCriteria[filter_groups][0][filters][0][field]=sku&searchCriteria[filter_groups][0][filters][0][value]=1000002"
+    query = ("searchCriteria[filter_groups][0][filters][0][field]=sku"
+             "&searchCriteria[filter_groups][0][filters][0][value]=1000002")
     before = mclient.get(f"/api/magento/products?{query}", headers=auth("viewer")).get_json()["items"][0]["name"]
     mclient.put("/api/magento/products/1000002", json={"product": {"name": before + " v2"}}, headers=auth("admin"))
     after = mclient.get(f"/api/magento/products?{query}", headers=auth("viewer"))

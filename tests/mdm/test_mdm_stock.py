@@ -30,7 +30,8 @@ def settle(db) -> None:
 
 def test_new_rows_are_inserted_with_changed_from_the_latest_movement(db):
     insert(db, approvisionnement, [
-        movement("A", 1, 5, T0), movement("A", 1, 9, T0 + timedelta(hours=2)), movement("A", 1, 7, T0 + timedelta(hours=1)),
+        movement("A", 1, 5, T0), movement("A", 1, 9, T0 + timedelta(hours=2)),
+        movement("A", 1, 7, T0 + timedelta(hours=1)),
         movement("A", 2, None, T0), movement("B", 1, 3, T0),
     ])
     result = merge_stock_changes(db, now=NOW1)

@@ -16,8 +16,10 @@ def _mdm(tmp_path: Path, with_table: bool = True) -> str:
         with engine.begin() as conn:
             conn.execute(sa.text('CREATE TABLE "Produits_ECommerce" ("Code_MDM" VARCHAR(20), "TypeProd" CHAR(1), '
                                  '"Libelle" VARCHAR(100), "Tarif" NUMERIC, "Source" VARCHAR(5))'))
-            conn.execute(sa.text('INSERT INTO "Produits_ECommerce" VALUES (\'7001\', \'S\', \'Stylo bleu\', 12.5, \'1\'), '
-                                 '(\'7001\', \'S\', \'Stylo bleu\', 12.5, \'2\'), (\'7002\', \'V\', \'Licence\', 99, \'1\'), '
+            conn.execute(sa.text('INSERT INTO "Produits_ECommerce" VALUES '
+                                 '(\'7001\', \'S\', \'Stylo bleu\', 12.5, \'1\'), '
+                                 '(\'7001\', \'S\', \'Stylo bleu\', 12.5, \'2\'), '
+                                 '(\'7002\', \'V\', \'Licence\', 99, \'1\'), '
                                  '(\'7003\', \'C\', \'T-shirt\', NULL, \'1\')'))
     engine.dispose()
     return url

@@ -2,7 +2,8 @@
 
 POST /api/testing/allocate grows this worker's memory so the recycling tests can trip the limit;
 /api/testing/upload, /api/testing/items/<sku> and /api/testing/tolerant give the contract tests a file
-input, a validated path parameter and the documented tolerances (pass-through query, optional POST body, JSON body on DELETE) to exercise;
+input, a validated path parameter and the documented tolerances (pass-through query, optional POST body, JSON body
+on DELETE) to exercise;
 GET /api/testing/magento/store-configs makes one Magento call through the client (resilience tests).
 """
 from __future__ import annotations

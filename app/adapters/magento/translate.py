@@ -25,7 +25,7 @@ def fill_placeholders(template: str, parameters: Any) -> str:
         return template
     if isinstance(parameters, list) and not any(n.isdigit() for n in _PLACEHOLDER.findall(template)):
         names = list(dict.fromkeys(_PLACEHOLDER.findall(template)))
-        parameters = dict(zip(names, parameters))
+        parameters = dict(zip(names, parameters, strict=False))  # Magento's list may be shorter or longer
 
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)

@@ -26,7 +26,8 @@ FEATURE = "/features/<int(min=1, max=2147483647):feature_id>"
 @documented_errors(blp)
 @require_role(Role.VIEWER)
 def roadmap():
-    """{totalFeatures, byStatus{proposed|approved|in_progress|completed|rejected|on_hold}, byCategory, recentActivity}."""
+    # one line on purpose: the docstring is the OpenAPI summary, and a wrapped one would carry a newline
+    """{totalFeatures, byStatus{proposed|approved|in_progress|completed|rejected|on_hold}, byCategory, recentActivity}."""  # noqa: E501
     return voting.roadmap(get_app_engine())
 
 

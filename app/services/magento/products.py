@@ -65,7 +65,8 @@ def set_categories(product_id: int, category_ids: list[str]) -> dict[str, Any]:
     tree = _reference("categories", analytics.category_tree)
     unknown = [c for c in wanted if c not in tree]
     if unknown:
-        raise InvalidInput("Unknown category ids.", details={"categoryIds": [f"unknown category id {c}" for c in unknown]})
+        raise InvalidInput("Unknown category ids.",
+                           details={"categoryIds": [f"unknown category id {c}" for c in unknown]})
     positions = {str(link.get("category_id")): int(link.get("position") or 0) for link in _links(product)}
     links = [{"category_id": c, "position": positions.get(c, 0)} for c in wanted]
     body = {"product": {"sku": product["sku"], "extension_attributes": {"category_links": links}}}

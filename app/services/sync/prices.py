@@ -163,8 +163,8 @@ def _bulk(ctx: JobContext, client: MagentoClient, items: list[dict[str, Any]], o
     return leftover
 
 
-def _base_prices(ctx: JobContext, client: MagentoClient, items: list[dict[str, Any]], outcomes: dict[str, dict[str, Any]],
-                 sync: SyncSettings, patience: Patience) -> None:
+def _base_prices(ctx: JobContext, client: MagentoClient, items: list[dict[str, Any]],
+                 outcomes: dict[str, dict[str, Any]], sync: SyncSettings, patience: Patience) -> None:
     """POST V1/products/base-prices in chunks; every item gets success or Magento's failure message."""
     store_id = sync.price_store_id
     failures: dict[str, str] = {}
