@@ -1,10 +1,12 @@
 """The write-behind Redis rate-limit storage: shared counts across processes, bounded staleness."""
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
 import redis
+from limits.storage import RedisStorage
 
 from app.adapters.ratelimit_storage import SYNC_INTERVAL, LeanRedisStorage
 
@@ -43,3 +45,36 @@ def test_a_new_window_starts_from_zero(storages):
     first.incr(key, 1)
     time.sleep(1.1)
     assert first.incr(key, 1) == 1
+
+
+def test_threads_of_one_worker_send_each_hit_to_redis_once(storages, redis_url):
+    # Every thread that found the sync interval over used to send the same pending hits: 8 threads made
+    # Redis count ~4x the real hits, so clients were limited far below their rate.
+    first, _, key = storages
+    hits_per_thread, threads = 2000, 8
+    workers = [threading.Thread(target=lambda: [first.incr(key, 60) for _ in range(hits_per_thread)])
+               for _ in range(threads)]
+    [t.start() for t in workers]
+    [t.join() for t in workers]
+    time.sleep(SYNC_INTERVAL + 0.02)
+    assert first.incr(key, 60) == hits_per_thread * threads + 1  # this call flushes what was pending
+    assert int(redis.Redis.from_url(redis_url).get(f"LIMITS:{key}")) == hits_per_thread * threads + 1
+
+
+def test_hits_of_a_failed_sync_stay_pending_and_are_sent_later(storages, redis_url, monkeypatch):
+    first, _, key = storages
+    first.incr(key, 60)
+    for _ in range(4):
+        first.incr(key, 60)  # 4 pending
+    time.sleep(SYNC_INTERVAL + 0.02)
+    original = RedisStorage.incr
+
+    def unreachable(self, *args, **kwargs):
+        raise redis.ConnectionError("down")
+
+    monkeypatch.setattr(RedisStorage, "incr", unreachable)
+    with pytest.raises(redis.ConnectionError):
+        first.incr(key, 60)  # not sent: the limiter counts this request in memory instead
+    monkeypatch.setattr(RedisStorage, "incr", original)
+    assert first.incr(key, 60) == 6  # the 4 pending hits and this one: nothing lost, nothing twice
+    assert int(redis.Redis.from_url(redis_url).get(f"LIMITS:{key}")) == 6
