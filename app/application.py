@@ -3,6 +3,7 @@ app/api/json_body.py, no cookie session, and hooks resolved as sync once per fun
 call."""
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -11,10 +12,6 @@ from flask.sessions import SecureCookieSessionInterface, SessionMixin
 
 from app.api.json_body import BoundedJSONProvider
 from app.body_limit import BoundedRequest
-
-# Hooks, views and error handlers are registered at start, so the cache holds a fixed set; the bound is a
-# guard against a caller passing a new function per request.
-_ENSURE_SYNC_CACHE_LIMIT = 4096
 
 
 class NoCookieSession(SecureCookieSessionInterface):
@@ -36,18 +33,20 @@ class Application(Flask):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
+        # Functions known to be plain (not coroutine) functions. Weak keys: Flask also asks about callables
+        # made per request (a MethodView's bound method, after_this_request closures), which must not be
+        # kept alive by this cache; they leave it when they are collected.
+        self._sync_functions: weakref.WeakKeyDictionary[Callable[..., Any], bool] = weakref.WeakKeyDictionary()
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         # Flask asks this of every hook and view on every request (~17 per request here), and the answer
         # (inspect.iscoroutinefunction) never changes for a function.
         try:
-            return self._sync[func]
-        except KeyError:
-            pass
-        except TypeError:  # an unhashable callable
+            if self._sync_functions.get(func):
+                return func
+        except TypeError:  # not weakly referenceable, or unhashable
             return super().ensure_sync(func)
         resolved = super().ensure_sync(func)
-        if len(self._sync) < _ENSURE_SYNC_CACHE_LIMIT:
-            self._sync[func] = resolved
+        if resolved is func:
+            self._sync_functions[func] = True
         return resolved

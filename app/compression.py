@@ -14,8 +14,10 @@ class SmallReplyCompress(Compress):
             length = response.content_length
             if length is not None and length < current_app.config["COMPRESS_MIN_SIZE"]:
                 vary = response.headers.get("Vary")
-                if not vary:
+                if vary is None:
                     response.headers.add("Vary", "Accept-Encoding")  # absent: no search to replace it
+                elif not vary:
+                    response.headers["Vary"] = "Accept-Encoding"
                 elif "accept-encoding" not in vary.lower():
                     response.headers["Vary"] = f"{vary}, Accept-Encoding"
                 return response

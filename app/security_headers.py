@@ -33,7 +33,9 @@ class CachedTalisman(Talisman):
     @staticmethod
     def _is_https() -> bool:
         environ = flask.request.environ
-        return environ["wsgi.url_scheme"] == "https" or environ.get("HTTP_X_FORWARDED_PROTO", "http") == "https"
+        # request.is_secure, or the proxy's header (Talisman's two tests), without building the request's URL
+        return environ["wsgi.url_scheme"] in ("https", "wss") or \
+            environ.get("HTTP_X_FORWARDED_PROTO", "http") == "https"
 
     def _force_https(self) -> flask.Response | None:
         # Talisman's own test reads the scheme, a header and the debug flag before the route's option;

@@ -3,8 +3,12 @@ HSTS, fixed security headers a view also set, the header-size limits, no cookie 
 replies, hooks resolved once."""
 from __future__ import annotations
 
+import gc
+import weakref
+
 import pytest
-from flask import Flask, Response, jsonify, session
+from flask import Flask, Response, after_this_request, jsonify, session
+from flask.views import MethodView
 
 from app.application import Application
 from app.middleware import HEADER_FIELD_LIMIT
@@ -96,7 +100,7 @@ def test_hooks_are_resolved_once_per_function_and_async_views_still_refused_with
         return None
 
     assert app.ensure_sync(hook) is hook and app.ensure_sync(hook) is hook
-    assert list(app._sync) == [hook]
+    assert list(app._sync_functions) == [hook]
 
     async def coroutine_view() -> str:
         return "x"
@@ -107,3 +111,54 @@ def test_hooks_are_resolved_once_per_function_and_async_views_still_refused_with
         assert "async" in str(exc).lower()
     else:
         assert wrapped is not coroutine_view
+    assert coroutine_view not in app._sync_functions
+
+
+def test_callables_made_per_request_are_not_kept_alive():
+    # A MethodView's bound method and after_this_request closures are new objects on every request.
+    app = Application(__name__)
+    alive: list[weakref.ref[object]] = []
+
+    class Heavy(MethodView):
+        def get(self) -> str:
+            alive.append(weakref.ref(self))
+            return "ok"
+
+    app.add_url_rule("/heavy", view_func=Heavy.as_view("heavy"))
+
+    @app.get("/later")
+    def later() -> str:
+        payload = bytearray(1024)
+
+        @after_this_request
+        def keep(response: Response) -> Response:
+            response.headers["X-Size"] = str(len(payload))
+            return response
+
+        alive.append(weakref.ref(keep))
+        return "ok"
+
+    client = app.test_client()
+    for _ in range(20):
+        assert client.get("/heavy").status_code == 200
+        assert client.get("/later").headers["X-Size"] == "1024"
+    gc.collect()
+    assert sum(ref() is not None for ref in alive) == 0
+    assert len(app._sync_functions) < 10
+
+
+def test_an_empty_vary_is_replaced_not_repeated(make_app, auth):
+    app = make_app()
+
+    @app.get("/api/testing/empty-vary")
+    @require_role(Role.VIEWER)
+    def empty_vary():
+        return Response("{}", mimetype="application/json", headers={"Vary": ""})
+
+    resp = app.test_client().get("/api/testing/empty-vary", headers=auth("viewer"))
+    assert resp.headers.getlist("Vary") == ["Accept-Encoding"]  # what flask-compress itself sends
+
+
+def test_a_websocket_scheme_counts_as_secure_for_hsts(talisman_app):
+    resp = talisman_app.test_client().get("/x", base_url="wss://localhost")
+    assert "Strict-Transport-Security" in resp.headers
