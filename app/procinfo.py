@@ -19,14 +19,15 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def tree_uss(pid: int | None = None) -> int:
-    """USS of a process plus its children (a worker and its image pool), in bytes.
+def tree_uss(pid: int | None = None, children: list[psutil.Process] | None = None) -> int:
+    """USS of a process plus its children (a worker and its image pool), in bytes; `children`: the process's
+    children when the caller has just listed them (listing scans /proc).
 
     USS, not RSS: with copy-on-write pages shared with the master, RSS would count them once per worker.
     """
     proc = psutil.Process(pid or os.getpid())
     total = 0
-    for p in [proc, *proc.children(recursive=True)]:
+    for p in [proc, *(proc.children(recursive=True) if children is None else children)]:
         try:
             total += p.memory_full_info().uss
         except (psutil.NoSuchProcess, psutil.AccessDenied):
