@@ -192,6 +192,10 @@ def _count_exit_reason(worker, reason=None):
         worker.log.warning("worker exit (%s) not counted: %s", reason, exc)
 
 
+# Seconds between two precise memory checks triggered by requests (the idle loop keeps its own interval).
+PRECISE_CHECK_SPACING = 1.0
+
+
 class _MemoryGuard:
     """PM2's max_memory_restart: recycle a worker whose tree (worker + pool) grows past the limit."""
 
@@ -208,6 +212,7 @@ class _MemoryGuard:
         # meanwhile, so it runs in the precise check only (idle loop, or past the cheap bound), never per
         # request. Pool processes started since are counted from the next check, `interval` s later at most.
         self.children = []
+        self.precise_at = float("-inf")
         self.tripped = False
         self.lock = threading.Lock()
 
@@ -215,11 +220,15 @@ class _MemoryGuard:
         if self.tripped:
             return
         if not precise:
-            # RSS is cheap but overcounts shared pages: past the limit, confirm with USS before recycling.
+            # RSS is cheap but overcounts shared pages: past the limit, confirm with USS before recycling,
+            # at most once a second from requests (a worker whose RSS sits above the limit while its USS
+            # does not would otherwise pay the precise check on every request).
             own = statm_rss(self.statm) if self.statm is not None else None
-            if tree_rss(self.proc, self.children, own) <= self.limit:
+            if (tree_rss(self.proc, self.children, own) <= self.limit
+                    or time.monotonic() - self.precise_at < PRECISE_CHECK_SPACING):
                 return
         with self.lock:
+            self.precise_at = time.monotonic()
             self.children = self.proc.children(recursive=True)
             used = tree_uss(self.proc.pid, self.children)
             from app.telemetry import WORKER_MEMORY

@@ -72,3 +72,20 @@ def test_the_pool_processes_count_in_the_cheap_bound(conf, monkeypatch):
     calls = listing_counter(monkeypatch, guard)
     guard.check(precise=False)
     assert calls == [1]  # the bound was passed: confirmed with the precise (USS) check
+
+
+def test_requests_run_the_precise_check_at_most_once_a_second(conf, monkeypatch):
+    # RSS counts pages shared with the master: a worker can sit above the cheap bound while its USS is under
+    # the limit, and must not pay a /proc scan and a smaps read on every request for it.
+    guard = conf._MemoryGuard(FakeWorker())
+    guard.limit = 1  # the cheap bound is always passed...
+    monkeypatch.setattr(conf, "tree_uss", lambda pid, children=None: 0)  # ...the precise check never is
+    calls = listing_counter(monkeypatch, guard)
+    for _ in range(20):
+        guard.check(precise=False)
+    assert calls == [1] and not guard.tripped
+    guard.check(precise=True)  # the idle loop's check is not spaced
+    assert calls == [1, 1]
+    monkeypatch.setattr(conf, "PRECISE_CHECK_SPACING", 0.0)
+    guard.check(precise=False)
+    assert calls == [1, 1, 1]
