@@ -4,8 +4,8 @@ settings, same run), and the overhead an uncached proxy GET adds over calling th
     python bench/bench_magento.py [--seconds 10] [--connections 32] [--samples 600] [--overhead-only]
 
 Needs `wrk` (unless --overhead-only) and Redis on 127.0.0.1:6379 (the production-like settings of
-bench_http.py). The sandbox runs in a child process (threaded werkzeug server, request log off), so the
-client's process only measures; every path reaches the same sandbox.
+bench_http.py). The sandbox runs in a child process (`python -m magento_sandbox`, output discarded), so
+the client's process only measures; every path reaches the same sandbox.
 
 Proxy overhead (issue 14 item 4) = median latency through the backend - median latency calling the
 sandbox directly: the same uncached products search (a unique query parameter each time), sequential
@@ -23,6 +23,7 @@ shared machine CPU time moves less than wall time, and the overhead of a sequent
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -43,22 +44,16 @@ ADMIN = {"username": "admin", "password": "sandbox123"}
 CACHED_PATH = "/api/magento/store/storeConfigs"
 LIST_QUERY = "searchCriteria[pageSize]=20&searchCriteria[currentPage]=1&fieldName=name"
 BLOCK = 25  # sequential GETs per series before the next series takes its turn
-SANDBOX = f"""
-import logging, sys, time
-sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})
-logging.getLogger("werkzeug").setLevel(logging.WARNING)
-from magento_sandbox import SandboxOptions, start_sandbox_thread
-start_sandbox_thread("127.0.0.1", int(sys.argv[1]), options=SandboxOptions(
-    products=500, consumer_delay_s=None, admin_username={ADMIN["username"]!r}, admin_password={ADMIN["password"]!r}))
-time.sleep(1e9)
-"""
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
 def sandbox_process() -> Iterator[str]:
-    """The sandbox in a child process (500 products, no request log); yields its base URL."""
+    """The sandbox in a child process (`python -m magento_sandbox`, 500 products); yields its base URL."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", SANDBOX, str(port)])
+    env = {**os.environ, "SANDBOX_ADMIN_USERNAME": ADMIN["username"], "SANDBOX_ADMIN_PASSWORD": ADMIN["password"]}
+    proc = subprocess.Popen([sys.executable, "-m", "magento_sandbox", "--port", str(port), "--products", "500"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: httpx.get(url + "/rest/V1/store/storeConfigs", timeout=1).status_code < 500, timeout=60)
